@@ -1,0 +1,47 @@
+// BlobStore port: immutable byte blobs named by ids the store chooses. The
+// embedded providers keep object bodies here, streamed in and out in chunks so
+// memory stays bounded whatever the size. Natively: files under the data dir,
+// written to a temp file, fsynced and renamed (runtime/ports/file_blob_store).
+//
+// REQUIRES: one user at a time (the actor owning it).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace cloudkit::ports {
+
+// Receives a new blob's content. Nothing is visible until Commit.
+class BlobWriter {
+ public:
+  virtual ~BlobWriter() = default;
+  virtual Status Append(std::string_view chunk) = 0;
+  // Makes the blob durable and returns its id. The writer is spent afterwards.
+  virtual Result<std::string> Commit() = 0;
+  // Discards the content. Also what the destructor does when not committed.
+  virtual void Abort() = 0;
+};
+
+class BlobReader {
+ public:
+  virtual ~BlobReader() = default;
+  virtual uint64_t size() const = 0;
+  // Reads up to `max_bytes` starting at `offset`; an empty result means end.
+  virtual Result<std::string> Read(uint64_t offset, size_t max_bytes) = 0;
+};
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  virtual Result<std::unique_ptr<BlobWriter>> Create() = 0;
+  // NOT_FOUND when no blob has that id.
+  virtual Result<std::unique_ptr<BlobReader>> Open(const std::string& blob_id) = 0;
+  // Removing a missing blob is OK.
+  virtual Status Remove(const std::string& blob_id) = 0;
+};
+
+}  // namespace cloudkit::ports

@@ -1,0 +1,80 @@
+// Provider registry: providers registered by name, each with the services it
+// serves, its options, and a factory that turns a binding's configuration into
+// provider instances. The daemon, the CLI's `status` and the browser host all
+// read it. Registration is explicit (RegisterBuiltinProviders) rather than by
+// static initialisers, which static linking and em++ may drop.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ports/clock.h"
+#include "ports/hash.h"
+#include "ports/storage.h"
+#include "services/key_value_provider.h"
+#include "services/object_storage_provider.h"
+
+namespace cloudkit {
+
+inline constexpr char kObjectStorageService[] = "object_storage";
+inline constexpr char kKeyValueService[] = "key_value";
+
+// A named, configured instance of a provider.
+struct BindingConfig {
+  std::string name;
+  std::string provider;
+  std::vector<std::string> services;          // empty = every service the provider has
+  std::map<std::string, std::string> options;  // provider-specific, see its OptionDoc list
+};
+
+// What the host lends to providers.
+struct HostPorts {
+  ports::Clock* clock = nullptr;
+  ports::HashPort* hash = nullptr;
+  ports::StoragePort* durable_storage = nullptr;  // for `local`
+  std::string data_dir;                           // where durable locations live by default
+};
+
+// The provider instances serving one binding; null for services not served.
+struct BindingInstance {
+  std::unique_ptr<ObjectStorageProvider> object_storage;
+  std::unique_ptr<KeyValueProvider> key_value;
+  // True when its operations may block on I/O: the host then gives the
+  // binding's actors their own threads.
+  bool blocking_io = false;
+};
+
+struct OptionDoc {
+  std::string name;
+  std::string description;
+  std::string default_value;
+};
+
+struct ProviderFactory {
+  std::string name;
+  std::string description;
+  std::vector<std::string> services;
+  std::vector<OptionDoc> options;
+  std::function<Result<BindingInstance>(const BindingConfig&, const HostPorts&)> create;
+};
+
+class ProviderRegistry {
+ public:
+  Status Register(ProviderFactory factory);
+  const ProviderFactory* Find(const std::string& name) const;
+  std::vector<const ProviderFactory*> All() const;
+  // Validates the binding (known provider, known services and options) and creates it.
+  Result<BindingInstance> Create(const BindingConfig& config, const HostPorts& ports) const;
+
+ private:
+  std::map<std::string, ProviderFactory> factories_;
+};
+
+// Registers `memory` and `local`.
+void RegisterBuiltinProviders(ProviderRegistry* registry);
+
+}  // namespace cloudkit
