@@ -31,6 +31,7 @@ struct Outbound {
   std::string body;                   // RESPONSE: response message; DATA: raw chunk
   uint32_t credits = 0;               // CREDIT: DATA frames the client may send
   bool end_of_stream = false;         // DATA: last chunk of a download
+  bool ends_call = true;              // the host forgets the call after this frame
 };
 
 // Where an actor's frames go. Implemented by the host.

@@ -1,0 +1,41 @@
+// Helpers the service actors share to decode request bodies and build the
+// frames they send back (responses, errors, credits, data chunks).
+#pragma once
+
+#include <string>
+
+#include "core/actor.h"
+#include "core/status.h"
+#include "ports/clock.h"
+
+namespace cloudkit::frames {
+
+// Largest chunk an actor sends or accepts in one DATA frame.
+inline constexpr size_t kMaxChunkBytes = 1 << 20;
+// Chunk size the actors use for downloads.
+inline constexpr size_t kChunkBytes = 256 << 10;
+
+Outbound Error(uint64_t call_id, Status status);
+Outbound Response(uint64_t call_id, std::string body, bool ends_call = true);
+Outbound Credit(uint64_t call_id, uint32_t credits);
+Outbound Data(uint64_t call_id, std::string chunk, bool end_of_stream);
+
+// INVALID_ARGUMENT naming the method when the body does not parse as Req.
+template <typename Req>
+Status Decode(const Inbound& in, Req* req) {
+  if (req->ParseFromString(in.body)) return Status::Ok();
+  return Status::InvalidArgument("request body of " + in.method + " is not a valid " +
+                                 req->GetTypeName());
+}
+
+// The RESPONSE for a unary call's outcome.
+template <typename Resp>
+Outbound Reply(uint64_t call_id, const Result<Resp>& result) {
+  if (!result.ok()) return Error(call_id, result.status());
+  return Response(call_id, result->SerializeAsString());
+}
+
+// DEADLINE_EXCEEDED when the request's deadline passed while it waited.
+Status CheckDeadline(const Inbound& in, ports::Clock& clock);
+
+}  // namespace cloudkit::frames

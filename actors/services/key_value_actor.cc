@@ -1,0 +1,59 @@
+#include "services/key_value_actor.h"
+
+#include <exception>
+#include <string_view>
+#include <unordered_map>
+
+#include "services/call_frames.h"
+
+namespace cloudkit {
+namespace {
+
+using Handler = Outbound (*)(KeyValueProvider&, const Inbound&);
+
+template <typename Req, typename Resp, Result<Resp> (KeyValueProvider::*Method)(const Req&)>
+Outbound Unary(KeyValueProvider& provider, const Inbound& in) {
+  Req req;
+  Status decoded = frames::Decode(in, &req);
+  if (!decoded.ok()) return frames::Error(in.call_id, decoded);
+  return frames::Reply(in.call_id, (provider.*Method)(req));
+}
+
+const std::unordered_map<std::string_view, Handler>& Handlers() {
+  using P = KeyValueProvider;
+  static const std::unordered_map<std::string_view, Handler> handlers = {
+      {"Get", &Unary<v1::GetRequest, v1::GetResponse, &P::Get>},
+      {"Put", &Unary<v1::PutRequest, v1::PutResponse, &P::Put>},
+      {"Delete", &Unary<v1::DeleteRequest, v1::DeleteResponse, &P::Delete>},
+      {"Exists", &Unary<v1::ExistsRequest, v1::ExistsResponse, &P::Exists>},
+      {"List", &Unary<v1::ListRequest, v1::ListResponse, &P::List>},
+      {"BatchGet", &Unary<v1::BatchGetRequest, v1::BatchGetResponse, &P::BatchGet>},
+      {"BatchPut", &Unary<v1::BatchPutRequest, v1::BatchPutResponse, &P::BatchPut>},
+  };
+  return handlers;
+}
+
+}  // namespace
+
+void KeyValueActor::Receive(Inbound&& in) {
+  // Every KeyValue call is unary: DATA, CREDIT and CANCEL frames have nothing to act on.
+  if (in.kind != v1::REQUEST) return;
+  Status on_time = frames::CheckDeadline(in, *clock_);
+  if (!on_time.ok()) return outbox_->Send(frames::Error(in.call_id, on_time));
+
+  std::string_view method(in.method);
+  std::string_view prefix(kServicePrefix);
+  auto handler = method.starts_with(prefix) ? Handlers().find(method.substr(prefix.size()))
+                                            : Handlers().end();
+  if (handler == Handlers().end()) {
+    return outbox_->Send(frames::Error(in.call_id, Status::Unimplemented("method " + in.method)));
+  }
+  try {
+    outbox_->Send(handler->second(*provider_, in));
+  } catch (const std::exception& e) {
+    // A provider bug must cost one call, never the daemon.
+    outbox_->Send(frames::Error(in.call_id, Status::Internal(in.method + ": " + e.what())));
+  }
+}
+
+}  // namespace cloudkit

@@ -1,0 +1,59 @@
+// cloudkit: the command-line client of cloudkitd (docs/cli.md).
+//   cloudkit [--endpoint E] [--binding B] [--json] [--timeout MS] <group> <verb> ...
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/cli_context.h"
+#include "cli/commands.h"
+
+using cloudkit::cli::Action;
+using cloudkit::cli::CliContext;
+
+int main(int argc, char** argv) {
+  CliContext context;
+  Action action;
+
+  CLI::App app{"cloudkit: object storage and key-value through cloudkitd", "cloudkit"};
+  app.set_version_flag("--version", CLOUDKIT_VERSION);
+  app.require_subcommand(1);
+  app.add_option("--endpoint", context.options.endpoint, "cloudkitd endpoint")
+      ->envname("CLOUDKIT_ENDPOINT")
+      ->capture_default_str();
+  app.add_option("--binding", context.options.binding, "Binding to use")->capture_default_str();
+  app.add_flag("--json", context.options.json, "Machine-readable output (results and errors as JSON)");
+  app.add_option("--timeout", context.options.timeout_ms,
+                 "Deadline per call in milliseconds (for transfers: the longest pause)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
+  cloudkit::cli::AddStatusCommand(app, context, &action);
+  CLI::App* storage = app.add_subcommand("storage", "Buckets and objects");
+  storage->require_subcommand(1);
+  storage->fallthrough();
+  cloudkit::cli::AddStorageCommands(*storage, context, &action);
+  cloudkit::cli::AddTransferCommands(*storage, context, &action);
+  CLI::App* kv = app.add_subcommand("kv", "Key-value tables");
+  kv->require_subcommand(1);
+  kv->fallthrough();
+  cloudkit::cli::AddKeyValueCommands(*kv, context, &action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "cloudkit: %s (see cloudkit --help)\n", e.what());
+    return cloudkit::cli::kExitUsage;
+  }
+  if (!action) {
+    std::fprintf(stderr, "cloudkit: no command given (see cloudkit --help)\n");
+    return cloudkit::cli::kExitUsage;
+  }
+  return action();
+}

@@ -1,0 +1,123 @@
+#include "cli/formatting.h"
+
+#include <ctime>
+
+namespace cloudkit::cli {
+namespace {
+
+std::string FormatUtc(int64_t epoch_ms, const char* format) {
+  std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, format, &utc);
+  return buffer;
+}
+
+nlohmann::ordered_json Strings(const google::protobuf::RepeatedPtrField<std::string>& strings) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& s : strings) list.push_back(s);
+  return list;
+}
+
+}  // namespace
+
+std::string IsoTime(int64_t epoch_ms) {
+  char millis[8];
+  std::snprintf(millis, sizeof millis, ".%03dZ", static_cast<int>(epoch_ms % 1000));
+  return FormatUtc(epoch_ms, "%Y-%m-%dT%H:%M:%S") + millis;
+}
+
+std::string ListingTime(int64_t epoch_ms) { return FormatUtc(epoch_ms, "%Y-%m-%d %H:%M:%S"); }
+
+std::string HumanBytes(double bytes) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, kUnits[unit]);
+  return buffer;
+}
+
+bool IsValidUtf8(std::string_view bytes) {
+  size_t i = 0;
+  while (i < bytes.size()) {
+    unsigned char c = static_cast<unsigned char>(bytes[i]);
+    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (length == 0 || i + length > bytes.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(bytes[i + k]) >> 6) != 0x2) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+std::string Base64(std::string_view bytes) {
+  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+  }
+  return out;
+}
+
+nlohmann::ordered_json BucketJson(const v1::Bucket& bucket) {
+  return {{"name", bucket.name()}, {"created_ms", bucket.created_ms()}, {"created", IsoTime(bucket.created_ms())}};
+}
+
+nlohmann::ordered_json ObjectJson(const v1::ObjectInfo& object) {
+  nlohmann::ordered_json metadata = nlohmann::ordered_json::object();
+  for (const auto& [key, value] : object.metadata()) metadata[key] = value;
+  return {{"bucket", object.bucket()},
+          {"key", object.key()},
+          {"size", object.size()},
+          {"etag", object.etag()},
+          {"last_modified_ms", object.last_modified_ms()},
+          {"last_modified", IsoTime(object.last_modified_ms())},
+          {"content_type", object.content_type()},
+          {"metadata", metadata}};
+}
+
+nlohmann::ordered_json ItemJson(const v1::Item& item) {
+  nlohmann::ordered_json json = {{"key", item.key()}, {"etag", item.etag()}, {"expires_at_ms", item.expires_at_ms()}};
+  if (IsValidUtf8(item.value())) {
+    json["value"] = item.value();
+  } else {
+    json["value_base64"] = Base64(item.value());
+  }
+  return json;
+}
+
+nlohmann::ordered_json StatusJson(const v1::StatusResponse& status) {
+  nlohmann::ordered_json bindings = nlohmann::ordered_json::array();
+  for (const auto& binding : status.bindings()) {
+    bindings.push_back(
+        {{"name", binding.name()}, {"provider", binding.provider()}, {"services", Strings(binding.services())}});
+  }
+  nlohmann::ordered_json providers = nlohmann::ordered_json::array();
+  for (const auto& provider : status.providers()) {
+    providers.push_back({{"name", provider.name()},
+                         {"services", Strings(provider.services())},
+                         {"description", provider.description()}});
+  }
+  return {{"version", status.version()},
+          {"uptime_ms", status.uptime_ms()},
+          {"endpoints", Strings(status.endpoints())},
+          {"bindings", bindings},
+          {"providers", providers},
+          {"requests_served", status.requests_served()},
+          {"requests_in_flight", status.requests_in_flight()}};
+}
+
+}  // namespace cloudkit::cli

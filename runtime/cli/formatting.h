@@ -1,0 +1,34 @@
+// How the `cloudkit` CLI shows daemon results: JSON objects for --json (one
+// shape per message, documented in docs/cli.md) and the small text helpers
+// (times, sizes) its plain output uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "cloudkit/v1/key_value.pb.h"
+#include "cloudkit/v1/object_storage.pb.h"
+#include "cloudkit/v1/runtime.pb.h"
+
+namespace cloudkit::cli {
+
+// "2026-11-24T07:00:00.123Z" (UTC).
+std::string IsoTime(int64_t epoch_ms);
+// "2026-11-24 07:00:00" (UTC), the listing format of `aws s3 ls`.
+std::string ListingTime(int64_t epoch_ms);
+// "1.5 MiB".
+std::string HumanBytes(double bytes);
+
+bool IsValidUtf8(std::string_view bytes);
+std::string Base64(std::string_view bytes);
+
+nlohmann::ordered_json BucketJson(const v1::Bucket& bucket);
+nlohmann::ordered_json ObjectJson(const v1::ObjectInfo& object);
+// Item values that are not UTF-8 text appear as "value_base64" instead of "value".
+nlohmann::ordered_json ItemJson(const v1::Item& item);
+nlohmann::ordered_json StatusJson(const v1::StatusResponse& status);
+
+}  // namespace cloudkit::cli

@@ -1,0 +1,83 @@
+// Caller: turns a method name and a request message into a call on the
+// Transport. It fills the REQUEST envelope from the client's options (binding,
+// timeout, auth token) and either completes a std::future with the typed
+// response (unary calls) or opens a StreamCall (PutObject / GetObject).
+// Internal to the client library; the service clients are built on it.
+#pragma once
+
+#include <chrono>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "client/client_options.h"
+#include "client/stream_call.h"
+#include "client/transport.h"
+
+namespace cloudkit::client_internal {
+
+class Caller {
+ public:
+  // The daemon drops a connection that sends a larger message (docs/protocol.md,
+  // "Limits"); leave room for the envelope.
+  static constexpr size_t kMaxRequestBytes = (8 << 20) - 4096;
+
+  Caller(std::unique_ptr<Transport> transport, ClientOptions options)
+      : transport_(std::move(transport)), options_(std::move(options)) {}
+
+  const ClientOptions& options() const { return options_; }
+  const std::string& endpoint() const { return transport_->endpoint(); }
+
+  // Sends `request` to `method` and resolves with the response or the status
+  // of the RESPONSE (or the transport's failure).
+  template <typename Resp, typename Req>
+  std::future<Result<Resp>> Unary(const char* method, const Req& request, const CallOptions& call_options) {
+    auto promise = std::make_shared<std::promise<Result<Resp>>>();
+    std::future<Result<Resp>> future = promise->get_future();
+    std::string body = request.SerializeAsString();
+    if (body.size() > kMaxRequestBytes) {
+      // The daemon would drop the connection, failing every call on it.
+      promise->set_value(Status::ResourceExhausted(std::string(method) + " request of " + std::to_string(body.size()) +
+                                                   " bytes exceeds the protocol's 8 MiB message limit"));
+      return future;
+    }
+    std::string endpoint = transport_->endpoint();
+    transport_->Start(Envelope(method, call_options, 0), std::move(body), Timeout(call_options),
+                      /*idle_timeout=*/false,
+                      [promise, method, endpoint](ReplyFrame&& frame) {
+                        if (frame.kind != v1::RESPONSE) return false;  // not for a unary call: ignore
+                        if (!frame.status.ok()) {
+                          promise->set_value(frame.status);
+                          return true;
+                        }
+                        Resp response;
+                        if (!response.ParseFromString(frame.body)) {
+                          promise->set_value(Status::Internal("the reply of cloudkitd at " + endpoint + " to " +
+                                                              method + " is not a valid " + response.GetTypeName()));
+                        } else {
+                          promise->set_value(std::move(response));
+                        }
+                        return true;
+                      });
+    return future;
+  }
+
+  // Opens a streamed call; `credits` is the DATA window granted up front.
+  template <typename Req>
+  std::unique_ptr<StreamCall> Stream(const char* method, const Req& request, const CallOptions& call_options,
+                                     uint32_t credits) {
+    return StreamCall::Start(*transport_, Envelope(method, call_options, credits), request.SerializeAsString(),
+                             Timeout(call_options));
+  }
+
+ private:
+  v1::RequestEnvelope Envelope(const char* method, const CallOptions& call_options, uint32_t credits);
+  std::chrono::milliseconds Timeout(const CallOptions& call_options) const {
+    return call_options.timeout.value_or(options_.timeout);
+  }
+
+  std::unique_ptr<Transport> transport_;
+  const ClientOptions options_;
+};
+
+}  // namespace cloudkit::client_internal

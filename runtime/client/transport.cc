@@ -1,0 +1,352 @@
+#include "client/transport.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <vector>
+
+namespace cloudkit::client_internal {
+namespace {
+
+// The client's own deadline trails the one it sends, so that the daemon's
+// DEADLINE_EXCEEDED (which names the binding) normally arrives first; the
+// client's only fires when the daemon cannot answer at all.
+constexpr std::chrono::milliseconds kDeadlineGrace{500};
+// While calls wait for a connection, the I/O thread wakes this often to check
+// their connect timeouts.
+constexpr std::chrono::milliseconds kConnectCheckInterval{50};
+// Replies read per turn of the loop, so queued commands keep flowing.
+constexpr int kRepliesPerTurn = 1024;
+
+std::string MonitorAddress(const void* owner) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "inproc://cloudkit-client-monitor-%p", owner);
+  return buffer;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> Transport::Open(const std::string& endpoint, TransportOptions options) {
+  std::unique_ptr<Transport> transport(new Transport(endpoint, options));
+  Status connected = transport->Connect();
+  if (!connected.ok()) return connected;
+  transport->io_thread_ = std::thread([t = transport.get()] { t->Run(); });
+  return transport;
+}
+
+Transport::Transport(std::string endpoint, TransportOptions options)
+    : endpoint_(std::move(endpoint)), options_(options),
+      dealer_(context_, zmq::socket_type::dealer), monitor_(context_, zmq::socket_type::pair) {}
+
+Status Transport::Connect() {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) return Status::Internal(std::string("eventfd: ") + std::strerror(errno));
+  try {
+    dealer_.set(zmq::sockopt::linger, 0);  // closing the client never waits for the daemon
+    dealer_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
+    // Never drop or block: what is queued is bounded by the calls in flight
+    // and, for streams, by their credits.
+    dealer_.set(zmq::sockopt::sndhwm, 0);
+    dealer_.set(zmq::sockopt::rcvhwm, 0);
+    monitor_.set(zmq::sockopt::linger, 0);
+    const std::string monitor_address = MonitorAddress(this);
+    if (zmq_socket_monitor(dealer_.handle(), monitor_address.c_str(),
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      return Status::Internal(std::string("zmq_socket_monitor: ") + zmq_strerror(zmq_errno()));
+    }
+    monitor_.connect(monitor_address);
+    dealer_.connect(endpoint_);
+  } catch (const zmq::error_t& e) {
+    return Status::InvalidArgument("endpoint '" + endpoint_ + "' (" + e.what() +
+                                   "); expected e.g. tcp://127.0.0.1:7420 or ipc:///path");
+  }
+  return Status::Ok();
+}
+
+Transport::~Transport() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  if (io_thread_.joinable()) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+    io_thread_.join();
+  }
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void Transport::Start(const v1::RequestEnvelope& envelope, std::string body, std::chrono::milliseconds timeout,
+                      bool idle_timeout, FrameHandler handler) {
+  Command command;
+  command.kind = Command::kStart;
+  command.request_id = envelope.request_id();
+  command.envelope = envelope.SerializeAsString();
+  command.body = std::move(body);
+  command.call.handler = std::move(handler);
+  command.call.method = envelope.method();
+  command.call.timeout = timeout;
+  command.call.idle_timeout = idle_timeout;
+  Push(std::move(command));
+}
+
+void Transport::Send(const v1::RequestEnvelope& envelope, std::string body) {
+  Command command;
+  command.kind = Command::kSend;
+  command.request_id = envelope.request_id();
+  command.envelope = envelope.SerializeAsString();
+  command.body = std::move(body);
+  Push(std::move(command));
+}
+
+void Transport::End(uint64_t request_id, bool cancel) {
+  Command command;
+  command.kind = Command::kEnd;
+  command.request_id = request_id;
+  command.cancel = cancel;
+  Push(std::move(command));
+}
+
+void Transport::Push(Command&& command) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    was_empty = commands_.empty();
+    commands_.push_back(std::move(command));
+  }
+  // One wake-up per batch: the I/O thread reads the eventfd before it takes
+  // the queue, so a push onto an empty queue always finds it listening.
+  if (was_empty) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  }
+}
+
+void Transport::Run() {
+  while (true) {
+    zmq::pollitem_t items[] = {
+        {dealer_.handle(), 0, ZMQ_POLLIN, 0},
+        {monitor_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+    };
+    try {
+      zmq::poll(items, 3, std::chrono::milliseconds(PollTimeoutMs()));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) break;
+    }
+    if (items[2].revents & ZMQ_POLLIN) {
+      uint64_t count;
+      [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
+    }
+    if (!TakeCommands()) break;
+    ReadMonitorEvents();
+    ReceiveReplies();
+    ExpireCalls();
+  }
+  FailAll(Status::Unavailable("the client connected to cloudkitd at " + endpoint_ + " was closed"));
+}
+
+bool Transport::TakeCommands() {
+  std::deque<Command> batch;
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    batch.swap(commands_);
+    stopping = stopping_;
+  }
+  for (Command& command : batch) {
+    if (stopping && command.kind == Command::kStart) {
+      // Still answer it, so that no caller waits forever.
+      command.call.handler(ReplyFrame{v1::RESPONSE, Status::Unavailable("the client was closed"), {}, 0, false});
+      continue;
+    }
+    Execute(command);
+  }
+  return !stopping;
+}
+
+void Transport::Execute(Command& command) {
+  const uint64_t id = command.request_id;
+  switch (command.kind) {
+    case Command::kStart: {
+      auto [it, inserted] = calls_.emplace(id, std::move(command.call));
+      if (!inserted) return;  // request ids come from one counter: cannot happen
+      Call& call = it->second;
+      call.started = Clock::now();
+      SetDeadline(id, call, call.started + call.timeout + kDeadlineGrace);
+      if (!SendMessage(command.envelope, command.body)) {
+        Fail(id, Status::Unavailable("cannot queue a request for cloudkitd at " + endpoint_));
+      }
+      return;
+    }
+    case Command::kSend: {
+      auto it = calls_.find(id);
+      if (it == calls_.end()) return;  // the call ended: nobody wants this frame
+      if (it->second.idle_timeout) SetDeadline(id, it->second, Clock::now() + it->second.timeout + kDeadlineGrace);
+      if (!SendMessage(command.envelope, command.body)) {
+        Fail(id, Status::Unavailable("cannot queue a frame for cloudkitd at " + endpoint_));
+      }
+      return;
+    }
+    case Command::kEnd: {
+      auto it = calls_.find(id);
+      if (it == calls_.end()) return;
+      deadlines_.erase({it->second.deadline, id});
+      calls_.erase(it);
+      if (command.cancel) SendCancel(id);
+      return;
+    }
+  }
+}
+
+void Transport::ReceiveReplies() {
+  for (int i = 0; i < kRepliesPerTurn; ++i) {
+    std::vector<zmq::message_t> parts;
+    try {
+      zmq::message_t part;
+      if (!dealer_.recv(part, zmq::recv_flags::dontwait)) return;
+      parts.push_back(std::move(part));
+      while (parts.back().more()) {
+        // The rest of a multipart message is already here: ZeroMQ delivers it whole.
+        if (!dealer_.recv(part, zmq::recv_flags::none)) break;
+        parts.push_back(std::move(part));
+      }
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    OnReply(parts);
+  }
+}
+
+void Transport::OnReply(std::vector<zmq::message_t>& parts) {
+  // A reply that breaks the protocol cannot be matched to a call; its call
+  // then ends by its deadline.
+  if (parts.size() != 2) return;
+  v1::ResponseEnvelope envelope;
+  if (!envelope.ParseFromArray(parts[0].data(), static_cast<int>(parts[0].size()))) return;
+  auto it = calls_.find(envelope.request_id());
+  if (it == calls_.end()) return;  // late frames of a call that ended: expected
+  Call& call = it->second;
+  if (call.idle_timeout) SetDeadline(it->first, call, Clock::now() + call.timeout + kDeadlineGrace);
+
+  ReplyFrame frame;
+  frame.kind = envelope.kind();
+  if (envelope.has_status()) frame.status = Status::FromProto(envelope.status());
+  frame.body = parts[1].to_string();
+  frame.credits = envelope.credits();
+  frame.end_of_stream = envelope.end_of_stream();
+  if (call.handler(std::move(frame))) {
+    deadlines_.erase({call.deadline, it->first});
+    calls_.erase(it);
+  }
+}
+
+void Transport::ReadMonitorEvents() {
+  while (true) {
+    zmq::message_t event_frame;
+    zmq::message_t address_frame;
+    try {
+      if (!monitor_.recv(event_frame, zmq::recv_flags::dontwait)) return;
+      if (event_frame.more()) (void)monitor_.recv(address_frame, zmq::recv_flags::none);
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    if (event_frame.size() < sizeof(uint16_t)) continue;
+    uint16_t event;
+    std::memcpy(&event, event_frame.data(), sizeof event);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+      connected_ = true;
+      ever_connected_ = true;
+    } else if (event == ZMQ_EVENT_DISCONNECTED && connected_) {
+      connected_ = false;
+      // The daemon keys calls by connection: after a reconnect it would never
+      // answer the calls sent before, so end them now.
+      FailAll(Status::Unavailable("lost the connection to cloudkitd at " + endpoint_));
+    }
+  }
+}
+
+void Transport::ExpireCalls() {
+  const Clock::time_point now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const uint64_t id = deadlines_.begin()->second;
+    Call& call = calls_.at(id);
+    if (!connected_) {
+      Fail(id, Status::Unavailable(UnreachableMessage()));
+    } else {
+      Fail(id, Status::DeadlineExceeded("no reply from cloudkitd at " + endpoint_ + " to " + call.method +
+                                        " within " + std::to_string(call.timeout.count()) + " ms"));
+    }
+  }
+  if (connected_) return;
+  // Not connected: end calls that waited connect_timeout for a connection.
+  std::vector<uint64_t> unreachable;
+  for (const auto& [id, call] : calls_) {
+    if (now - call.started >= options_.connect_timeout) unreachable.push_back(id);
+  }
+  for (uint64_t id : unreachable) Fail(id, Status::Unavailable(UnreachableMessage()));
+}
+
+std::string Transport::UnreachableMessage() const {
+  if (ever_connected_) return "lost the connection to cloudkitd at " + endpoint_ + " and could not reconnect";
+  return "cannot connect to cloudkitd at " + endpoint_ + " (is it running?)";
+}
+
+void Transport::Fail(uint64_t request_id, const Status& status) {
+  auto it = calls_.find(request_id);
+  if (it == calls_.end()) return;
+  FrameHandler handler = std::move(it->second.handler);
+  deadlines_.erase({it->second.deadline, request_id});
+  calls_.erase(it);
+  // Let the daemon drop its side of the call (it may still be working on it).
+  if (connected_) SendCancel(request_id);
+  handler(ReplyFrame{v1::RESPONSE, status, {}, 0, false});
+}
+
+void Transport::FailAll(const Status& status) {
+  std::vector<uint64_t> ids;
+  ids.reserve(calls_.size());
+  for (const auto& entry : calls_) ids.push_back(entry.first);
+  for (uint64_t id : ids) Fail(id, status);
+}
+
+void Transport::SetDeadline(uint64_t request_id, Call& call, Clock::time_point deadline) {
+  deadlines_.erase({call.deadline, request_id});
+  call.deadline = deadline;
+  deadlines_.insert({deadline, request_id});
+}
+
+void Transport::SendCancel(uint64_t request_id) {
+  v1::RequestEnvelope envelope;
+  envelope.set_request_id(request_id);
+  envelope.set_kind(v1::CANCEL);
+  SendMessage(envelope.SerializeAsString(), std::string());
+}
+
+bool Transport::SendMessage(const std::string& envelope, const std::string& body) {
+  try {
+    if (!dealer_.send(zmq::buffer(envelope), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    return dealer_.send(zmq::buffer(body), zmq::send_flags::dontwait).has_value();
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+int Transport::PollTimeoutMs() const {
+  int64_t timeout = -1;  // nothing to time: sleep until a frame or a command arrives
+  const Clock::time_point now = Clock::now();
+  if (!deadlines_.empty()) {
+    auto wait = std::chrono::ceil<std::chrono::milliseconds>(deadlines_.begin()->first - now);
+    timeout = std::max<int64_t>(0, wait.count());
+  }
+  if (!connected_ && !calls_.empty()) {
+    timeout = timeout < 0 ? kConnectCheckInterval.count() : std::min<int64_t>(timeout, kConnectCheckInterval.count());
+  }
+  return static_cast<int>(std::min<int64_t>(timeout, INT_MAX));
+}
+
+}  // namespace cloudkit::client_internal

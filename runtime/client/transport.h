@@ -1,0 +1,137 @@
+// Transport: the client's connection to one cloudkitd endpoint. It owns the
+// ZeroMQ DEALER socket and the one I/O thread allowed to touch it. Any thread
+// starts calls and sends stream frames by queueing commands (a mutex-guarded
+// queue plus an eventfd that wakes the I/O thread); the I/O thread sends them,
+// reads replies, routes each to its call by request_id, and enforces client-
+// side deadlines and connection loss, so every call ends exactly once.
+// Internal to the client library; see client.h for the public API.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include <zmq.hpp>
+
+#include "cloudkit/v1/envelope.pb.h"
+#include "core/status.h"
+
+namespace cloudkit::client_internal {
+
+// One frame of a call from the daemon, or a failure the transport produced
+// for it (a RESPONSE with UNAVAILABLE or DEADLINE_EXCEEDED).
+struct ReplyFrame {
+  v1::FrameKind kind = v1::RESPONSE;
+  Status status;
+  std::string body;
+  uint32_t credits = 0;
+  bool end_of_stream = false;
+};
+
+struct TransportOptions {
+  int64_t max_message_bytes = 16 << 20;
+  std::chrono::milliseconds connect_timeout{3'000};
+};
+
+class Transport {
+ public:
+  // Runs on the I/O thread for every frame of its call. Returns true when the
+  // call is over (the transport then forgets it). Must not block.
+  using FrameHandler = std::function<bool(ReplyFrame&&)>;
+
+  // Connects a DEALER to `endpoint` (connection happens in the background) and
+  // starts the I/O thread. INVALID_ARGUMENT when the endpoint is malformed.
+  static Result<std::unique_ptr<Transport>> Open(const std::string& endpoint, TransportOptions options);
+  // Ends every call still in flight with UNAVAILABLE and stops the I/O thread.
+  ~Transport();
+
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  const std::string& endpoint() const { return endpoint_; }
+  uint64_t NewRequestId() { return next_request_id_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Sends the REQUEST `envelope` + `body` and feeds the call's frames to
+  // `handler` until it returns true or End() is called. If the call fails
+  // locally first (no connection, connection lost, no frame within `timeout`,
+  // client closing), the handler gets one RESPONSE carrying that status and
+  // the call is over. With `idle_timeout` the deadline restarts whenever a
+  // frame of the call passes either way (streamed calls).
+  void Start(const v1::RequestEnvelope& envelope, std::string body, std::chrono::milliseconds timeout,
+             bool idle_timeout, FrameHandler handler);
+  // Sends a DATA or CREDIT frame of a call in flight; dropped if it has ended.
+  void Send(const v1::RequestEnvelope& envelope, std::string body);
+  // Forgets a call; with `cancel`, tells the daemon to abandon it.
+  void End(uint64_t request_id, bool cancel);
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  struct Call {
+    FrameHandler handler;
+    std::string method;
+    Clock::time_point started;
+    Clock::time_point deadline;
+    std::chrono::milliseconds timeout{0};
+    bool idle_timeout = false;
+  };
+  struct Command {
+    enum Kind { kStart, kSend, kEnd } kind = kStart;
+    uint64_t request_id = 0;
+    std::string envelope;  // serialized RequestEnvelope (kStart, kSend)
+    std::string body;
+    Call call;             // kStart
+    bool cancel = false;   // kEnd
+  };
+
+  Transport(std::string endpoint, TransportOptions options);
+  Status Connect();
+  void Push(Command&& command);
+  void Run();
+
+  // The rest runs on the I/O thread only.
+  bool TakeCommands();  // false once the transport is stopping
+  void Execute(Command& command);
+  void ReceiveReplies();
+  void OnReply(std::vector<zmq::message_t>& parts);
+  void ReadMonitorEvents();
+  void ExpireCalls();
+  void Fail(uint64_t request_id, const Status& status);
+  void FailAll(const Status& status);
+  void SetDeadline(uint64_t request_id, Call& call, Clock::time_point deadline);
+  void SendCancel(uint64_t request_id);
+  bool SendMessage(const std::string& envelope, const std::string& body);
+  int PollTimeoutMs() const;
+  std::string UnreachableMessage() const;
+
+  const std::string endpoint_;
+  const TransportOptions options_;
+  zmq::context_t context_{1};
+  zmq::socket_t dealer_;
+  zmq::socket_t monitor_;  // PAIR receiving the DEALER's connection events
+  int wake_fd_ = -1;       // eventfd: "commands_ turned non-empty" or "stopping"
+  std::atomic<uint64_t> next_request_id_{1};  // 0 is the daemon's "no id could be read"
+
+  std::mutex mutex_;
+  std::deque<Command> commands_;  // guarded by mutex_
+  bool stopping_ = false;         // guarded by mutex_
+
+  // I/O thread state.
+  std::unordered_map<uint64_t, Call> calls_;
+  std::set<std::pair<Clock::time_point, uint64_t>> deadlines_;
+  bool connected_ = false;  // a ZMTP handshake succeeded and no disconnect since
+  bool ever_connected_ = false;
+
+  std::thread io_thread_;  // last: starts after everything above exists
+};
+
+}  // namespace cloudkit::client_internal

@@ -1,0 +1,134 @@
+// cloudkitd: the CloudKit Runtime daemon. Parses flags and the config file,
+// creates the bindings, and serves them on the front door until SIGTERM.
+#include <signal.h>
+#include <sys/signalfd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include <CLI/CLI.hpp>
+#include <caf/all.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "daemon/binding_host.h"
+#include "daemon/config.h"
+#include "daemon/front_door.h"
+#include "daemon/reply_queue.h"
+#include "ports/native_storage.h"
+#include "ports/openssl_hash.h"
+#include "ports/system_clock.h"
+
+namespace {
+
+// Exit codes, documented in docs/daemon.md.
+constexpr int kExitOk = 0;
+constexpr int kExitConfig = 2;     // bad flags or configuration
+constexpr int kExitStartup = 3;    // a binding or endpoint could not be set up
+
+int Serve(cloudkit::DaemonConfig& config) {
+  using namespace cloudkit;
+  // Signals become readable on a fd the front door polls: no handler runs on
+  // an arbitrary thread. Block them before any thread starts so all inherit it.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot create data dir '{}': {}", config.data_dir, ec.message());
+    return kExitStartup;
+  }
+
+  SystemClock clock;
+  OpenSslHashPort hash;
+  NativeStoragePort storage;
+  ProviderRegistry registry;
+  RegisterBuiltinProviders(&registry);
+  HostPorts ports{&clock, &hash, &storage, config.data_dir};
+
+  caf::actor_system_config caf_config;
+  // Sharing: one queue for few threads beats work stealing's polling at our
+  // message rates (see ../shared/docs/anchors.md).
+  caf_config.set("scheduler.policy", caf::atom("sharing"));
+  caf_config.set("scheduler.max-threads", size_t{2});
+  caf::actor_system system{caf_config};
+  ReplyQueue replies;
+  BindingHost bindings(system, replies, clock);
+  for (const auto& binding : config.bindings) {
+    Status added = bindings.Add(binding, registry, ports);
+    if (!added.ok()) {
+      spdlog::error("binding '{}': {}", binding.name, added.message());
+      return kExitStartup;
+    }
+    spdlog::info("binding '{}': provider {}", binding.name, binding.provider);
+  }
+  FrontDoor front_door(config, bindings, replies, registry, clock);
+  Status bound = front_door.Bind();
+  if (!bound.ok()) {
+    spdlog::error("{}", bound.message());
+    return kExitStartup;
+  }
+  std::string endpoints;
+  for (const auto& endpoint : front_door.endpoints()) endpoints += (endpoints.empty() ? "" : " ") + endpoint;
+  spdlog::info("cloudkitd ready on {} (data dir {})", endpoints, config.data_dir);
+  front_door.Run(signal_fd);
+  bindings.StopAll();
+  spdlog::info("cloudkitd stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cloudkitd: the CloudKit Runtime daemon (docs/daemon.md)"};
+  std::vector<std::string> listen;
+  std::string data_dir, config_file, log_level;
+  app.add_option("--listen", listen, "endpoint to serve, tcp:// or ipc:// (repeatable; default " +
+                                         std::string(cloudkit::kDefaultEndpoint) + ")");
+  app.add_option("--data-dir", data_dir, "where the local provider keeps data (default " +
+                                             cloudkit::DefaultDataDir() + ")");
+  app.add_option("--config", config_file, "YAML configuration file (docs/configuration.md)");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)");
+  app.set_version_flag("--version", std::string("cloudkitd ") + CLOUDKIT_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitConfig;
+  }
+
+  auto logger = spdlog::stderr_color_mt("cloudkitd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  cloudkit::DaemonConfig config;
+  if (!config_file.empty()) {
+    auto loaded = cloudkit::LoadConfigFile(config_file);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "cloudkitd: %s\n", loaded.status().message().c_str());
+      return kExitConfig;
+    }
+    config = std::move(*loaded);
+  }
+  if (!listen.empty()) config.listen = listen;
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!log_level.empty()) config.log_level = log_level;
+  cloudkit::Status finalized = cloudkit::FinalizeConfig(&config);
+  if (!finalized.ok()) {
+    std::fprintf(stderr, "cloudkitd: %s\n", finalized.message().c_str());
+    return kExitConfig;
+  }
+  auto level = spdlog::level::from_str(config.log_level);
+  if (level == spdlog::level::off && config.log_level != "off") {
+    std::fprintf(stderr, "cloudkitd: invalid argument: log level '%s'\n", config.log_level.c_str());
+    return kExitConfig;
+  }
+  spdlog::set_level(level);
+  return Serve(config);
+}

@@ -1,0 +1,134 @@
+#include "daemon/config.h"
+
+#include <cstdlib>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+namespace cloudkit {
+namespace {
+
+Status Invalid(const std::string& path, const std::string& what) {
+  return Status::InvalidArgument("config file '" + path + "': " + what);
+}
+
+template <typename T>
+Status ReadScalar(const YAML::Node& node, const char* key, const std::string& path, T* out) {
+  if (!node[key]) return Status::Ok();
+  try {
+    *out = node[key].as<T>();
+  } catch (const YAML::Exception&) {
+    return Invalid(path, std::string("'") + key + "' has the wrong type");
+  }
+  return Status::Ok();
+}
+
+Status ReadStringList(const YAML::Node& node, const std::string& what, const std::string& path,
+                      std::vector<std::string>* out) {
+  if (!node) return Status::Ok();
+  if (node.IsScalar()) {
+    out->push_back(node.as<std::string>());
+    return Status::Ok();
+  }
+  if (!node.IsSequence()) return Invalid(path, what + " must be a list of strings");
+  for (const auto& item : node) {
+    if (!item.IsScalar()) return Invalid(path, what + " must be a list of strings");
+    out->push_back(item.as<std::string>());
+  }
+  return Status::Ok();
+}
+
+Result<BindingConfig> ReadBinding(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) return Invalid(path, "each entry of 'bindings' must be a map");
+  BindingConfig binding;
+  CK_RETURN_IF_ERROR(ReadScalar(node, "name", path, &binding.name));
+  CK_RETURN_IF_ERROR(ReadScalar(node, "provider", path, &binding.provider));
+  if (binding.name.empty()) return Invalid(path, "a binding has no 'name'");
+  if (binding.provider.empty()) return Invalid(path, "binding '" + binding.name + "' has no 'provider'");
+  CK_RETURN_IF_ERROR(ReadStringList(node["services"], "services of binding '" + binding.name + "'",
+                                    path, &binding.services));
+  if (const YAML::Node options = node["options"]) {
+    if (!options.IsMap()) return Invalid(path, "options of binding '" + binding.name + "' must be a map");
+    for (const auto& option : options) {
+      if (!option.second.IsScalar()) {
+        return Invalid(path, "option '" + option.first.as<std::string>() + "' of binding '" +
+                                 binding.name + "' must be a scalar");
+      }
+      binding.options[option.first.as<std::string>()] = option.second.as<std::string>();
+    }
+  }
+  for (const auto& entry : node) {
+    std::string key = entry.first.as<std::string>();
+    if (key != "name" && key != "provider" && key != "services" && key != "options") {
+      return Invalid(path, "unknown key '" + key + "' in binding '" + binding.name + "'");
+    }
+  }
+  return binding;
+}
+
+}  // namespace
+
+std::string DefaultDataDir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) return std::string(xdg) + "/cloudkit";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/share/cloudkit";
+  return "cloudkit-data";
+}
+
+Result<DaemonConfig> LoadConfigFile(const std::string& path) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return Status::NotFound("config file '" + path + "'");
+  } catch (const YAML::Exception& e) {
+    return Invalid(path, e.what());
+  }
+  DaemonConfig config;
+  if (root.IsNull()) return config;
+  if (!root.IsMap()) return Invalid(path, "the top level must be a map");
+  static const std::set<std::string> known = {"listen", "data_dir", "log_level", "limits", "bindings"};
+  for (const auto& entry : root) {
+    std::string key = entry.first.as<std::string>();
+    if (!known.count(key)) return Invalid(path, "unknown key '" + key + "'");
+  }
+  CK_RETURN_IF_ERROR(ReadStringList(root["listen"], "'listen'", path, &config.listen));
+  CK_RETURN_IF_ERROR(ReadScalar(root, "data_dir", path, &config.data_dir));
+  CK_RETURN_IF_ERROR(ReadScalar(root, "log_level", path, &config.log_level));
+  if (const YAML::Node limits = root["limits"]) {
+    DaemonLimits& l = config.limits;
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "default_timeout_ms", path, &l.default_timeout_ms));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "drain_timeout_ms", path, &l.drain_timeout_ms));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "max_in_flight_per_binding", path, &l.max_in_flight_per_binding));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "max_body_bytes", path, &l.max_body_bytes));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "max_message_bytes", path, &l.max_message_bytes));
+  }
+  if (const YAML::Node bindings = root["bindings"]) {
+    if (!bindings.IsSequence()) return Invalid(path, "'bindings' must be a list");
+    for (const auto& node : bindings) {
+      Result<BindingConfig> binding = ReadBinding(node, path);
+      if (!binding.ok()) return binding.status();
+      config.bindings.push_back(std::move(*binding));
+    }
+  }
+  return config;
+}
+
+Status FinalizeConfig(DaemonConfig* config) {
+  if (config->listen.empty()) config->listen.push_back(kDefaultEndpoint);
+  if (config->data_dir.empty()) config->data_dir = DefaultDataDir();
+  if (config->bindings.empty()) {
+    config->bindings.push_back(BindingConfig{"default", "local", {}, {}});
+  }
+  std::set<std::string> names;
+  for (const auto& binding : config->bindings) {
+    if (!names.insert(binding.name).second) {
+      return Status::InvalidArgument("binding '" + binding.name + "' is defined twice");
+    }
+  }
+  if (config->limits.max_body_bytes + 1024 > config->limits.max_message_bytes) {
+    return Status::InvalidArgument("limits: max_message_bytes must exceed max_body_bytes");
+  }
+  return Status::Ok();
+}
+
+}  // namespace cloudkit

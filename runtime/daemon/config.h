@@ -1,0 +1,43 @@
+// cloudkitd's configuration: listen endpoints, data dir, limits and bindings,
+// from defaults, an optional YAML file (--config) and command-line flags, in
+// that order of precedence (flags win). docs/configuration.md documents it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "providers/registry.h"
+
+namespace cloudkit {
+
+inline constexpr char kDefaultEndpoint[] = "tcp://127.0.0.1:7420";
+
+struct DaemonLimits {
+  uint32_t default_timeout_ms = 30'000;   // for requests with timeout_ms 0
+  uint32_t drain_timeout_ms = 10'000;     // SIGTERM: time allowed for in-flight calls
+  uint32_t max_in_flight_per_binding = 4096;
+  uint32_t max_body_bytes = 4u << 20;     // larger request bodies: RESOURCE_EXHAUSTED
+  int64_t max_message_bytes = 8 << 20;    // ZMQ_MAXMSGSIZE: larger messages drop the peer
+};
+
+struct DaemonConfig {
+  std::vector<std::string> listen;  // empty = {kDefaultEndpoint}
+  std::string data_dir;             // empty = DefaultDataDir()
+  std::string log_level = "info";
+  DaemonLimits limits;
+  std::vector<BindingConfig> bindings;  // empty = one `local` binding named "default"
+};
+
+// ${XDG_DATA_HOME:-$HOME/.local/share}/cloudkit, or ./cloudkit-data without HOME.
+std::string DefaultDataDir();
+
+// Parses a YAML configuration; INVALID_ARGUMENT naming the file and the key on error.
+Result<DaemonConfig> LoadConfigFile(const std::string& path);
+
+// Fills in defaults (endpoint, data dir, default binding) and checks
+// consistency: unique binding names, at least one endpoint.
+Status FinalizeConfig(DaemonConfig* config);
+
+}  // namespace cloudkit

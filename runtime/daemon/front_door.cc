@@ -1,0 +1,307 @@
+#include "daemon/front_door.h"
+
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+#include <spdlog/spdlog.h>
+
+#include "cloudkit/v1/runtime.pb.h"
+#include "services/key_value_actor.h"
+#include "services/object_storage_actor.h"
+
+namespace cloudkit {
+namespace {
+
+constexpr char kRuntimeStatusMethod[] = "cloudkit.v1.Runtime/Status";
+constexpr char kPutObjectMethod[] = "cloudkit.v1.ObjectStorage/PutObject";
+constexpr char kGetObjectMethod[] = "cloudkit.v1.ObjectStorage/GetObject";
+
+bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+}  // namespace
+
+FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQueue& replies,
+                     const ProviderRegistry& registry, ports::Clock& clock)
+    : config_(config), bindings_(bindings), replies_(replies), registry_(registry), clock_(clock),
+      router_(context_, zmq::socket_type::router) {
+  router_.set(zmq::sockopt::linger, 1000);
+  router_.set(zmq::sockopt::maxmsgsize, config.limits.max_message_bytes);
+  // Replies are bounded by the binding limits and stream credits; a high
+  // water mark that drops them would lose acknowledged results.
+  router_.set(zmq::sockopt::sndhwm, 0);
+  router_.set(zmq::sockopt::rcvhwm, 100'000);
+  router_.set(zmq::sockopt::router_mandatory, 1);
+  started_ms_ = clock_.NowMs();
+}
+
+Status FrontDoor::Bind() {
+  for (const auto& endpoint : config_.listen) {
+    try {
+      router_.bind(endpoint);
+    } catch (const zmq::error_t& e) {
+      return Status::Unavailable("cannot listen on '" + endpoint + "': " + e.what());
+    }
+    endpoints_.push_back(router_.get(zmq::sockopt::last_endpoint));
+  }
+  return Status::Ok();
+}
+
+void FrontDoor::Run(int signal_fd) {
+  int64_t drain_deadline = 0;
+  while (true) {
+    zmq::pollitem_t items[] = {
+        {router_.handle(), 0, ZMQ_POLLIN, 0},
+        {nullptr, replies_.wake_fd(), ZMQ_POLLIN, 0},
+        {nullptr, signal_fd, ZMQ_POLLIN, 0},
+    };
+    int timeout = PollTimeoutMs();
+    if (draining_) timeout = std::min<int64_t>(timeout < 0 ? INT_MAX : timeout, 50);
+    zmq::poll(items, 3, std::chrono::milliseconds(timeout));
+
+    if (items[1].revents & ZMQ_POLLIN) OnActorFrames();
+    // Take a bounded batch of client messages per turn so replies keep flowing.
+    for (int i = 0; i < 256 && (router_.get(zmq::sockopt::events) & ZMQ_POLLIN); ++i) OnClientMessage();
+    if (items[2].revents & ZMQ_POLLIN && !draining_) {
+      signalfd_siginfo info;
+      [[maybe_unused]] ssize_t n = read(signal_fd, &info, sizeof info);
+      draining_ = true;
+      drain_deadline = clock_.NowMs() + config_.limits.drain_timeout_ms;
+      spdlog::info("signal {}: draining {} call(s) in flight (up to {} ms)", info.ssi_signo,
+                   calls_.size(), config_.limits.drain_timeout_ms);
+    }
+    ExpireDeadlines();
+    if (draining_ && (calls_.empty() || clock_.NowMs() >= drain_deadline)) break;
+  }
+  for (auto& [call_id, call] : calls_) {
+    SendError(call.peer, call.request_id, Status::Unavailable("cloudkitd shut down before the call completed"));
+  }
+  spdlog::info("stopped: {} call(s) abandoned after the drain timeout", calls_.size());
+}
+
+int FrontDoor::PollTimeoutMs() const {
+  if (deadlines_.empty()) return -1;
+  int64_t wait = deadlines_.begin()->first - clock_.NowMs();
+  return static_cast<int>(std::clamp<int64_t>(wait, 0, 60'000));
+}
+
+void FrontDoor::OnClientMessage() {
+  std::vector<zmq::message_t> parts;
+  try {
+    zmq::message_t part;
+    do {
+      if (!router_.recv(part, zmq::recv_flags::dontwait)) return;
+      parts.push_back(std::move(part));
+    } while (parts.back().more());
+  } catch (const zmq::error_t& e) {
+    spdlog::warn("receive failed: {}", e.what());
+    return;
+  }
+  std::string peer = parts[0].to_string();
+  if (parts.size() != 3) {
+    spdlog::warn("malformed message: {} frame(s) instead of envelope + body", parts.size() - 1);
+    return SendError(peer, 0, Status::InvalidArgument("a message must have exactly 2 frames (envelope, body), got " +
+                                                     std::to_string(parts.size() - 1)));
+  }
+  v1::RequestEnvelope env;
+  if (!env.ParseFromArray(parts[1].data(), static_cast<int>(parts[1].size()))) {
+    spdlog::warn("malformed message: envelope does not parse ({} bytes)", parts[1].size());
+    return SendError(peer, 0, Status::InvalidArgument("the first frame is not a valid cloudkit.v1.RequestEnvelope"));
+  }
+  if (parts[2].size() > config_.limits.max_body_bytes) {
+    return SendError(peer, env.request_id(),
+                     Status::ResourceExhausted("body of " + std::to_string(parts[2].size()) +
+                                               " bytes exceeds the limit of " +
+                                               std::to_string(config_.limits.max_body_bytes)));
+  }
+  std::string body = parts[2].to_string();
+  if (env.kind() == v1::REQUEST) return OnRequest(peer, env, std::move(body));
+  OnStreamFrame(peer, env, std::move(body));
+}
+
+void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body) {
+  uint64_t request_id = env.request_id();
+  if (draining_) return SendError(peer, request_id, Status::Unavailable("cloudkitd is shutting down", 1000));
+  if (by_client_.count({peer, request_id})) {
+    return SendError(peer, request_id,
+                     Status::InvalidArgument("request id " + std::to_string(request_id) + " is already in flight"));
+  }
+  const std::string& method = env.method();
+  if (method == kRuntimeStatusMethod) return AnswerStatus(peer, request_id);
+
+  std::string binding_name = env.binding().empty() ? "default" : env.binding();
+  HostedBinding* binding = bindings_.Find(binding_name);
+  if (!binding) return SendError(peer, request_id, Status::NotFound("binding '" + binding_name + "'"));
+
+  caf::actor actor;
+  const char* service = nullptr;
+  if (StartsWith(method, ObjectStorageActor::kServicePrefix)) {
+    actor = binding->object_storage;
+    service = kObjectStorageService;
+  } else if (StartsWith(method, KeyValueActor::kServicePrefix)) {
+    actor = binding->key_value;
+    service = kKeyValueService;
+  } else {
+    return SendError(peer, request_id, Status::Unimplemented("method '" + method + "'"));
+  }
+  if (!actor) {
+    return SendError(peer, request_id,
+                     Status::Unimplemented("binding '" + binding_name + "' (provider " +
+                                           binding->config.provider + ") does not serve " + service));
+  }
+  if (binding->in_flight >= config_.limits.max_in_flight_per_binding) {
+    return SendError(peer, request_id,
+                     Status::ResourceExhausted("binding '" + binding_name + "' has " +
+                                               std::to_string(binding->in_flight) + " calls in flight"));
+  }
+
+  uint64_t call_id = next_call_id_++;
+  Call& call = calls_[call_id];
+  call.peer = peer;
+  call.request_id = request_id;
+  call.binding = binding;
+  call.actor = actor;
+  call.timeout_ms = env.timeout_ms() ? env.timeout_ms() : config_.limits.default_timeout_ms;
+  call.streaming = method == kPutObjectMethod || method == kGetObjectMethod;
+  SetDeadline(call_id, call);
+  by_client_[{peer, request_id}] = call_id;
+  binding->in_flight++;
+
+  Inbound in;
+  in.call_id = call_id;
+  in.kind = v1::REQUEST;
+  in.method = method;
+  in.body = std::move(body);
+  in.credits = env.credits();
+  in.deadline_ms = call.deadline_ms;
+  BindingHost::Deliver(actor, std::move(in));
+}
+
+void FrontDoor::OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body) {
+  auto key = by_client_.find({peer, env.request_id()});
+  if (key == by_client_.end()) return;  // the call ended already; late stream frames are expected
+  uint64_t call_id = key->second;
+  Call& call = calls_.at(call_id);
+  if (env.kind() != v1::DATA && env.kind() != v1::CREDIT && env.kind() != v1::CANCEL) {
+    return SendError(peer, env.request_id(), Status::InvalidArgument("unknown frame kind " + std::to_string(env.kind())));
+  }
+  Inbound in;
+  in.call_id = call_id;
+  in.kind = env.kind();
+  in.body = std::move(body);
+  in.credits = env.credits();
+  in.end_of_stream = env.end_of_stream();
+  caf::actor actor = call.actor;
+  if (env.kind() == v1::CANCEL) {
+    ForgetCall(call_id);
+  } else if (call.streaming) {
+    SetDeadline(call_id, call);
+  }
+  BindingHost::Deliver(actor, std::move(in));
+}
+
+void FrontDoor::OnActorFrames() {
+  replies_.Drain(&outbound_);
+  v1::ResponseEnvelope env;
+  while (!outbound_.empty()) {
+    Outbound frame = std::move(outbound_.front());
+    outbound_.pop_front();
+    auto it = calls_.find(frame.call_id);
+    if (it == calls_.end()) continue;  // answered already (deadline) or cancelled
+    env.Clear();
+    env.set_request_id(it->second.request_id);
+    env.set_kind(frame.kind);
+    if (!frame.status.ok()) frame.status.ToProto(env.mutable_status());
+    env.set_credits(frame.credits);
+    env.set_end_of_stream(frame.end_of_stream);
+    SendFrame(it->second.peer, env, frame.body);
+    if (frame.ends_call) {
+      requests_served_++;
+      ForgetCall(frame.call_id);
+    }
+  }
+}
+
+void FrontDoor::ExpireDeadlines() {
+  int64_t now = clock_.NowMs();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    uint64_t call_id = deadlines_.begin()->second;
+    Call& call = calls_.at(call_id);
+    SendError(call.peer, call.request_id,
+              Status::DeadlineExceeded("no reply from binding '" + call.binding->config.name + "' within " +
+                                       std::to_string(call.timeout_ms) + " ms"));
+    Inbound cancel;
+    cancel.call_id = call_id;
+    cancel.kind = v1::CANCEL;
+    BindingHost::Deliver(call.actor, std::move(cancel));
+    ForgetCall(call_id);
+  }
+}
+
+void FrontDoor::SetDeadline(uint64_t call_id, Call& call) {
+  if (call.deadline_ms) deadlines_.erase({call.deadline_ms, call_id});
+  call.deadline_ms = clock_.NowMs() + call.timeout_ms;
+  deadlines_.insert({call.deadline_ms, call_id});
+}
+
+void FrontDoor::ForgetCall(uint64_t call_id) {
+  auto it = calls_.find(call_id);
+  if (it == calls_.end()) return;
+  deadlines_.erase({it->second.deadline_ms, call_id});
+  by_client_.erase({it->second.peer, it->second.request_id});
+  it->second.binding->in_flight--;
+  calls_.erase(it);
+}
+
+void FrontDoor::AnswerStatus(const std::string& peer, uint64_t request_id) {
+  v1::StatusResponse status;
+  status.set_version(CLOUDKIT_VERSION);
+  status.set_uptime_ms(static_cast<uint64_t>(clock_.NowMs() - started_ms_));
+  for (const auto& binding : bindings_.bindings()) {
+    v1::BindingInfo* info = status.add_bindings();
+    info->set_name(binding->config.name);
+    info->set_provider(binding->config.provider);
+    if (binding->object_storage) info->add_services(kObjectStorageService);
+    if (binding->key_value) info->add_services(kKeyValueService);
+  }
+  for (const ProviderFactory* factory : registry_.All()) {
+    v1::ProviderInfo* info = status.add_providers();
+    info->set_name(factory->name);
+    info->set_description(factory->description);
+    for (const auto& service : factory->services) info->add_services(service);
+  }
+  for (const auto& endpoint : endpoints_) status.add_endpoints(endpoint);
+  status.set_requests_served(requests_served_);
+  status.set_requests_in_flight(static_cast<uint32_t>(calls_.size()));
+  requests_served_++;
+
+  v1::ResponseEnvelope env;
+  env.set_request_id(request_id);
+  env.set_kind(v1::RESPONSE);
+  SendFrame(peer, env, status.SerializeAsString());
+}
+
+void FrontDoor::SendError(const std::string& peer, uint64_t request_id, const Status& status) {
+  v1::ResponseEnvelope env;
+  env.set_request_id(request_id);
+  env.set_kind(v1::RESPONSE);
+  status.ToProto(env.mutable_status());
+  SendFrame(peer, env, std::string());
+}
+
+void FrontDoor::SendFrame(const std::string& peer, const v1::ResponseEnvelope& env, const std::string& body) {
+  env.SerializeToString(&envelope_buffer_);
+  try {
+    router_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    router_.send(zmq::buffer(envelope_buffer_), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    router_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+  } catch (const zmq::error_t& e) {
+    // EHOSTUNREACH: the client went away; its calls end as their frames come back.
+    spdlog::debug("reply to a departed client dropped: {}", e.what());
+  }
+}
+
+}  // namespace cloudkit

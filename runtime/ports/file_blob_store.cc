@@ -1,0 +1,276 @@
+#include "ports/file_blob_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+
+#include "ports/posix_fs.h"
+
+namespace cloudkit {
+namespace {
+
+using posix_fs::ErrnoStatus;
+
+constexpr size_t kIdBytes = 16;  // 128 bits -> 32 hex characters
+constexpr mode_t kDirMode = 0700;
+constexpr mode_t kFileMode = 0600;
+constexpr std::string_view kPartSuffix = ".part";
+
+Status Fsync(int fd, const std::string& path) {
+  int rc;
+  do {
+    rc = ::fsync(fd);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return ErrnoStatus("fsync", path, errno);
+  return Status::Ok();
+}
+
+// Renames without replacing an existing file where the file system allows it.
+int RenameNoReplace(const std::string& from, const std::string& to) {
+  int rc = ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
+  if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) rc = ::rename(from.c_str(), to.c_str());
+  return rc;
+}
+
+// Removes tmp/*.part. Only called while no other store has the directory open.
+Status RemoveLeftoverParts(const std::string& tmp_dir) {
+  DIR* d = ::opendir(tmp_dir.c_str());
+  if (d == nullptr) return ErrnoStatus("open directory", tmp_dir, errno);
+  Status status;
+  bool removed = false;
+  errno = 0;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name.size() <= kPartSuffix.size() || !name.ends_with(kPartSuffix)) continue;
+    if (::unlinkat(::dirfd(d), e->d_name, 0) == 0) {
+      removed = true;
+    } else if (errno != ENOENT && status.ok()) {
+      status = ErrnoStatus("remove leftover", tmp_dir + "/" + e->d_name, errno);
+    }
+    errno = 0;
+  }
+  if (errno != 0 && status.ok()) status = ErrnoStatus("read directory", tmp_dir, errno);
+  ::closedir(d);
+  if (status.ok() && removed) status = posix_fs::FsyncDir(tmp_dir);
+  return status;
+}
+
+class FileBlobWriter : public ports::BlobWriter {
+ public:
+  FileBlobWriter(std::string dir, std::string tmp_path, int fd)
+      : dir_(std::move(dir)), tmp_path_(std::move(tmp_path)), fd_(fd) {}
+  ~FileBlobWriter() override { Abort(); }
+  FileBlobWriter(const FileBlobWriter&) = delete;
+  FileBlobWriter& operator=(const FileBlobWriter&) = delete;
+
+  Status Append(std::string_view chunk) override {
+    if (fd_ < 0) return Status::FailedPrecondition("blob writer already committed or aborted");
+    if (!failed_.ok()) return failed_;
+    Status s = posix_fs::WriteAll(fd_, chunk, tmp_path_);
+    if (!s.ok()) failed_ = s;
+    return s;
+  }
+
+  Result<std::string> Commit() override {
+    if (fd_ < 0) return Status::FailedPrecondition("blob writer already committed or aborted");
+    if (!failed_.ok()) {
+      Status s = failed_;
+      Abort();
+      return s;
+    }
+    Result<std::string> id = Publish();
+    if (!id.ok()) Abort();
+    return id;
+  }
+
+  void Abort() override {
+    if (fd_ >= 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (!tmp_path_.empty()) {
+      ::unlink(tmp_path_.c_str());
+      tmp_path_.clear();
+    }
+  }
+
+ private:
+  Result<std::string> Publish() {
+    CK_RETURN_IF_ERROR(Fsync(fd_, tmp_path_));
+    int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0 && errno != EINTR) return ErrnoStatus("close", tmp_path_, errno);
+
+    for (int attempt = 0; attempt < 4; ++attempt) {
+      Result<std::string> id = posix_fs::RandomHex(kIdBytes);
+      if (!id.ok()) return id.status();
+      const std::string sub = dir_ + "/" + id->substr(0, 2);
+      if (::mkdir(sub.c_str(), kDirMode) == 0) {
+        CK_RETURN_IF_ERROR(posix_fs::FsyncDir(dir_));
+      } else if (errno != EEXIST) {
+        return ErrnoStatus("mkdir", sub, errno);
+      }
+      const std::string dest = sub + "/" + *id;
+      if (RenameNoReplace(tmp_path_, dest) != 0) {
+        if (errno == EEXIST) continue;  // 2^-128; draw another id
+        return ErrnoStatus("rename " + tmp_path_ + " to", dest, errno);
+      }
+      tmp_path_.clear();
+      Status synced = posix_fs::FsyncDir(sub);
+      if (!synced.ok()) {
+        // Not known to be durable: the caller will not reference it, so drop it.
+        ::unlink(dest.c_str());
+        return synced;
+      }
+      return id;
+    }
+    return Status::Internal("could not pick an unused blob id in " + dir_);
+  }
+
+  std::string dir_;
+  std::string tmp_path_;  // empty once renamed or removed
+  int fd_;                // -1 once closed
+  Status failed_;
+};
+
+class FileBlobReader : public ports::BlobReader {
+ public:
+  FileBlobReader(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~FileBlobReader() override { ::close(fd_); }
+  FileBlobReader(const FileBlobReader&) = delete;
+  FileBlobReader& operator=(const FileBlobReader&) = delete;
+
+  uint64_t size() const override { return size_; }
+
+  Result<std::string> Read(uint64_t offset, size_t max_bytes) override {
+    if (offset >= size_ || max_bytes == 0) return std::string();
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(max_bytes, size_ - offset));
+    std::string buf(want, '\0');
+    size_t got = 0;
+    while (got < want) {
+      ssize_t n = ::pread(fd_, buf.data() + got, want - got, static_cast<off_t>(offset + got));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus("read", path_, errno);
+      }
+      if (n == 0) break;  // blobs are immutable; only a damaged file ends early
+      got += static_cast<size_t>(n);
+    }
+    if (got == 0) {
+      return Status::Internal("read " + path_ + ": file is shorter than its recorded size");
+    }
+    buf.resize(got);
+    return buf;
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<FileBlobStore>> FileBlobStore::OpenDirectory(const std::string& dir) {
+  if (dir.empty()) return Status::InvalidArgument("empty blob store directory");
+  const std::string tmp_dir = dir + "/tmp";
+  CK_RETURN_IF_ERROR(posix_fs::MakeDirs(tmp_dir, kDirMode));
+
+  const std::string lock_path = dir + "/.lock";
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
+  if (lock_fd < 0) return ErrnoStatus("open", lock_path, errno);
+  std::unique_ptr<FileBlobStore> store(new FileBlobStore(dir, lock_fd));
+
+  // Exclusive lock = nobody else has the store open: leftovers are a crash's.
+  int rc;
+  do {
+    rc = ::flock(lock_fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc == 0) {
+    CK_RETURN_IF_ERROR(RemoveLeftoverParts(tmp_dir));
+  } else if (errno != EWOULDBLOCK) {
+    return ErrnoStatus("lock", lock_path, errno);
+  }
+  // Hold a shared lock while open, so a later Open elsewhere leaves our
+  // in-flight .part files alone.
+  do {
+    rc = ::flock(lock_fd, LOCK_SH);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return ErrnoStatus("lock", lock_path, errno);
+  return store;
+}
+
+FileBlobStore::~FileBlobStore() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+bool FileBlobStore::IsValidId(std::string_view blob_id) {
+  if (blob_id.size() != kIdBytes * 2) return false;
+  return std::all_of(blob_id.begin(), blob_id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Status FileBlobStore::CheckId(const std::string& blob_id) const {
+  if (IsValidId(blob_id)) return Status::Ok();
+  return Status::InvalidArgument("blob id '" + blob_id.substr(0, 64) + "' in " + dir_ +
+                                 " (expected 32 lower-case hex characters)");
+}
+
+std::string FileBlobStore::PathOf(const std::string& blob_id) const {
+  return dir_ + "/" + blob_id.substr(0, 2) + "/" + blob_id;
+}
+
+Result<std::unique_ptr<ports::BlobWriter>> FileBlobStore::Create() {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    Result<std::string> name = posix_fs::RandomHex(kIdBytes);
+    if (!name.ok()) return name.status();
+    std::string tmp_path = dir_ + "/tmp/" + *name + std::string(kPartSuffix);
+    int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
+    if (fd < 0) {
+      if (errno == EEXIST) continue;
+      return ErrnoStatus("create", tmp_path, errno);
+    }
+    return std::unique_ptr<ports::BlobWriter>(
+        std::make_unique<FileBlobWriter>(dir_, std::move(tmp_path), fd));
+  }
+  return Status::Internal("could not pick an unused temp file name in " + dir_ + "/tmp");
+}
+
+Result<std::unique_ptr<ports::BlobReader>> FileBlobStore::Open(const std::string& blob_id) {
+  CK_RETURN_IF_ERROR(CheckId(blob_id));
+  std::string path = PathOf(blob_id);
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound("blob " + blob_id + " in " + dir_);
+    return ErrnoStatus("open", path, errno);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus("stat", path, err);
+  }
+  return std::unique_ptr<ports::BlobReader>(
+      std::make_unique<FileBlobReader>(std::move(path), fd, static_cast<uint64_t>(st.st_size)));
+}
+
+Status FileBlobStore::Remove(const std::string& blob_id) {
+  CK_RETURN_IF_ERROR(CheckId(blob_id));
+  std::string path = PathOf(blob_id);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoStatus("remove", path, errno);
+  // Not fsynced: a removal undone by a crash leaves an unreferenced blob, never
+  // a missing one.
+  return Status::Ok();
+}
+
+}  // namespace cloudkit

@@ -1,0 +1,63 @@
+#include "ports/openssl_hash.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace cloudkit {
+namespace {
+
+[[noreturn]] void Fatal(const char* what) {
+  char buf[256];
+  ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+  std::fprintf(stderr, "cloudkit: OpenSSL %s failed: %s\n", what, buf);
+  std::abort();
+}
+
+class EvpHasher : public ports::Hasher {
+ public:
+  explicit EvpHasher(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ == nullptr) Fatal("EVP_MD_CTX_new");
+    if (EVP_DigestInit_ex(ctx_, md, nullptr) != 1) Fatal("EVP_DigestInit_ex(MD5)");
+  }
+  ~EvpHasher() override { EVP_MD_CTX_free(ctx_); }
+  EvpHasher(const EvpHasher&) = delete;
+  EvpHasher& operator=(const EvpHasher&) = delete;
+
+  void Update(std::string_view data) override {
+    if (done_ || data.empty()) return;
+    if (EVP_DigestUpdate(ctx_, data.data(), data.size()) != 1) Fatal("EVP_DigestUpdate");
+  }
+
+  std::string FinishHex() override {
+    if (done_) return {};
+    done_ = true;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx_, digest, &len) != 1) Fatal("EVP_DigestFinal_ex");
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(len * 2);
+    for (unsigned int i = 0; i < len; ++i) {
+      out.push_back(kHex[digest[i] >> 4]);
+      out.push_back(kHex[digest[i] & 0xf]);
+    }
+    return out;
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ports::Hasher> OpenSslHashPort::NewMd5() {
+  return std::make_unique<EvpHasher>(EVP_md5());
+}
+
+}  // namespace cloudkit

@@ -1,0 +1,210 @@
+#include "ports/sqlite_ordered_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "ports/posix_fs.h"
+
+namespace cloudkit {
+namespace {
+
+// Resets a cached statement (and drops its bindings) when leaving a scope, so
+// no statement keeps a read transaction open between calls.
+class StmtScope {
+ public:
+  explicit StmtScope(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StmtScope() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StmtScope(const StmtScope&) = delete;
+  StmtScope& operator=(const StmtScope&) = delete;
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Binds bytes as a BLOB (never TEXT: TEXT sorts before every BLOB in SQLite).
+// std::string::data() is never null, so an empty string binds a zero-length
+// BLOB rather than NULL. SQLITE_STATIC: the caller's string outlives the step.
+int BindBytes(sqlite3_stmt* stmt, int index, const std::string& bytes) {
+  return sqlite3_bind_blob64(stmt, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+}
+
+std::string ColumnBytes(sqlite3_stmt* stmt, int col) {
+  const void* p = sqlite3_column_blob(stmt, col);
+  int n = sqlite3_column_bytes(stmt, col);
+  if (p == nullptr || n <= 0) return {};
+  return std::string(static_cast<const char*>(p), static_cast<size_t>(n));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteOrderedStore>> SqliteOrderedStore::Open(const std::string& path) {
+  return Open(path, SqliteOrderedStoreOptions{});
+}
+
+Result<std::unique_ptr<SqliteOrderedStore>> SqliteOrderedStore::Open(
+    const std::string& path, const SqliteOrderedStoreOptions& options) {
+  if (path.empty()) return Status::InvalidArgument("empty SQLite database path");
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return Status::Internal("open SQLite database " + path + ": " + msg);
+  }
+  std::unique_ptr<SqliteOrderedStore> store(new SqliteOrderedStore(path, db));
+  CK_RETURN_IF_ERROR(store->Init(options));
+  return store;
+}
+
+Status SqliteOrderedStore::Init(const SqliteOrderedStoreOptions& options) {
+  sqlite3_extended_result_codes(db_, 1);
+  int rc = sqlite3_busy_timeout(db_, std::max(0, options.busy_timeout_ms));
+  if (rc != SQLITE_OK) return Error("set busy timeout on", rc);
+
+  // journal_mode answers with the mode now in force; anything but "wal" (say,
+  // a file system without shared memory) would silently weaken our promises.
+  sqlite3_stmt* stmt = nullptr;
+  CK_RETURN_IF_ERROR(Prepare("PRAGMA journal_mode=WAL", &stmt));
+  rc = sqlite3_step(stmt);
+  std::string mode = rc == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr
+                         ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))
+                         : "";
+  Status status = rc == SQLITE_ROW ? Status::Ok() : Error("set journal_mode=WAL on", rc);
+  sqlite3_finalize(stmt);
+  CK_RETURN_IF_ERROR(status);
+  if (mode != "wal") {
+    return Status::Internal("SQLite database " + path_ + " cannot use journal_mode=WAL (got '" +
+                            mode + "')");
+  }
+
+  char* err = nullptr;
+  rc = sqlite3_exec(db_,
+                    "PRAGMA synchronous=FULL;"
+                    "CREATE TABLE IF NOT EXISTS kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID;",
+                    nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    return Status::Internal("initialise SQLite database " + path_ + ": " + msg);
+  }
+
+  CK_RETURN_IF_ERROR(Prepare("SELECT v FROM kv WHERE k = ?1", &get_));
+  CK_RETURN_IF_ERROR(Prepare(
+      "INSERT INTO kv(k, v) VALUES(?1, ?2) ON CONFLICT(k) DO UPDATE SET v = excluded.v", &put_));
+  CK_RETURN_IF_ERROR(Prepare("DELETE FROM kv WHERE k = ?1", &delete_));
+  CK_RETURN_IF_ERROR(Prepare("SELECT k, v FROM kv WHERE k >= ?1 ORDER BY k LIMIT ?2", &scan_from_));
+  CK_RETURN_IF_ERROR(Prepare("SELECT k, v FROM kv WHERE k >= ?1 AND k < ?2 ORDER BY k LIMIT ?3",
+                             &scan_range_));
+  CK_RETURN_IF_ERROR(Prepare("BEGIN IMMEDIATE", &begin_));
+  CK_RETURN_IF_ERROR(Prepare("COMMIT", &commit_));
+  CK_RETURN_IF_ERROR(Prepare("ROLLBACK", &rollback_));
+
+  // A freshly created database file must also be durable as a directory entry.
+  return posix_fs::FsyncDir(posix_fs::ParentDir(path_));
+}
+
+SqliteOrderedStore::~SqliteOrderedStore() {
+  for (sqlite3_stmt* s :
+       {get_, put_, delete_, scan_from_, scan_range_, begin_, commit_, rollback_}) {
+    sqlite3_finalize(s);  // null is a no-op
+  }
+  sqlite3_close_v2(db_);
+}
+
+Status SqliteOrderedStore::Prepare(const char* sql, sqlite3_stmt** stmt) {
+  int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
+  if (rc != SQLITE_OK) return Error("prepare statement for", rc);
+  return Status::Ok();
+}
+
+Status SqliteOrderedStore::Error(const char* what, int rc) const {
+  std::string m = std::string("SQLite ") + what + " " + path_ + ": " + sqlite3_errmsg(db_) +
+                  " (" + sqlite3_errstr(rc) + ")";
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(std::move(m));
+    case SQLITE_FULL:
+      return Status::ResourceExhausted(std::move(m));
+    default:
+      return Status::Internal(std::move(m));
+  }
+}
+
+Status SqliteOrderedStore::Run(sqlite3_stmt* stmt, const char* what) {
+  StmtScope scope(stmt);
+  int rc = sqlite3_step(stmt);
+  if (rc != SQLITE_DONE) return Error(what, rc);
+  return Status::Ok();
+}
+
+Result<std::string> SqliteOrderedStore::Get(const std::string& key) {
+  StmtScope scope(get_);
+  int rc = BindBytes(get_, 1, key);
+  if (rc != SQLITE_OK) return Error("bind key in", rc);
+  rc = sqlite3_step(get_);
+  if (rc == SQLITE_ROW) return ColumnBytes(get_, 0);
+  if (rc == SQLITE_DONE) return Status::NotFound("key in " + path_);
+  return Error("read from", rc);
+}
+
+Status SqliteOrderedStore::Scan(const std::string& start, const std::string& end, size_t limit,
+                                std::vector<std::pair<std::string, std::string>>* out) {
+  if (limit == 0) return Status::Ok();
+  if (!end.empty() && end <= start) return Status::Ok();
+  const bool bounded = !end.empty();
+  sqlite3_stmt* stmt = bounded ? scan_range_ : scan_from_;
+  StmtScope scope(stmt);
+  const auto max_limit = static_cast<uint64_t>(std::numeric_limits<sqlite3_int64>::max());
+  const auto bound_limit = static_cast<sqlite3_int64>(std::min<uint64_t>(limit, max_limit));
+  int rc = BindBytes(stmt, 1, start);
+  if (rc == SQLITE_OK && bounded) rc = BindBytes(stmt, 2, end);
+  if (rc == SQLITE_OK) rc = sqlite3_bind_int64(stmt, bounded ? 3 : 2, bound_limit);
+  if (rc != SQLITE_OK) return Error("bind scan range in", rc);
+
+  // Collect first so a failure part-way leaves *out as it was.
+  std::vector<std::pair<std::string, std::string>> rows;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    rows.emplace_back(ColumnBytes(stmt, 0), ColumnBytes(stmt, 1));
+  }
+  if (rc != SQLITE_DONE) return Error("scan", rc);
+  out->insert(out->end(), std::make_move_iterator(rows.begin()),
+              std::make_move_iterator(rows.end()));
+  return Status::Ok();
+}
+
+Status SqliteOrderedStore::ApplyOps(const ports::WriteBatch& batch) {
+  for (const ports::WriteBatch::Op& op : batch.ops) {
+    sqlite3_stmt* stmt = op.value.has_value() ? put_ : delete_;
+    StmtScope scope(stmt);
+    int rc = BindBytes(stmt, 1, op.key);
+    if (rc == SQLITE_OK && op.value.has_value()) rc = BindBytes(stmt, 2, *op.value);
+    if (rc != SQLITE_OK) return Error("bind write in", rc);
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE) return Error(op.value.has_value() ? "put into" : "delete from", rc);
+  }
+  return Status::Ok();
+}
+
+Status SqliteOrderedStore::Write(const ports::WriteBatch& batch) {
+  if (batch.ops.empty()) return Status::Ok();
+  CK_RETURN_IF_ERROR(Run(begin_, "begin transaction on"));
+  Status status = ApplyOps(batch);
+  if (status.ok()) status = Run(commit_, "commit to");
+  if (!status.ok() && sqlite3_get_autocommit(db_) == 0) {
+    // Still inside the transaction (SQLite may already have rolled it back
+    // itself, e.g. on SQLITE_FULL): undo every op of the batch.
+    Run(rollback_, "roll back");
+  }
+  return status;
+}
+
+}  // namespace cloudkit

@@ -1,0 +1,74 @@
+// SqliteOrderedStore: the native OrderedStore port, one SQLite file holding
+// one table `kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID`.
+//
+// Durability: journal_mode=WAL with synchronous=FULL, so a Write that returned
+// OK has been fsynced to the WAL and survives kill -9 of the process and loss
+// of power. Keys compare as bytes (memcmp, then length), the same order as
+// std::string. Each Write is one BEGIN IMMEDIATE ... COMMIT transaction and is
+// rolled back as a whole on any error.
+//
+// REQUIRES: one user at a time (the actor owning it). Other connections to the
+// same file (another store, the sqlite3 shell) are safe: SQLite locks the file,
+// and a writer waits up to `busy_timeout_ms` before failing with UNAVAILABLE.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "ports/ordered_store.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace cloudkit {
+
+struct SqliteOrderedStoreOptions {
+  // How long a write waits for another connection's lock before UNAVAILABLE.
+  int busy_timeout_ms = 5000;
+};
+
+class SqliteOrderedStore : public ports::OrderedStore {
+ public:
+  // Opens (creating if needed) the database file at `path`; its directory must
+  // exist. Errors name the file and carry sqlite3_errmsg.
+  static Result<std::unique_ptr<SqliteOrderedStore>> Open(const std::string& path);
+  static Result<std::unique_ptr<SqliteOrderedStore>> Open(const std::string& path,
+                                                          const SqliteOrderedStoreOptions& options);
+  ~SqliteOrderedStore() override;
+  SqliteOrderedStore(const SqliteOrderedStore&) = delete;
+  SqliteOrderedStore& operator=(const SqliteOrderedStore&) = delete;
+
+  Result<std::string> Get(const std::string& key) override;
+  Status Scan(const std::string& start, const std::string& end, size_t limit,
+              std::vector<std::pair<std::string, std::string>>* out) override;
+  Status Write(const ports::WriteBatch& batch) override;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  SqliteOrderedStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+
+  Status Init(const SqliteOrderedStoreOptions& options);
+  Status Prepare(const char* sql, sqlite3_stmt** stmt);
+  // Steps a statement that returns no rows to completion, then resets it.
+  Status Run(sqlite3_stmt* stmt, const char* what);
+  Status Error(const char* what, int rc) const;
+  Status ApplyOps(const ports::WriteBatch& batch);
+
+  std::string path_;
+  sqlite3* db_;
+  sqlite3_stmt* get_ = nullptr;
+  sqlite3_stmt* put_ = nullptr;
+  sqlite3_stmt* delete_ = nullptr;
+  sqlite3_stmt* scan_from_ = nullptr;   // k >= ?1
+  sqlite3_stmt* scan_range_ = nullptr;  // ?1 <= k < ?2
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* rollback_ = nullptr;
+};
+
+}  // namespace cloudkit

@@ -1,0 +1,384 @@
+// The `cloudkit` CLI as a user runs it: a child process against a real
+// cloudkitd, checking stdout, stderr, exit codes (docs/cli.md) and --json.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "integration/daemon_fixture.h"
+#include "integration/subprocess.h"
+#include "integration/test_helpers.h"
+
+namespace cloudkit::integration {
+namespace {
+
+using nlohmann::json;
+
+class CliTest : public DaemonTest {
+ protected:
+  void SetUp() override {
+    DaemonTest::SetUp();
+    if (HasFatalFailure()) return;
+    char dir_template[] = "/tmp/cloudkit-cli-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    files_ = dir_template;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(files_, ignored);
+    DaemonTest::TearDown();
+  }
+
+  // Runs `cloudkit ARGS...` with CLOUDKIT_ENDPOINT pointing at the test's daemon.
+  ProcessResult Cli(std::vector<std::string> args, ProcessOptions options = {}) {
+    args.insert(args.begin(), CLOUDKIT_CLI_PATH);
+    options.env.emplace("CLOUDKIT_ENDPOINT", daemon_->endpoint());
+    return RunProcess(args, options);
+  }
+  // Runs it and expects exit 0, returning stdout.
+  std::string Ok(std::vector<std::string> args, ProcessOptions options = {}) {
+    ProcessResult result = Cli(args, std::move(options));
+    EXPECT_EQ(result.exit_code, 0) << "stderr: " << result.err << "\nstdout: " << result.out;
+    return result.out;
+  }
+  json Json(std::vector<std::string> args) {
+    args.insert(args.begin(), "--json");
+    std::string out = Ok(args);
+    return json::parse(out, nullptr, /*allow_exceptions=*/false);
+  }
+  std::string File(const std::string& name, const std::string& content) {
+    std::string path = files_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  // An error is exactly one line on stderr, "cloudkit: ...".
+  static void ExpectOneErrorLine(const ProcessResult& result, const std::string& starts_with) {
+    EXPECT_EQ(result.err.rfind("cloudkit: " + starts_with, 0), 0u) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
+
+  std::string files_;
+};
+
+TEST_F(CliTest, Status) {
+  std::string out = Ok({"status"});
+  EXPECT_NE(out.find("cloudkitd"), std::string::npos) << out;
+  EXPECT_NE(out.find(daemon_->endpoint()), std::string::npos) << out;
+  EXPECT_NE(out.find("scratch"), std::string::npos) << out;
+  json status = Json({"status"});
+  EXPECT_FALSE(status["version"].get<std::string>().empty());
+  EXPECT_EQ(status["endpoints"][0], daemon_->endpoint());
+  EXPECT_EQ(status["bindings"].size(), 2u);
+}
+
+TEST_F(CliTest, EndpointFlagBeatsTheEnvironment) {
+  ProcessOptions options;
+  options.env["CLOUDKIT_ENDPOINT"] = UnusedEndpoint();
+  ProcessResult result = RunProcess({CLOUDKIT_CLI_PATH, "--endpoint", daemon_->endpoint(), "status"}, options);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+TEST_F(CliTest, BucketsCreateListDelete) {
+  EXPECT_EQ(Ok({"storage", "create-bucket", "docs"}), "created bucket docs\n");
+  ProcessResult again = Cli({"storage", "create-bucket", "docs"});
+  EXPECT_EQ(again.exit_code, 13);
+  ExpectOneErrorLine(again, "already exists: ");
+  EXPECT_NE(again.err.find("docs"), std::string::npos);
+
+  std::string listed = Ok({"storage", "list-buckets"});
+  EXPECT_NE(listed.find(" docs\n"), std::string::npos) << listed;
+  json buckets = Json({"storage", "list-buckets"});
+  ASSERT_EQ(buckets["buckets"].size(), 1u);
+  EXPECT_EQ(buckets["buckets"][0]["name"], "docs");
+
+  Ok({"storage", "put", "docs", "a.txt", File("a.txt", "a")});
+  ProcessResult not_empty = Cli({"storage", "delete-bucket", "docs"});
+  EXPECT_EQ(not_empty.exit_code, 14);
+  ExpectOneErrorLine(not_empty, "failed precondition: ");
+  Ok({"storage", "delete", "docs", "a.txt"});
+  EXPECT_EQ(Ok({"storage", "delete-bucket", "docs"}), "deleted bucket docs\n");
+  ProcessResult gone = Cli({"storage", "delete-bucket", "docs"});
+  EXPECT_EQ(gone.exit_code, 12);
+  ExpectOneErrorLine(gone, "not found: ");
+}
+
+TEST_F(CliTest, PutGetHeadWithFiles) {
+  Ok({"storage", "create-bucket", "docs"});
+  std::string input = File("in.txt", "hello from a file\n");
+  std::string out = Ok({"storage", "put", "docs", "notes/a.txt", input, "--content-type", "text/plain",
+                        "--metadata", "author=ada", "--metadata", "team=core"});
+  EXPECT_EQ(out.rfind("uploaded docs/notes/a.txt: 18 bytes, etag ", 0), 0u) << out;
+
+  std::string copy = files_ + "/copy.txt";
+  Ok({"storage", "get", "docs", "notes/a.txt", copy});
+  EXPECT_EQ(Read(copy), "hello from a file\n");
+  struct stat info {};
+  ASSERT_EQ(stat(copy.c_str(), &info), 0);
+  EXPECT_NE(info.st_mode & S_IRGRP, 0u) << "a downloaded file gets ordinary permissions";
+
+  EXPECT_EQ(Ok({"storage", "get", "docs", "notes/a.txt"}), "hello from a file\n");  // stdout by default
+  EXPECT_EQ(Ok({"storage", "get", "docs", "notes/a.txt", "-"}), "hello from a file\n");
+  EXPECT_EQ(Ok({"storage", "get", "docs", "notes/a.txt", "-", "--range", "6-9"}), "from");
+  EXPECT_EQ(Ok({"storage", "get", "docs", "notes/a.txt", "-", "--range", "13-"}), "file\n");
+
+  std::string head = Ok({"storage", "head", "docs", "notes/a.txt"});
+  EXPECT_NE(head.find("size: 18\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("content-type: text/plain\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("metadata.author: ada\nmetadata.team: core\n"), std::string::npos) << head;
+  json info_json = Json({"storage", "head", "docs", "notes/a.txt"});
+  EXPECT_EQ(info_json["size"], 18);
+  EXPECT_EQ(info_json["metadata"]["team"], "core");
+  EXPECT_EQ(info_json["key"], "notes/a.txt");
+}
+
+TEST_F(CliTest, StreamsThroughStdinAndStdout) {
+  Ok({"storage", "create-bucket", "docs"});
+  const std::string body = MakeBody(6 << 20, 9);  // over the 4 MiB progress threshold; stderr is no tty
+  ProcessOptions with_stdin;
+  with_stdin.stdin_data = body;
+  ProcessResult put = Cli({"storage", "put", "docs", "big.bin", "-"}, with_stdin);
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  EXPECT_EQ(put.err, "");  // no progress bar when stderr is not a terminal
+  ProcessResult get = Cli({"storage", "get", "docs", "big.bin", "-"});
+  EXPECT_EQ(get.exit_code, 0) << get.err;
+  EXPECT_EQ(get.err, "");
+  EXPECT_EQ(get.out.size(), body.size());
+  EXPECT_TRUE(get.out == body);
+
+  std::string file = files_ + "/big.out";
+  Ok({"storage", "get", "docs", "big.bin", file});
+  EXPECT_TRUE(Read(file) == body);
+  std::string input = File("big.in", body);
+  Ok({"storage", "put", "docs", "big2.bin", input});
+  EXPECT_TRUE(Ok({"storage", "get", "docs", "big2.bin"}) == body);
+}
+
+// `script` runs the CLI on a pseudo-terminal, where the progress bar may appear.
+TEST_F(CliTest, ProgressBarOnlyOnATerminalAndOnlyForBigTransfers) {
+  if (access("/usr/bin/script", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/script (bsdutils)";
+  Ok({"storage", "create-bucket", "docs"});
+  auto on_terminal = [&](const std::string& args) {
+    std::string command = "'" + std::string(CLOUDKIT_CLI_PATH) + "' --endpoint " + daemon_->endpoint() + " " + args;
+    ProcessResult result = RunProcess({"/usr/bin/script", "-qec", command, "/dev/null"});
+    EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+    return result.out;  // the terminal's output: the CLI's stdout and stderr
+  };
+  std::string big = on_terminal("storage put docs big " + File("big", MakeBody(5 << 20)));
+  EXPECT_NE(big.find("100%"), std::string::npos) << big;
+  std::string download = on_terminal("storage get docs big " + files_ + "/big.copy");
+  EXPECT_NE(download.find("100%"), std::string::npos) << download;
+  std::string small = on_terminal("storage put docs small " + File("small", MakeBody(1 << 20)));
+  EXPECT_EQ(small.find('%'), std::string::npos) << small;
+}
+
+TEST_F(CliTest, JsonGoesToStderrWhenTheBodyOwnsStdout) {
+  Ok({"storage", "create-bucket", "docs"});
+  Ok({"storage", "put", "docs", "a", File("a", "body")});
+  ProcessResult result = Cli({"--json", "storage", "get", "docs", "a", "-"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "body");
+  EXPECT_EQ(json::parse(result.err, nullptr, false)["content_length"], 4);
+  ProcessResult missing = Cli({"--json", "storage", "get", "docs", "nope", "-"});
+  EXPECT_EQ(missing.exit_code, 12);
+  EXPECT_EQ(missing.out, "");
+  EXPECT_EQ(json::parse(missing.err, nullptr, false)["error"]["code"], "NOT_FOUND");
+}
+
+TEST_F(CliTest, BinaryValuesInJsonAreBase64) {
+  Ok({"kv", "put", "t", "k", "caf\xe9"});
+  std::string binary("\xff\x00\x01", 3);
+  ASSERT_CK_OK(client_->kv().Put(KvPut("t", "bin", binary)));
+  EXPECT_EQ(Json({"kv", "get", "t", "bin"})["value_base64"], "/wAB");
+  EXPECT_EQ(Json({"kv", "get", "t", "k"})["value_base64"], "Y2Fm6Q==");
+}
+
+TEST_F(CliTest, FailedGetLeavesNoFileBehind) {
+  Ok({"storage", "create-bucket", "docs"});
+  std::string target = files_ + "/never.txt";
+  ProcessResult missing = Cli({"storage", "get", "docs", "a.txt", target});
+  EXPECT_EQ(missing.exit_code, 12);
+  EXPECT_EQ(missing.err, "cloudkit: not found: object 'a.txt' in bucket 'docs'\n");
+  EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_TRUE(std::filesystem::is_empty(files_)) << "no temporary file left";
+}
+
+TEST_F(CliTest, DeleteCopyAndList) {
+  Ok({"storage", "create-bucket", "docs"});
+  Ok({"storage", "create-bucket", "archive"});
+  std::string input = File("x", "x");
+  for (const char* key : {"a.txt", "notes/1.txt", "notes/2.txt", "z.txt"}) Ok({"storage", "put", "docs", key, input});
+
+  std::string listed = Ok({"storage", "list", "docs", "--delimiter", "/"});
+  EXPECT_NE(listed.find("PRE notes/\n"), std::string::npos) << listed;
+  EXPECT_NE(listed.find(" a.txt\n"), std::string::npos) << listed;
+  EXPECT_EQ(listed.find("notes/1.txt"), std::string::npos) << listed;
+  json prefixed = Json({"storage", "list", "docs", "--prefix", "notes/"});
+  ASSERT_EQ(prefixed["objects"].size(), 2u);
+  EXPECT_EQ(prefixed["objects"][1]["key"], "notes/2.txt");
+  json grouped = Json({"storage", "list", "docs", "--delimiter", "/"});
+  EXPECT_EQ(grouped["common_prefixes"], json::array({"notes/"}));
+
+  EXPECT_EQ(Ok({"storage", "copy", "docs", "a.txt", "archive", "a-copy.txt"}),
+            "copied docs/a.txt to archive/a-copy.txt\n");
+  EXPECT_EQ(Ok({"storage", "get", "archive", "a-copy.txt"}), "x");
+  ProcessResult bad_copy = Cli({"storage", "copy", "docs", "ghost", "archive", "b"});
+  EXPECT_EQ(bad_copy.exit_code, 12);
+
+  EXPECT_EQ(Ok({"storage", "delete", "docs", "notes/1.txt", "notes/2.txt"}),
+            "deleted docs/notes/1.txt\ndeleted docs/notes/2.txt\n");
+  json deleted = Json({"storage", "delete", "docs", "z.txt"});
+  EXPECT_EQ(deleted["deleted"], json::array({"z.txt"}));
+  EXPECT_EQ(Json({"storage", "list", "docs"})["objects"].size(), 1u);
+  EXPECT_EQ(Cli({"storage", "delete", "nope", "k"}).exit_code, 12);
+}
+
+// More objects than one page (1000) holds. In the memory binding: this is
+// about paging, not about the disk.
+TEST_F(CliTest, ListPagesThroughEveryObject) {
+  CallOptions scratch;
+  scratch.binding = "scratch";
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("many"), scratch));
+  std::vector<std::future<ObjectStorageClient::PutObjectResult>> puts;
+  TransferOptions options;
+  options.call = scratch;
+  for (int i = 0; i < 1203; ++i) {
+    char key[16];
+    std::snprintf(key, sizeof key, "k%05d", i);
+    puts.push_back(client_->storage().PutObjectAsync(PutRequest("many", key, "v"), options));
+  }
+  for (auto& put : puts) ASSERT_CK_OK(put.get());
+  std::string listed = Ok({"--binding", "scratch", "storage", "list", "many"});
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 1203);
+  EXPECT_EQ(Json({"--binding", "scratch", "storage", "list", "many"})["objects"].size(), 1203u);
+}
+
+TEST_F(CliTest, KeyValueVerbs) {
+  std::string etag = Ok({"kv", "put", "settings", "theme", "dark"});
+  EXPECT_FALSE(etag.empty());
+  EXPECT_EQ(Ok({"kv", "get", "settings", "theme"}), "dark\n");
+  json item = Json({"kv", "get", "settings", "theme"});
+  EXPECT_EQ(item["value"], "dark");
+  EXPECT_EQ(item["etag"].get<std::string>() + "\n", etag);
+
+  ProcessResult taken = Cli({"kv", "put", "settings", "theme", "light", "--if-absent"});
+  EXPECT_EQ(taken.exit_code, 13);
+  ExpectOneErrorLine(taken, "already exists: ");
+  ProcessResult stale = Cli({"kv", "put", "settings", "theme", "light", "--if-match", "\"stale\""});
+  EXPECT_EQ(stale.exit_code, 14);
+  ExpectOneErrorLine(stale, "failed precondition: ");
+  etag.pop_back();
+  Ok({"kv", "put", "settings", "theme", "light", "--if-match", etag});
+  EXPECT_EQ(Ok({"kv", "get", "settings", "theme"}), "light\n");
+
+  json with_ttl = Json({"kv", "put", "settings", "session", "abc", "--ttl", "60000"});
+  EXPECT_GT(with_ttl["expires_at_ms"].get<int64_t>(), 0);
+  Ok({"kv", "put", "settings", "font", "mono"});
+  EXPECT_EQ(Ok({"kv", "list", "settings"}), "font\tmono\nsession\tabc\ntheme\tlight\n");
+  EXPECT_EQ(Ok({"kv", "list", "settings", "--prefix", "s"}), "session\tabc\n");
+  json listed = Json({"kv", "list", "settings"});
+  EXPECT_EQ(listed["items"].size(), 3u);
+
+  EXPECT_EQ(Ok({"kv", "delete", "settings", "font"}), "deleted settings/font\n");
+  EXPECT_EQ(Json({"kv", "delete", "settings", "font"})["existed"], false);
+  ProcessResult missing = Cli({"kv", "get", "settings", "font"});
+  EXPECT_EQ(missing.exit_code, 12);
+  ExpectOneErrorLine(missing, "not found: ");
+}
+
+TEST_F(CliTest, JsonErrorsGoToStdoutWithTheSameExitCode) {
+  ProcessResult missing = Cli({"--json", "kv", "get", "settings", "nothing"});
+  EXPECT_EQ(missing.exit_code, 12);
+  EXPECT_EQ(missing.err, "");
+  json error = json::parse(missing.out, nullptr, false);
+  ASSERT_TRUE(error.is_object()) << missing.out;
+  EXPECT_EQ(error["error"]["code"], "NOT_FOUND");
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("nothing"), std::string::npos);
+
+  // The flag may also follow the verb.
+  ProcessResult after = Cli({"storage", "head", "docs", "a", "--json"});
+  EXPECT_EQ(after.exit_code, 12);
+  EXPECT_EQ(json::parse(after.out, nullptr, false)["error"]["code"], "NOT_FOUND");
+}
+
+TEST_F(CliTest, BindingFlag) {
+  Ok({"--binding", "scratch", "kv", "put", "t", "k", "scratch-value"});
+  EXPECT_EQ(Ok({"--binding", "scratch", "kv", "get", "t", "k"}), "scratch-value\n");
+  EXPECT_EQ(Cli({"kv", "get", "t", "k"}).exit_code, 12);  // not in the default binding
+  ProcessResult unknown = Cli({"--binding", "nope", "kv", "get", "t", "k"});
+  EXPECT_EQ(unknown.exit_code, 12);
+  EXPECT_NE(unknown.err.find("binding 'nope'"), std::string::npos) << unknown.err;
+}
+
+TEST_F(CliTest, UsageErrorsExit2) {
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {},
+           {"storage"},
+           {"storage", "fly", "b"},
+           {"storage", "put", "docs"},
+           {"kv", "get", "t"},
+           {"--timeout", "zero", "status"},
+           {"storage", "get", "docs", "a", "-", "--range", "9-3"},
+           {"storage", "get", "docs", "a", "-", "--range", "abc"},
+           {"storage", "put", "docs", "a", "-", "--metadata", "novalue"},
+           {"--endpoint", "nonsense", "status"},
+       }) {
+    ProcessResult result = Cli(args);
+    EXPECT_EQ(result.exit_code, 2) << ::testing::PrintToString(args) << "\n" << result.err;
+    EXPECT_EQ(result.err.rfind("cloudkit: ", 0), 0u) << result.err;
+    EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  }
+  ProcessResult help = Cli({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("storage"), std::string::npos);
+}
+
+TEST_F(CliTest, LocalErrorsExit1) {
+  Ok({"storage", "create-bucket", "docs"});
+  ProcessResult unreadable = Cli({"storage", "put", "docs", "a", files_ + "/does-not-exist"});
+  EXPECT_EQ(unreadable.exit_code, 1);
+  ExpectOneErrorLine(unreadable, "cannot open '" + files_ + "/does-not-exist'");
+  ProcessResult directory = Cli({"storage", "put", "docs", "a", files_});
+  EXPECT_EQ(directory.exit_code, 1);
+  Ok({"storage", "put", "docs", "a", File("a", "a")});
+  ProcessResult unwritable = Cli({"storage", "get", "docs", "a", files_ + "/no/such/dir/file"});
+  EXPECT_EQ(unwritable.exit_code, 1);
+  ExpectOneErrorLine(unwritable, "cannot create");
+}
+
+TEST_F(CliTest, UnreachableDaemonExits19) {
+  std::string endpoint = UnusedEndpoint();
+  ProcessResult result = RunProcess({CLOUDKIT_CLI_PATH, "--endpoint", endpoint, "status"});
+  EXPECT_EQ(result.exit_code, 19);
+  EXPECT_EQ(result.err, "cloudkit: unavailable: cannot connect to cloudkitd at " + endpoint + " (is it running?)\n");
+  ProcessResult json_result = RunProcess({CLOUDKIT_CLI_PATH, "--json", "--endpoint", endpoint, "kv", "get", "t", "k"});
+  EXPECT_EQ(json_result.exit_code, 19);
+  EXPECT_EQ(json::parse(json_result.out, nullptr, false)["error"]["code"], "UNAVAILABLE");
+}
+
+TEST_F(CliTest, StalledUploadExits20) {
+  Ok({"storage", "create-bucket", "docs"});
+  // More than two chunks arrive, then the input stalls past the deadline.
+  std::string command = "(head -c 700000 /dev/zero; sleep 2) | '" + std::string(CLOUDKIT_CLI_PATH) +
+                        "' --timeout 300 storage put docs stalled -";
+  ProcessOptions options;
+  options.env["CLOUDKIT_ENDPOINT"] = daemon_->endpoint();
+  ProcessResult result = RunProcess({"/bin/sh", "-c", command}, options);
+  EXPECT_EQ(result.exit_code, 20) << result.err;
+  ExpectOneErrorLine(result, "deadline exceeded: ");
+  EXPECT_EQ(Cli({"storage", "head", "docs", "stalled"}).exit_code, 12);
+}
+
+}  // namespace
+}  // namespace cloudkit::integration
