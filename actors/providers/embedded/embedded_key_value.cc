@@ -1,0 +1,237 @@
+#include "providers/embedded/embedded_key_value.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "providers/embedded/store_keys.h"
+#include "providers/names.h"
+
+namespace cloudkit::embedded {
+namespace {
+
+using store::v1::ItemRecord;
+
+constexpr uint32_t kMaxPageSize = 1000;
+constexpr int kMaxBatch = 1000;
+constexpr std::string_view kGenerationKey{"\0generation", 11};
+
+std::string Describe(const std::string& table, const std::string& key) {
+  return "item " + names::Quote(key) + " in table " + names::Quote(table);
+}
+
+Status CheckNames(const std::string& table, const std::string& key) {
+  CK_RETURN_IF_ERROR(names::CheckContainerName("table", table));
+  return names::CheckItemKey(key);
+}
+
+void Fill(const std::string& key, const ItemRecord& record, bool with_value, v1::Item* item) {
+  item->set_key(key);
+  if (with_value) item->set_value(record.value());
+  item->set_etag(record.etag());
+  item->set_expires_at_ms(record.expires_at_ms());
+}
+
+}  // namespace
+
+EmbeddedKeyValue::EmbeddedKeyValue(std::unique_ptr<ports::OrderedStore> items, ports::Clock* clock)
+    : items_(std::move(items)), clock_(clock) {}
+
+Result<std::string> EmbeddedKeyValue::NewEtag() {
+  if (generation_ == 0) {
+    // Table names are never empty, so this key cannot collide with an item.
+    const std::string key(kGenerationKey);
+    uint64_t previous = 0;
+    Result<std::string> stored = items_->Get(key);
+    if (stored.ok()) {
+      previous = std::strtoull(stored->c_str(), nullptr, 16);
+    } else if (stored.status().code() != v1::NOT_FOUND) {
+      return stored.status();
+    }
+    ports::WriteBatch batch;
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(previous + 1));
+    batch.Put(key, buf);
+    CK_RETURN_IF_ERROR(items_->Write(batch));
+    generation_ = previous + 1;
+  }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%llx-%llx", static_cast<unsigned long long>(generation_),
+                static_cast<unsigned long long>(++writes_));
+  return std::string(buf);
+}
+
+int64_t EmbeddedKeyValue::ExpiryFor(uint64_t ttl_ms) {
+  if (ttl_ms == 0) return 0;
+  constexpr uint64_t kMaxTtlMs = uint64_t{1} << 50;  // ~35,000 years; keeps the sum in range
+  return clock_->NowMs() + static_cast<int64_t>(std::min(ttl_ms, kMaxTtlMs));
+}
+
+Result<std::optional<ItemRecord>> EmbeddedKeyValue::Load(const std::string& table, const std::string& key) {
+  Result<std::string> raw = items_->Get(ItemKey(table, key));
+  if (!raw.ok()) {
+    if (raw.status().code() == v1::NOT_FOUND) return std::optional<ItemRecord>();
+    return raw.status();
+  }
+  ItemRecord record;
+  if (!record.ParseFromString(*raw)) return Status::Internal("corrupt record for " + Describe(table, key));
+  if (record.expires_at_ms() != 0 && record.expires_at_ms() <= clock_->NowMs()) {
+    return std::optional<ItemRecord>();
+  }
+  return std::optional<ItemRecord>(std::move(record));
+}
+
+Result<v1::GetResponse> EmbeddedKeyValue::Get(const v1::GetRequest& req) {
+  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  auto record = Load(req.table(), req.key());
+  if (!record.ok()) return record.status();
+  if (!*record) return Status::NotFound(Describe(req.table(), req.key()));
+  v1::GetResponse resp;
+  Fill(req.key(), **record, true, resp.mutable_item());
+  return resp;
+}
+
+Result<v1::PutResponse> EmbeddedKeyValue::Put(const v1::PutRequest& req) {
+  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  if (req.if_absent() || !req.if_match().empty()) {
+    auto current = Load(req.table(), req.key());
+    if (!current.ok()) return current.status();
+    if (req.if_absent() && *current) return Status::AlreadyExists(Describe(req.table(), req.key()));
+    if (!req.if_match().empty()) {
+      if (!*current) {
+        return Status::FailedPrecondition(Describe(req.table(), req.key()) + " does not exist (if-match " +
+                                          req.if_match() + ")");
+      }
+      if ((*current)->etag() != req.if_match()) {
+        return Status::FailedPrecondition(Describe(req.table(), req.key()) + " has ETag " +
+                                          (*current)->etag() + ", not " + req.if_match());
+      }
+    }
+  }
+  Result<std::string> etag = NewEtag();
+  if (!etag.ok()) return etag.status();
+  ItemRecord record;
+  record.set_value(req.value());
+  record.set_etag(std::move(*etag));
+  record.set_expires_at_ms(ExpiryFor(req.ttl_ms()));
+  ports::WriteBatch batch;
+  batch.Put(ItemKey(req.table(), req.key()), record.SerializeAsString());
+  CK_RETURN_IF_ERROR(items_->Write(batch));
+  v1::PutResponse resp;
+  resp.set_etag(record.etag());
+  resp.set_expires_at_ms(record.expires_at_ms());
+  return resp;
+}
+
+Result<v1::DeleteResponse> EmbeddedKeyValue::Delete(const v1::DeleteRequest& req) {
+  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  auto current = Load(req.table(), req.key());
+  if (!current.ok()) return current.status();
+  if (!req.if_match().empty()) {
+    if (!*current) return Status::NotFound(Describe(req.table(), req.key()));
+    if ((*current)->etag() != req.if_match()) {
+      return Status::FailedPrecondition(Describe(req.table(), req.key()) + " has ETag " +
+                                        (*current)->etag() + ", not " + req.if_match());
+    }
+  }
+  // Also removes an expired record still on disk.
+  ports::WriteBatch batch;
+  batch.Delete(ItemKey(req.table(), req.key()));
+  CK_RETURN_IF_ERROR(items_->Write(batch));
+  v1::DeleteResponse resp;
+  resp.set_existed(current->has_value());
+  return resp;
+}
+
+Result<v1::ExistsResponse> EmbeddedKeyValue::Exists(const v1::ExistsRequest& req) {
+  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  auto current = Load(req.table(), req.key());
+  if (!current.ok()) return current.status();
+  v1::ExistsResponse resp;
+  resp.set_exists(current->has_value());
+  return resp;
+}
+
+Result<v1::ListResponse> EmbeddedKeyValue::List(const v1::ListRequest& req) {
+  CK_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
+  const std::string base = ItemKey(req.table(), "");
+  const std::string end = PrefixSuccessor(base + req.prefix());
+  std::string start = base + req.prefix();
+  if (!req.continuation_token().empty()) {
+    std::optional<std::string> resume = DecodeToken(req.continuation_token());
+    if (!resume || *resume < start || *resume >= end) {
+      return Status::InvalidArgument("continuation token does not belong to this listing of table " +
+                                     names::Quote(req.table()));
+    }
+    start = *resume;
+  }
+  const uint32_t page = req.page_size() == 0 ? kMaxPageSize : std::min(req.page_size(), kMaxPageSize);
+  const int64_t now = clock_->NowMs();
+  v1::ListResponse resp;
+  bool exhausted = false;
+  while (static_cast<uint32_t>(resp.items_size()) < page && !exhausted) {
+    std::vector<std::pair<std::string, std::string>> batch;
+    const size_t want = page - resp.items_size();
+    CK_RETURN_IF_ERROR(items_->Scan(start, end, want, &batch));
+    exhausted = batch.size() < want;
+    for (const auto& [store_key, value] : batch) {
+      start = store_key + '\0';
+      ItemRecord record;
+      std::string key = store_key.substr(base.size());
+      if (!record.ParseFromString(value)) return Status::Internal("corrupt record for " + Describe(req.table(), key));
+      if (record.expires_at_ms() != 0 && record.expires_at_ms() <= now) continue;
+      Fill(key, record, !req.keys_only(), resp.add_items());
+    }
+  }
+  if (!exhausted) {
+    std::vector<std::pair<std::string, std::string>> probe;
+    CK_RETURN_IF_ERROR(items_->Scan(start, end, 1, &probe));
+    if (!probe.empty()) resp.set_next_continuation_token(EncodeToken(start));
+  }
+  return resp;
+}
+
+Result<v1::BatchGetResponse> EmbeddedKeyValue::BatchGet(const v1::BatchGetRequest& req) {
+  CK_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
+  if (req.keys_size() > kMaxBatch) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " keys per batch get, got " +
+                                   std::to_string(req.keys_size()));
+  }
+  v1::BatchGetResponse resp;
+  for (const std::string& key : req.keys()) {
+    CK_RETURN_IF_ERROR(names::CheckItemKey(key));
+    auto record = Load(req.table(), key);
+    if (!record.ok()) return record.status();
+    if (*record) {
+      Fill(key, **record, true, resp.add_items());
+    } else {
+      resp.add_missing(key);
+    }
+  }
+  return resp;
+}
+
+Result<v1::BatchPutResponse> EmbeddedKeyValue::BatchPut(const v1::BatchPutRequest& req) {
+  CK_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
+  if (req.entries_size() > kMaxBatch) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " entries per batch put, got " +
+                                   std::to_string(req.entries_size()));
+  }
+  for (const v1::BatchPutEntry& entry : req.entries()) CK_RETURN_IF_ERROR(names::CheckItemKey(entry.key()));
+  ports::WriteBatch batch;
+  v1::BatchPutResponse resp;
+  for (const v1::BatchPutEntry& entry : req.entries()) {
+    Result<std::string> etag = NewEtag();
+    if (!etag.ok()) return etag.status();
+    ItemRecord record;
+    record.set_value(entry.value());
+    record.set_etag(std::move(*etag));
+    record.set_expires_at_ms(ExpiryFor(entry.ttl_ms()));
+    batch.Put(ItemKey(req.table(), entry.key()), record.SerializeAsString());
+    resp.add_etags(record.etag());
+  }
+  if (!batch.ops.empty()) CK_RETURN_IF_ERROR(items_->Write(batch));
+  return resp;
+}
+
+}  // namespace cloudkit::embedded

@@ -1,0 +1,46 @@
+// The KeyValue provider behind `memory` and `local`: items in an OrderedStore
+// (a map in memory, SQLite natively), one record per item holding its value,
+// ETag and expiry. Expired items read as absent and are removed when next
+// written; there is no background sweeper yet.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cloudkit/store/v1/records.pb.h"
+#include "ports/clock.h"
+#include "ports/ordered_store.h"
+#include "services/key_value_provider.h"
+
+namespace cloudkit::embedded {
+
+class EmbeddedKeyValue : public KeyValueProvider {
+ public:
+  EmbeddedKeyValue(std::unique_ptr<ports::OrderedStore> items, ports::Clock* clock);
+
+  Result<v1::GetResponse> Get(const v1::GetRequest& req) override;
+  Result<v1::PutResponse> Put(const v1::PutRequest& req) override;
+  Result<v1::DeleteResponse> Delete(const v1::DeleteRequest& req) override;
+  Result<v1::ExistsResponse> Exists(const v1::ExistsRequest& req) override;
+  Result<v1::ListResponse> List(const v1::ListRequest& req) override;
+  Result<v1::BatchGetResponse> BatchGet(const v1::BatchGetRequest& req) override;
+  Result<v1::BatchPutResponse> BatchPut(const v1::BatchPutRequest& req) override;
+
+ private:
+  // The live item, or nullopt when absent or expired.
+  Result<std::optional<store::v1::ItemRecord>> Load(const std::string& table, const std::string& key);
+  // ETags are "<generation>-<sequence>": the generation is a counter kept in
+  // the store and bumped once per opening, so ETags never repeat, also across
+  // restarts and whatever the clock does.
+  Result<std::string> NewEtag();
+  int64_t ExpiryFor(uint64_t ttl_ms);
+
+  std::unique_ptr<ports::OrderedStore> items_;
+  ports::Clock* clock_;
+  uint64_t generation_ = 0;  // 0 until the first write claims one
+  uint64_t writes_ = 0;
+};
+
+}  // namespace cloudkit::embedded

@@ -1,0 +1,67 @@
+// The ObjectStorage provider behind `memory` and `local`: bucket and object
+// records in an OrderedStore, object bodies in a BlobStore. Which stores (maps in
+// memory, or SQLite plus files) is the host's choice; the semantics are the same.
+//
+// A put streams into a new blob and becomes visible only when its record is
+// written, after the blob is durable; the replaced blob is removed afterwards.
+// A crash in between can leave an orphan blob, never a record without content.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cloudkit/store/v1/records.pb.h"
+#include "ports/blob_store.h"
+#include "ports/clock.h"
+#include "ports/hash.h"
+#include "ports/ordered_store.h"
+#include "services/object_storage_provider.h"
+
+namespace cloudkit::embedded {
+
+class EmbeddedObjectStorage : public ObjectStorageProvider {
+ public:
+  EmbeddedObjectStorage(std::unique_ptr<ports::OrderedStore> records,
+                        std::unique_ptr<ports::BlobStore> blobs, ports::Clock* clock,
+                        ports::HashPort* hash);
+
+  Result<v1::CreateBucketResponse> CreateBucket(const v1::CreateBucketRequest& req) override;
+  Result<v1::DeleteBucketResponse> DeleteBucket(const v1::DeleteBucketRequest& req) override;
+  Result<v1::ListBucketsResponse> ListBuckets(const v1::ListBucketsRequest& req) override;
+  Result<v1::BucketExistsResponse> BucketExists(const v1::BucketExistsRequest& req) override;
+  Result<std::unique_ptr<ObjectUpload>> BeginPut(const v1::PutObjectRequest& req) override;
+  Result<std::unique_ptr<ObjectDownload>> BeginGet(const v1::GetObjectRequest& req,
+                                                   v1::GetObjectResponse* head) override;
+  Result<v1::HeadObjectResponse> HeadObject(const v1::HeadObjectRequest& req) override;
+  Result<v1::DeleteObjectResponse> DeleteObject(const v1::DeleteObjectRequest& req) override;
+  Result<v1::DeleteObjectsResponse> DeleteObjects(const v1::DeleteObjectsRequest& req) override;
+  Result<v1::CopyObjectResponse> CopyObject(const v1::CopyObjectRequest& req) override;
+  Result<v1::ListObjectsResponse> ListObjects(const v1::ListObjectsRequest& req) override;
+
+  // What an upload needs to publish itself (used by the upload class).
+  struct PendingObject {
+    std::string bucket, key, content_type, if_match;
+    bool if_none_match = false;
+    std::map<std::string, std::string> metadata;
+  };
+  Result<v1::ObjectInfo> Publish(const PendingObject& pending, std::string blob_id, uint64_t size,
+                                 std::string etag);
+  ports::BlobStore& blobs() { return *blobs_; }
+
+ private:
+  Status RequireBucket(const std::string& bucket);
+  // nullopt when the object does not exist.
+  Result<std::optional<store::v1::ObjectRecord>> LoadObject(const std::string& bucket,
+                                                            const std::string& key);
+  Status CheckPutPreconditions(const PendingObject& pending,
+                               const std::optional<store::v1::ObjectRecord>& current);
+
+  std::unique_ptr<ports::OrderedStore> records_;
+  std::unique_ptr<ports::BlobStore> blobs_;
+  ports::Clock* clock_;
+  ports::HashPort* hash_;
+};
+
+}  // namespace cloudkit::embedded

@@ -1,0 +1,28 @@
+// Name rules shared by every provider, so a name valid on `memory` is valid on
+// `local` and on the clouds, and nothing a client sends can name a path outside
+// a binding's data: bucket, table and binding names are short plain tokens;
+// object and item keys are UTF-8 without NUL, and object keys also cannot be
+// absolute or contain `.`/`..` segments. Each check returns INVALID_ARGUMENT
+// naming the offending value.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace cloudkit::names {
+
+inline constexpr size_t kMaxContainerName = 63;  // buckets, tables, bindings
+inline constexpr size_t kMaxKey = 1024;          // object and item keys, bytes
+
+// 1..63 of [A-Za-z0-9._-], starting with a letter or digit. `what` is
+// "bucket", "table" or "binding" and appears in the message.
+Status CheckContainerName(std::string_view what, std::string_view name);
+Status CheckObjectKey(std::string_view key);
+Status CheckItemKey(std::string_view key);
+
+// For messages: the name in quotes, shortened and with control bytes escaped.
+std::string Quote(std::string_view name);
+
+}  // namespace cloudkit::names
