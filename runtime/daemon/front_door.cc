@@ -111,6 +111,13 @@ void FrontDoor::OnClientMessage() {
     spdlog::warn("malformed message: envelope does not parse ({} bytes)", parts[1].size());
     return SendError(peer, 0, Status::InvalidArgument("the first frame is not a valid cloudkit.v1.RequestEnvelope"));
   }
+  if (env.kind() != v1::REQUEST && env.kind() != v1::DATA && env.kind() != v1::CREDIT &&
+      env.kind() != v1::CANCEL) {
+    spdlog::warn("malformed message: frame kind {} from a client", static_cast<int>(env.kind()));
+    return SendError(peer, env.request_id(),
+                     Status::InvalidArgument("frame kind " + std::to_string(env.kind()) +
+                                             " is not one a client sends (REQUEST, DATA, CREDIT, CANCEL)"));
+  }
   if (parts[2].size() > config_.limits.max_body_bytes) {
     return SendError(peer, env.request_id(),
                      Status::ResourceExhausted("body of " + std::to_string(parts[2].size()) +
@@ -185,9 +192,6 @@ void FrontDoor::OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env,
   if (key == by_client_.end()) return;  // the call ended already; late stream frames are expected
   uint64_t call_id = key->second;
   Call& call = calls_.at(call_id);
-  if (env.kind() != v1::DATA && env.kind() != v1::CREDIT && env.kind() != v1::CANCEL) {
-    return SendError(peer, env.request_id(), Status::InvalidArgument("unknown frame kind " + std::to_string(env.kind())));
-  }
   Inbound in;
   in.call_id = call_id;
   in.kind = env.kind();

@@ -1,7 +1,13 @@
 // The wire protocol as docs/protocol.md states it, spoken over a raw ZeroMQ
 // DEALER (no client library): malformed input costs one error reply and the
 // daemon keeps serving; streams follow the credit rules; CANCEL gets no reply.
+#include <signal.h>
 #include <zmq.hpp>
+
+#include <cstring>
+#include <future>
+#include <random>
+#include <thread>
 
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/v1/key_value.pb.h"
@@ -184,6 +190,198 @@ TEST_F(ProtocolTest, CancelledUploadGetsNoReplyAndLeavesNothing) {
   std::string body;
   while (Receive(&reply, &body, 500)) EXPECT_EQ(reply.kind(), v1::CREDIT) << "only frames already in flight";
   EXPECT_CK_CODE(client_->storage().HeadObject(HeadRequest("docs", "cancelled")), v1::NOT_FOUND);
+}
+
+TEST_F(ProtocolTest, TruncatedExtraAndOutOfPlaceFramesAreRefused) {
+  v1::RequestEnvelope envelope;
+  envelope.set_request_id(21);
+  envelope.set_kind(v1::REQUEST);
+  envelope.set_method("cloudkit.v1.KeyValue/Get");
+  const std::string whole = envelope.SerializeAsString();
+  Send({whole.substr(0, whole.size() - 3), ""});  // truncated envelope
+  EXPECT_NE(ReceiveEnvelope().status().code(), v1::OK);
+  Send({whole, "", "a third frame"});
+  EXPECT_EQ(ReceiveEnvelope().status().code(), v1::INVALID_ARGUMENT);
+  Send({"", ""});  // an empty envelope: no request id, no method
+  EXPECT_EQ(ReceiveEnvelope().status().code(), v1::INVALID_ARGUMENT);
+
+  v1::GetRequest get;
+  get.set_table("t");
+  get.set_key("k");
+  const std::string body = get.SerializeAsString();
+  Request(22, "cloudkit.v1.KeyValue/Get", body.substr(0, body.size() - 1));  // truncated body
+  v1::ResponseEnvelope reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.request_id(), 22u);
+  EXPECT_EQ(reply.status().code(), v1::INVALID_ARGUMENT);
+
+  // A message of another type that parses: its fields do not make a valid request.
+  v1::ListBucketsResponse wrong_type;
+  wrong_type.add_buckets()->set_name("x");
+  Request(23, "cloudkit.v1.KeyValue/Get", wrong_type.SerializeAsString());
+  reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.request_id(), 23u);
+  EXPECT_EQ(reply.status().code(), v1::INVALID_ARGUMENT);
+
+  // Stream frames for calls that do not exist, and a RESPONSE sent by a client.
+  Frame(24, v1::DATA, "orphan chunk", 0, true);
+  Frame(25, v1::CREDIT, "", 4);
+  Frame(26, v1::RESPONSE);
+  Request(27, "cloudkit.v1.Runtime/Status", "");
+  // Whatever the daemon says to the strays, it must still answer 27.
+  bool answered = false;
+  for (int i = 0; i < 5 && !answered; ++i) {
+    v1::ResponseEnvelope next;
+    std::string ignored;
+    if (!Receive(&next, &ignored)) break;
+    if (next.request_id() == 27) {
+      answered = true;
+      EXPECT_EQ(next.status().code(), v1::OK);
+    } else {
+      EXPECT_NE(next.status().code(), v1::OK);
+    }
+  }
+  EXPECT_TRUE(answered);
+}
+
+// Thousands of random and mutated frames: the daemon answers or ignores each,
+// never dies, and serves a well-formed client afterwards.
+TEST_F(ProtocolTest, RandomGarbageNeverTakesTheDaemonDown) {
+  std::mt19937 random(20261129);
+  v1::PutRequest put;
+  put.set_table("fuzz");
+  put.set_key("k");
+  put.set_value("v");
+  v1::RequestEnvelope envelope;
+  envelope.set_request_id(1);
+  envelope.set_kind(v1::REQUEST);
+  envelope.set_method("cloudkit.v1.KeyValue/Put");
+  const std::string good_envelope = envelope.SerializeAsString();
+  const std::string good_body = put.SerializeAsString();
+  auto mutate = [&](std::string s) {
+    if (s.empty()) s.push_back('\0');
+    int flips = 1 + random() % 4;
+    for (int i = 0; i < flips; ++i) s[random() % s.size()] = static_cast<char>(random());
+    if (random() % 4 == 0) s.resize(random() % s.size());
+    return s;
+  };
+  auto noise = [&](size_t max) {
+    std::string s(random() % max, '\0');
+    for (char& c : s) c = static_cast<char>(random());
+    return s;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    switch (random() % 4) {
+      case 0: Send({noise(64), noise(64)}); break;
+      case 1: Send({mutate(good_envelope), good_body}); break;
+      case 2: Send({good_envelope, mutate(good_body)}); break;
+      default: {
+        std::vector<std::string> frames(1 + random() % 5);
+        for (auto& f : frames) f = noise(32);
+        Send(frames);
+      }
+    }
+  }
+  // Drain what came back, then check that the daemon still serves.
+  v1::ResponseEnvelope reply;
+  std::string body;
+  while (Receive(&reply, &body, 500)) {
+  }
+  ASSERT_CK_OK(client_->runtime().GetStatus());
+  ASSERT_CK_OK(client_->kv().Put(KvPut("after", "fuzz", "ok")));
+  EXPECT_TRUE(::kill(daemon_->pid(), 0) == 0);
+}
+
+// The daemon, not the client, ends a stream the client stopped feeding.
+TEST_F(ProtocolTest, DaemonEndsAStalledUploadWithDeadlineExceeded) {
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  v1::PutObjectRequest put = PutRequest("docs", "stalled", "first chunk");
+  put.set_more_data(true);
+  v1::RequestEnvelope envelope;
+  envelope.set_request_id(31);
+  envelope.set_kind(v1::REQUEST);
+  envelope.set_method("cloudkit.v1.ObjectStorage/PutObject");
+  envelope.set_timeout_ms(300);
+  Send({envelope.SerializeAsString(), put.SerializeAsString()});
+  v1::ResponseEnvelope reply;
+  std::string body;
+  bool deadline = false;
+  while (!deadline && Receive(&reply, &body, 5000)) {
+    EXPECT_EQ(reply.request_id(), 31u);
+    if (reply.kind() == v1::RESPONSE) {
+      EXPECT_EQ(reply.status().code(), v1::DEADLINE_EXCEEDED);
+      deadline = true;
+    }
+  }
+  EXPECT_TRUE(deadline) << "no DEADLINE_EXCEEDED from the daemon";
+  EXPECT_CK_CODE(client_->storage().HeadObject(HeadRequest("docs", "stalled")), v1::NOT_FOUND);
+}
+
+// SIGTERM while an upload streams: the upload completes, new calls are turned
+// away as unavailable, and the daemon exits 0 once nothing is in flight.
+TEST_F(ProtocolTest, SigtermDrainsCallsInFlightThenExitsZero) {
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  std::promise<void> started;
+  auto started_future = started.get_future();
+  int calls = 0;
+  ByteSource slow = [&](char* buffer, size_t capacity) -> Result<size_t> {
+    if (++calls == 3) started.set_value();  // two chunks read: the call is in the daemon
+    if (calls > 8) return size_t{0};
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::memset(buffer, 'z', capacity);
+    return capacity;
+  };
+  auto upload = std::async(std::launch::async, [&] {
+    return client_->storage().PutObject(PutRequest("docs", "draining"), slow);
+  });
+  started_future.wait();
+  ASSERT_EQ(::kill(daemon_->pid(), SIGTERM), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::unique_ptr<Client> late = Connect();
+  EXPECT_CK_CODE(late->kv().Get(KvGet("t", "k")), v1::UNAVAILABLE);
+  auto result = upload.get();
+  ASSERT_CK_OK(result);
+  EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_CK_OK(daemon_->Restart());
+  auto head = client_->storage().HeadObject(HeadRequest("docs", "draining"));
+  ASSERT_CK_OK(head);
+  EXPECT_EQ(head->object().size(), result->object().size());
+}
+
+// A slow operation on one binding stalls neither another binding nor the other
+// service of the same binding: both answer while a big copy is still running.
+TEST_F(ProtocolTest, SlowOperationStallsNoOtherBinding) {
+  auto& storage = client_->storage();
+  ASSERT_CK_OK(storage.CreateBucket(CreateBucketRequest("docs")));
+  uint64_t produced = 0;
+  constexpr uint64_t kSize = 192ull << 20;
+  ByteSource zeros = [&](char* buffer, size_t capacity) -> Result<size_t> {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, kSize - produced));
+    std::memset(buffer, 0, n);
+    produced += n;
+    return n;
+  };
+  ASSERT_CK_OK(storage.PutObject(PutRequest("docs", "big"), zeros));
+  ClientOptions scratch_options;
+  scratch_options.binding = "scratch";
+  std::unique_ptr<Client> scratch = Connect(scratch_options);
+  std::unique_ptr<Client> copier = Connect();
+  auto copy = std::async(std::launch::async, [&] {
+    v1::CopyObjectRequest req;
+    req.set_source_bucket("docs");
+    req.set_source_key("big");
+    req.set_bucket("docs");
+    req.set_key("big-copy");
+    return copier->storage().CopyObject(req);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_CK_OK(scratch->kv().Put(KvPut("t", "k" + std::to_string(i), "v")));
+    ASSERT_CK_OK(client_->runtime().GetStatus());
+  }
+  ASSERT_CK_OK(client_->kv().Put(KvPut("t", "same-binding-other-service", "v")));
+  EXPECT_EQ(copy.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
+      << "the copy finished before the other calls: make it bigger to test anything";
+  ASSERT_CK_OK(copy.get());
 }
 
 }  // namespace
