@@ -1,0 +1,60 @@
+// Name rules (providers/names) and the embedded providers' key layout and page
+// tokens (providers/embedded/store_keys).
+#include <gtest/gtest.h>
+
+#include "providers/embedded/store_keys.h"
+#include "providers/names.h"
+
+namespace cloudkit {
+namespace {
+
+TEST(NamesTest, ContainerNamesArePlainShortTokens) {
+  for (const char* ok : {"docs", "a", "A-1_b.c", "0abc"}) {
+    EXPECT_TRUE(names::CheckContainerName("bucket", ok).ok()) << ok;
+  }
+  EXPECT_TRUE(names::CheckContainerName("bucket", std::string(63, 'x')).ok());
+  for (std::string bad : {std::string(""), std::string(64, 'x'), std::string(".hidden"), std::string("a/b"),
+                          std::string(".."), std::string("a b"), std::string("a\0b", 3), std::string("ü")}) {
+    Status s = names::CheckContainerName("table", bad);
+    EXPECT_EQ(s.code(), v1::INVALID_ARGUMENT) << bad;
+    EXPECT_NE(s.message().find("table name"), std::string::npos) << s.message();
+  }
+}
+
+TEST(NamesTest, ObjectKeysCannotEscape) {
+  for (const char* ok : {"a.txt", "dir/a", "a..b", "...", "dir/.hidden", "trailing/", "a//b"}) {
+    EXPECT_TRUE(names::CheckObjectKey(ok).ok()) << ok;
+  }
+  for (std::string bad : {std::string("/abs"), std::string(".."), std::string("../a"), std::string("a/.."),
+                          std::string("a/./b"), std::string("."), std::string("a\0", 2),
+                          std::string(1025, 'k'), std::string("\xc0\xaf"), std::string("\xed\xa0\x80")}) {
+    EXPECT_EQ(names::CheckObjectKey(bad).code(), v1::INVALID_ARGUMENT) << names::Quote(bad);
+  }
+}
+
+TEST(NamesTest, QuoteEscapesControlBytesAndShortens) {
+  EXPECT_EQ(names::Quote("a.txt"), "'a.txt'");
+  EXPECT_EQ(names::Quote(std::string("a\0b\n", 4)), "'a\\x00b\\x0a'");
+  EXPECT_EQ(names::Quote(std::string(100, 'k')), "'" + std::string(80, 'k') + "...'");
+}
+
+TEST(StoreKeysTest, PrefixSuccessorBoundsEveryExtension) {
+  EXPECT_EQ(embedded::PrefixSuccessor("abc"), "abd");
+  EXPECT_EQ(embedded::PrefixSuccessor(std::string("a\xff\xff")), "b");
+  EXPECT_EQ(embedded::PrefixSuccessor(std::string("\xff")), "");
+  EXPECT_LT(embedded::ObjectKey("docs", "zzz"), embedded::PrefixSuccessor(embedded::ObjectKey("docs", "")));
+  EXPECT_LT(embedded::PrefixSuccessor(embedded::ObjectKey("doc", "")), embedded::ObjectKey("docs", ""));
+}
+
+TEST(StoreKeysTest, TokensRoundTripAndRejectGarbage) {
+  std::string raw("o/b\0k\xff", 6);
+  auto token = embedded::EncodeToken(raw);
+  EXPECT_EQ(token, "6f2f62006bff");
+  EXPECT_EQ(embedded::DecodeToken(token), raw);
+  EXPECT_FALSE(embedded::DecodeToken("abc").has_value());
+  EXPECT_FALSE(embedded::DecodeToken("zz").has_value());
+  EXPECT_FALSE(embedded::DecodeToken("AB").has_value());
+}
+
+}  // namespace
+}  // namespace cloudkit
