@@ -56,4 +56,14 @@ class CliContext {
   FILE* json_stream_ = stdout;
 };
 
+// Runs `body(Client&)` with a connected client, or returns the exit code of
+// the failed connection.
+template <typename Body>
+int WithClient(CliContext& context, Body body) {
+  int exit_code = 0;
+  Client* client = context.client(&exit_code);
+  if (!client) return exit_code;
+  return body(*client);
+}
+
 }  // namespace cloudkit::cli

@@ -19,14 +19,6 @@ struct KeyValueArgs {
   std::string prefix;
 };
 
-template <typename Body>
-int WithClient(CliContext& context, Body body) {
-  int exit_code = kExitOk;
-  Client* client = context.client(&exit_code);
-  if (!client) return exit_code;
-  return body(*client);
-}
-
 int Put(CliContext& context, const KeyValueArgs& args) {
   return WithClient(context, [&](Client& client) {
     v1::PutRequest request;

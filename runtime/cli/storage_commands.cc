@@ -22,15 +22,6 @@ struct StorageArgs {
   std::string delimiter;
 };
 
-// Runs `body` with a connected client, or returns the connection's exit code.
-template <typename Body>
-int WithClient(CliContext& context, Body body) {
-  int exit_code = kExitOk;
-  Client* client = context.client(&exit_code);
-  if (!client) return exit_code;
-  return body(*client);
-}
-
 int CreateBucket(CliContext& context, const StorageArgs& args) {
   return WithClient(context, [&](Client& client) {
     v1::CreateBucketRequest request;
