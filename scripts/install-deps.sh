@@ -16,6 +16,9 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-zmq python3-protobuf procps
+  # browser host: Emscripten for the wasm build, Node and npm for the JS side,
+  # Chromium for the browser tests; dpkg-dev unpacks Debian source packages
+  emscripten nodejs chromium dpkg-dev
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -84,14 +87,46 @@ if ((${#missing[@]} > 0)); then
   fi
 fi
 
-# ---- Browser toolchain: HOOK, not yet enabled ------------------------------
-# The web-worker/ host (actors compiled with Emscripten, tested in headless
-# Chromium, with s3rver / Azurite / dynalite from npm as provider fakes) will add
-# its installs here, in the same idempotent style:
-#   - Debian packages: emscripten chromium nodejs npm (add to PACKAGES above, or
-#     to a BROWSER_PACKAGES list installed the same way)
-#   - npm packages, from the npm registry into a project-local folder, e.g.
-#       npm ci --prefix tools/npm     (versions pinned in tools/npm/package-lock.json)
-# Keep it behind a switch (e.g. CLOUDKIT_BROWSER=1) until the browser tests exist.
-
 log "all ${#PACKAGES[@]} packages present"
+
+# ---- protobuf source, for protobuf-lite compiled to wasm --------------------
+# The wasm build needs the same protobuf as the native protoc (Debian's), built
+# with Emscripten; scripts/build-web.sh compiles it from Debian's source
+# package, fetched here once into build/deps/src.
+PROTOBUF_SRC_DIR=build/deps/src
+protobuf_version=$(dpkg-query -W -f='${source:Version}' libprotobuf-dev)
+upstream_version=${protobuf_version%%-*}
+if [[ ! -f $PROTOBUF_SRC_DIR/protobuf-$upstream_version/CMakeLists.txt ]]; then
+  if ! apt-cache showsrc protobuf >/dev/null 2>&1 || [[ -z $(apt-cache showsrc protobuf 2>/dev/null) ]]; then
+    log "adding a deb-src line for Debian's source packages"
+    SUDO=(); [[ $(id -u) -ne 0 ]] && SUDO=(sudo)
+    "${SUDO[@]}" tee /etc/apt/sources.list.d/cloudkit-deb-src.sources >/dev/null <<'SOURCES'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+    "${SUDO[@]}" apt-get -o Acquire::Retries=3 update
+  fi
+  log "fetching Debian's protobuf $protobuf_version source"
+  mkdir -p "$PROTOBUF_SRC_DIR"
+  (cd "$PROTOBUF_SRC_DIR" && apt-get source -q "protobuf=$protobuf_version" >/dev/null)
+  [[ -f $PROTOBUF_SRC_DIR/protobuf-$upstream_version/CMakeLists.txt ]] ||
+    { log "protobuf source did not unpack into $PROTOBUF_SRC_DIR"; exit 1; }
+fi
+
+# ---- npm packages for the web bundle and browser tests ----------------------
+# Pinned in web-worker/package-lock.json, installed into web-worker/node_modules.
+if [[ ! -f web-worker/node_modules/.package-lock.json ]] ||
+   ! cmp -s web-worker/package-lock.json web-worker/node_modules/.cloudkit-lock; then
+  log "installing npm packages for web-worker/"
+  (cd web-worker && npm ci --no-audit --no-fund --loglevel=error)
+  cp web-worker/package-lock.json web-worker/node_modules/.cloudkit-lock
+fi

@@ -104,7 +104,8 @@ Result<BindingInstance> ProviderRegistry::Create(const BindingConfig& config, co
                                      names::Quote(service) + " listed twice");
     }
   }
-  for (const auto& [option, value] : config.options) {
+  for (const auto& entry : config.options) {
+    const std::string& option = entry.first;  // a plain name: lambdas cannot capture bindings in C++20
     bool known = std::any_of(factory->options.begin(), factory->options.end(),
                              [&](const OptionDoc& doc) { return doc.name == option; });
     if (!known) {

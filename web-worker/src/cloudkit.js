@@ -1,0 +1,349 @@
+// The worker bundle's JS API, an ES module:
+//   const ck = await CloudKit.start({ workers: 2, bindings: [{ name: "default", provider: "memory" }] });
+//   await ck.storage.createBucket("docs");
+//   await ck.storage.putObject("docs", "a.txt", blobOrStreamOrBytes);
+//   const { object, body } = await ck.storage.getObject("docs", "a.txt");  // body: ReadableStream
+//   await ck.kv.put("settings", "theme", "dark");
+//   ck.binding("scratch").kv...   // another binding
+// Every call runs in an actor on a Web Worker (the same C++ actors cloudkitd
+// hosts, compiled to wasm), with the daemon's semantics and status codes;
+// failures reject with a CloudKitError.
+import { create, toBinary, fromBinary } from "@bufbuild/protobuf";
+import { FrameKind } from "./gen/cloudkit/v1/envelope_pb.js";
+import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
+import * as kvpb from "./gen/cloudkit/v1/key_value_pb.js";
+import * as ospb from "./gen/cloudkit/v1/object_storage_pb.js";
+import { CloudKitError, invalidArgument } from "./errors.js";
+import { WorkerPool } from "./pool.js";
+
+export { CloudKitError, StatusCode };
+
+const SERVICES = { object_storage: "cloudkit.v1.ObjectStorage/", key_value: "cloudkit.v1.KeyValue/" };
+const CHUNK_BYTES = 256 * 1024;
+const DOWNLOAD_WINDOW = 8;
+const encoder = new TextEncoder();
+
+function errorFrom(status) {
+  return new CloudKitError(status.code, status.message,
+                           { retryable: status.retryable, retryAfterMs: status.retryAfterMs });
+}
+const failed = (envelope) => envelope.status && envelope.status.code !== StatusCode.OK;
+
+function requireString(what, value, { allowEmpty = false } = {}) {
+  if (typeof value !== "string") throw invalidArgument(`${what} must be a string, got ${typeof value}`);
+  if (!allowEmpty && value.length === 0) throw invalidArgument(`${what} is empty`);
+  return value;
+}
+function toBytes(what, value) {
+  if (typeof value === "string") return encoder.encode(value);
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw invalidArgument(`${what} must be a string, Uint8Array or ArrayBuffer`);
+}
+function optionalNumber(what, value) {
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw invalidArgument(`${what} must be a non-negative number`);
+  }
+  return Math.floor(value);
+}
+
+// Yields the body in chunks of at most CHUNK_BYTES, reading lazily.
+async function* chunksOf(body) {
+  if (body instanceof Blob) body = body.stream();
+  if (body instanceof ReadableStream) {
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        const bytes = toBytes("stream chunk", value);
+        for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+  const bytes = toBytes("object body", body);
+  for (let at = 0; at < bytes.length; at += CHUNK_BYTES) yield bytes.subarray(at, at + CHUNK_BYTES);
+}
+
+class Binding {
+  constructor(client, name, actors) {
+    this.client = client;
+    this.name = name;
+    this.actors = actors;  // service -> actor
+    this.storage = new Storage(this);
+    this.kv = new KeyValue(this);
+  }
+
+  actorFor(service) {
+    const actor = this.actors[service];
+    if (!actor) {
+      throw new CloudKitError(StatusCode.UNIMPLEMENTED,
+                              `unimplemented: binding '${this.name}' does not serve ${service}`);
+    }
+    return actor;
+  }
+
+  // One request, one response.
+  unary(service, rpc, requestSchema, responseSchema, init) {
+    return new Promise((resolve, reject) => {
+      const actor = this.actorFor(service);
+      const timeoutMs = this.client.timeoutMs;
+      let request;
+      try {
+        request = toBinary(requestSchema, create(requestSchema, init));
+      } catch (error) {
+        throw invalidArgument(`${rpc}: ${error.message}`);
+      }
+      const call = this.client.pool.call(actor, (envelope, body) => {
+        if (failed(envelope)) reject(errorFrom(envelope.status));
+        else resolve(fromBinary(responseSchema, body));
+      }, timeoutMs);
+      call.send(FrameKind.REQUEST, request, { method: SERVICES[service] + rpc, timeoutMs });
+    });
+  }
+}
+
+class Storage {
+  constructor(binding) { this.binding = binding; }
+  #unary(rpc, init) {
+    return this.binding.unary("object_storage", rpc, ospb[`${rpc}RequestSchema`], ospb[`${rpc}ResponseSchema`], init);
+  }
+
+  async createBucket(bucket) {
+    return (await this.#unary("CreateBucket", { bucket: requireString("bucket", bucket) })).bucket;
+  }
+  async deleteBucket(bucket) { await this.#unary("DeleteBucket", { bucket: requireString("bucket", bucket) }); }
+  async listBuckets() { return (await this.#unary("ListBuckets", {})).buckets; }
+  async bucketExists(bucket) {
+    return (await this.#unary("BucketExists", { bucket: requireString("bucket", bucket) })).exists;
+  }
+  async headObject(bucket, key) {
+    return (await this.#unary("HeadObject", { bucket: requireString("bucket", bucket), key: requireString("key", key) })).object;
+  }
+  async deleteObject(bucket, key, { ifMatch = "" } = {}) {
+    return (await this.#unary("DeleteObject", {
+      bucket: requireString("bucket", bucket), key: requireString("key", key),
+      ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }),
+    })).existed;
+  }
+  async deleteObjects(bucket, keys) {
+    if (!Array.isArray(keys)) throw invalidArgument("keys must be an array of strings");
+    keys.forEach((k) => requireString("key", k, { allowEmpty: true }));
+    return this.#unary("DeleteObjects", { bucket: requireString("bucket", bucket), keys });
+  }
+  async copyObject(sourceBucket, sourceKey, bucket, key, { ifMatch = "" } = {}) {
+    return (await this.#unary("CopyObject", {
+      sourceBucket: requireString("source bucket", sourceBucket), sourceKey: requireString("source key", sourceKey),
+      bucket: requireString("bucket", bucket), key: requireString("key", key),
+      ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }),
+    })).object;
+  }
+  async listObjects(bucket, { prefix = "", delimiter = "", pageSize = 0, continuationToken = "" } = {}) {
+    return this.#unary("ListObjects", {
+      bucket: requireString("bucket", bucket), prefix: requireString("prefix", prefix, { allowEmpty: true }),
+      delimiter: requireString("delimiter", delimiter, { allowEmpty: true }), pageSize: optionalNumber("pageSize", pageSize),
+      continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
+    });
+  }
+
+  // Streams `body` (Blob, ReadableStream, Uint8Array, ArrayBuffer or string)
+  // to the object under credit-based flow control. Resolves to its ObjectInfo.
+  async putObject(bucket, key, body, { contentType = "", metadata = {}, ifMatch = "", ifNoneMatch = false } = {}) {
+    const init = {
+      bucket: requireString("bucket", bucket), key: requireString("key", key),
+      contentType: requireString("contentType", contentType, { allowEmpty: true }),
+      metadata, ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }), ifNoneMatch: Boolean(ifNoneMatch),
+    };
+    if (typeof metadata !== "object" || metadata === null) throw invalidArgument("metadata must be an object");
+    for (const [k, v] of Object.entries(metadata)) requireString(`metadata '${k}'`, v, { allowEmpty: true });
+    const actor = this.binding.actorFor("object_storage");
+    const chunks = chunksOf(body);
+    const first = await chunks.next();
+    let next = first.done ? first : await chunks.next();
+    init.data = first.done ? new Uint8Array(0) : first.value;
+    init.moreData = !next.done;
+    const timeoutMs = this.binding.client.timeoutMs;
+    return new Promise((resolve, reject) => {
+      let credits = 0, pumping = false, finished = false;
+      const call = this.binding.client.pool.call(actor, (envelope, reply) => {
+        if (envelope.kind === FrameKind.CREDIT && !failed(envelope)) {
+          credits += envelope.credits;
+          pump();
+          return;
+        }
+        finished = true;
+        chunks.return?.();
+        if (failed(envelope)) reject(errorFrom(envelope.status));
+        else resolve(fromBinary(ospb.PutObjectResponseSchema, reply).object);
+      }, timeoutMs);
+      const pump = async () => {
+        if (pumping) return;
+        pumping = true;
+        try {
+          while (credits > 0 && !finished && !next.done) {
+            const chunk = next.value;
+            next = await chunks.next();
+            credits--;
+            call.send(FrameKind.DATA, chunk, { endOfStream: next.done });
+          }
+        } catch (error) {  // the source failed: abandon the upload
+          finished = true;
+          call.send(FrameKind.CANCEL);
+          call.end();
+          reject(error instanceof CloudKitError ? error : invalidArgument(`reading the body failed: ${error.message}`));
+        } finally {
+          pumping = false;
+        }
+      };
+      call.send(FrameKind.REQUEST, toBinary(ospb.PutObjectRequestSchema, create(ospb.PutObjectRequestSchema, init)),
+                { method: SERVICES.object_storage + "PutObject", timeoutMs });
+    });
+  }
+
+  // Resolves once the object's head arrives: { object, rangeStart,
+  // contentLength, body } where body is a ReadableStream of Uint8Array chunks
+  // pulled under flow control; also blob() and arrayBuffer() helpers.
+  async getObject(bucket, key, { range, ifMatch = "", ifNoneMatch = "" } = {}) {
+    const init = {
+      bucket: requireString("bucket", bucket), key: requireString("key", key),
+      ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }),
+      ifNoneMatch: requireString("ifNoneMatch", ifNoneMatch, { allowEmpty: true }),
+    };
+    if (range !== undefined) {
+      init.hasRange = true;
+      init.rangeStart = BigInt(optionalNumber("range.start", range.start));
+      init.rangeLength = BigInt(optionalNumber("range.length", range.length));
+    }
+    const actor = this.binding.actorFor("object_storage");
+    const timeoutMs = this.binding.client.timeoutMs;
+    return new Promise((resolve, reject) => {
+      let controller, head = null, call;
+      const body = new ReadableStream({
+        start(c) { controller = c; },
+        pull() { if (head && !call.ended) call.send(FrameKind.CREDIT, undefined, { credits: 1 }); },
+        cancel() { if (!call.ended) { call.send(FrameKind.CANCEL); call.end(); } },
+      }, { highWaterMark: 1 });
+      call = this.binding.client.pool.call(actor, (envelope, bytes) => {
+        if (!head) {
+          if (failed(envelope)) return reject(errorFrom(envelope.status));
+          const response = fromBinary(ospb.GetObjectResponseSchema, bytes);
+          head = response;
+          if (response.data.length > 0) controller.enqueue(response.data);
+          if (!response.moreData) controller.close();
+          resolve({
+            object: response.object, rangeStart: Number(response.rangeStart),
+            contentLength: Number(response.contentLength), body,
+            blob: () => new Response(body).blob(),
+            arrayBuffer: () => new Response(body).arrayBuffer(),
+          });
+          return;
+        }
+        if (failed(envelope)) return controller.error(errorFrom(envelope.status));
+        if (bytes.length > 0) controller.enqueue(bytes);
+        if (envelope.endOfStream) controller.close();
+      }, timeoutMs);
+      call.send(FrameKind.REQUEST, toBinary(ospb.GetObjectRequestSchema, create(ospb.GetObjectRequestSchema, init)),
+                { method: SERVICES.object_storage + "GetObject", credits: DOWNLOAD_WINDOW, timeoutMs });
+    });
+  }
+}
+
+class KeyValue {
+  constructor(binding) { this.binding = binding; }
+  #unary(rpc, init) {
+    return this.binding.unary("key_value", rpc, kvpb[`${rpc}RequestSchema`], kvpb[`${rpc}ResponseSchema`], init);
+  }
+  #names(table, key) { return { table: requireString("table", table), key: requireString("key", key, { allowEmpty: true }) }; }
+
+  async get(table, key) { return (await this.#unary("Get", this.#names(table, key))).item; }
+  async put(table, key, value, { ifAbsent = false, ifMatch = "", ttlMs } = {}) {
+    const response = await this.#unary("Put", {
+      ...this.#names(table, key), value: toBytes("value", value), ifAbsent: Boolean(ifAbsent),
+      ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }), ttlMs: BigInt(optionalNumber("ttlMs", ttlMs)),
+    });
+    return { etag: response.etag, expiresAtMs: Number(response.expiresAtMs) };
+  }
+  async delete(table, key, { ifMatch = "" } = {}) {
+    return (await this.#unary("Delete", { ...this.#names(table, key), ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }) })).existed;
+  }
+  async exists(table, key) { return (await this.#unary("Exists", this.#names(table, key))).exists; }
+  async list(table, { prefix = "", pageSize = 0, continuationToken = "", keysOnly = false } = {}) {
+    return this.#unary("List", {
+      table: requireString("table", table), prefix: requireString("prefix", prefix, { allowEmpty: true }),
+      pageSize: optionalNumber("pageSize", pageSize), keysOnly: Boolean(keysOnly),
+      continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
+    });
+  }
+  async batchGet(table, keys) {
+    if (!Array.isArray(keys)) throw invalidArgument("keys must be an array of strings");
+    keys.forEach((k) => requireString("key", k, { allowEmpty: true }));
+    return this.#unary("BatchGet", { table: requireString("table", table), keys });
+  }
+  async batchPut(table, entries) {
+    if (!Array.isArray(entries)) throw invalidArgument("entries must be an array of {key, value, ttlMs}");
+    return (await this.#unary("BatchPut", {
+      table: requireString("table", table),
+      entries: entries.map((e) => ({ key: requireString("key", e?.key, { allowEmpty: true }), value: toBytes("value", e.value),
+                                     ttlMs: BigInt(optionalNumber("ttlMs", e.ttlMs)) })),
+    })).etags;
+  }
+}
+
+export class CloudKit {
+  // Options: workers (default 2), bindings ([{name, provider, services?,
+  // options?}], default one `memory` binding named "default"), timeoutMs
+  // (per call, default 30000), workerUrl (default: worker.js next to this module).
+  static async start({ workers = 2, bindings = [{ name: "default", provider: "memory" }], timeoutMs = 30000,
+                       workerUrl = new URL("./worker.js", import.meta.url) } = {}) {
+    if (!Number.isInteger(workers) || workers < 1) throw invalidArgument("workers must be a positive integer");
+    if (!Array.isArray(bindings) || bindings.length === 0) throw invalidArgument("bindings must be a non-empty array");
+    const ck = new CloudKit(new WorkerPool(workerUrl, workers), optionalNumber("timeoutMs", timeoutMs));
+    try {
+      await ck.pool.ready();
+      for (const b of bindings) {
+        const name = requireString("binding name", b?.name);
+        const services = b.services ?? Object.keys(SERVICES);
+        const actors = {};
+        for (const service of services) {
+          if (!(service in SERVICES)) throw invalidArgument(`binding '${name}': unknown service '${service}'`);
+          actors[service] = await ck.pool.spawn({
+            binding: name, provider: requireString("provider", b.provider), service, options: b.options ?? {},
+          });
+        }
+        ck.bindings.set(name, new Binding(ck, name, actors));
+      }
+    } catch (error) {
+      ck.pool.terminate();
+      throw error;
+    }
+    const first = ck.bindings.values().next().value;
+    ck.storage = first.storage;
+    ck.kv = first.kv;
+    return ck;
+  }
+
+  constructor(pool, timeoutMs) {
+    this.pool = pool;
+    this.timeoutMs = timeoutMs;
+    this.bindings = new Map();
+  }
+
+  binding(name) {
+    const binding = this.bindings.get(name);
+    if (!binding) throw new CloudKitError(StatusCode.NOT_FOUND, `not found: binding '${name}'`);
+    return binding;
+  }
+
+  // Scheduler facts for tests and dashboards.
+  get stats() { return { workers: this.pool.workers.length, restarts: this.pool.restarts, inFlight: this.pool.calls.size }; }
+  // Kills worker `index` as a crash would (tests, demos of recovery).
+  killWorker(index) { this.pool.kill(index); }
+
+  async stop() { this.pool.terminate(); }
+}
+
+export default CloudKit;

@@ -1,0 +1,58 @@
+// Mailboxes and a fair run loop for the actors one worker hosts. Each actor
+// has a FIFO mailbox; the loop takes one message from each actor with mail in
+// turn (round robin) and runs it to completion, and gives the event loop back
+// after a time slice so new messages arrive and no busy actor starves the rest.
+// Host-independent (no DOM, no wasm): the worker script and the Node unit
+// tests both use it.
+
+export class Mailboxes {
+  // deliver(actorId, message) runs one message to completion.
+  // yieldTo(callback) schedules callback as a new task (MessageChannel in a
+  // worker, setImmediate in Node).
+  constructor(deliver, yieldTo, sliceMs = 8) {
+    this.deliver = deliver;
+    this.yieldTo = yieldTo;
+    this.sliceMs = sliceMs;
+    this.boxes = new Map();  // actorId -> array of messages
+    this.ready = [];         // actorIds with mail, in turn order
+    this.scheduled = false;
+  }
+
+  post(actorId, message) {
+    let box = this.boxes.get(actorId);
+    if (!box) {
+      box = [];
+      this.boxes.set(actorId, box);
+    }
+    box.push(message);
+    if (box.length === 1) this.ready.push(actorId);
+    this.schedule();
+  }
+
+  // Drops an actor's mailbox (the actor stopped).
+  remove(actorId) {
+    this.boxes.delete(actorId);
+    this.ready = this.ready.filter((id) => id !== actorId);
+  }
+
+  schedule() {
+    if (this.scheduled || this.ready.length === 0) return;
+    this.scheduled = true;
+    this.yieldTo(() => this.run());
+  }
+
+  run() {
+    this.scheduled = false;
+    const until = Date.now() + this.sliceMs;
+    while (this.ready.length > 0) {
+      const actorId = this.ready.shift();
+      const box = this.boxes.get(actorId);
+      if (!box || box.length === 0) continue;
+      const message = box.shift();
+      if (box.length > 0) this.ready.push(actorId);
+      this.deliver(actorId, message);
+      if (Date.now() >= until) break;
+    }
+    this.schedule();
+  }
+}

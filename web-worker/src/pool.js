@@ -1,0 +1,211 @@
+// The page side of the actor scheduler: a pool of Web Workers, each running the
+// wasm core. It places actors on workers (the least loaded), routes each call's
+// frames to its actor, enforces call timeouts, and recovers from a dead worker:
+// the worker is replaced, its actors are re-created on the new one, and its
+// calls in flight fail with UNAVAILABLE instead of hanging.
+import { create, toBinary, fromBinary } from "@bufbuild/protobuf";
+import { RequestEnvelopeSchema, ResponseEnvelopeSchema, FrameKind } from "./gen/cloudkit/v1/envelope_pb.js";
+import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
+import { SpawnActorSchema } from "./gen/cloudkit/web/v1/worker_pb.js";
+import { CloudKitError } from "./errors.js";
+
+class PoolWorker {
+  constructor(pool, index) {
+    this.pool = pool;
+    this.index = index;
+    this.actors = new Set();
+    this.calls = new Set();
+    this.start();
+  }
+
+  start() {
+    this.worker = new Worker(this.pool.workerUrl, { type: "module", name: `cloudkit-${this.index}` });
+    this.spawnWaiters = new Map();
+    this.ready = new Promise((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    // Frames wait here until the worker is ready and its actors exist.
+    this.accepting = false;
+    this.queued = [];
+    this.worker.onmessage = ({ data }) => this.onMessage(data);
+    this.worker.onerror = (event) => {
+      event.preventDefault?.();
+      this.pool.onWorkerDied(this, event.message || "worker error");
+    };
+  }
+
+  onMessage(data) {
+    switch (data.op) {
+      case "ready":
+        this.readyResolve();
+        if (!this.restarting) this.open();
+        break;
+      case "spawned": {
+        const waiter = this.spawnWaiters.get(data.actorId);
+        this.spawnWaiters.delete(data.actorId);
+        if (waiter) waiter(data);
+        break;
+      }
+      case "frame": this.pool.onFrame(data); break;
+    }
+  }
+
+  async spawn(actor) {
+    await this.ready;
+    const spec = toBinary(SpawnActorSchema, create(SpawnActorSchema, { ...actor.spec, actorId: actor.id }));
+    const reply = new Promise((resolve) => this.spawnWaiters.set(actor.id, resolve));
+    this.worker.postMessage({ op: "spawn", actorId: actor.id, spec: spec.buffer }, [spec.buffer]);
+    const { code, message } = await reply;
+    if (code !== StatusCode.OK) throw new CloudKitError(code, message);
+    this.actors.add(actor.id);
+  }
+
+  open() {
+    this.accepting = true;
+    for (const [message, transfer] of this.queued) this.worker.postMessage(message, transfer);
+    this.queued = [];
+  }
+
+  post(message, transfer) {
+    if (this.accepting) {
+      this.worker.postMessage(message, transfer);
+    } else {
+      this.queued.push([message, transfer]);
+    }
+  }
+}
+
+// One call in flight: its frames go to onFrame(envelope, body) until it ends.
+class Call {
+  constructor(pool, actor, requestId, onFrame, timeoutMs) {
+    this.pool = pool;
+    this.actor = actor;
+    this.requestId = requestId;
+    this.onFrame = onFrame;
+    this.timeoutMs = timeoutMs;
+    this.ended = false;
+    this.armTimer();
+  }
+
+  // Streams restart the deadline on every frame the page sends, as the daemon does.
+  armTimer() {
+    clearTimeout(this.timer);
+    if (this.timeoutMs > 0) {
+      this.timer = setTimeout(() => {
+        this.send(FrameKind.CANCEL);
+        this.fail(StatusCode.DEADLINE_EXCEEDED, `deadline exceeded: no reply within ${this.timeoutMs} ms`);
+      }, this.timeoutMs);
+    }
+  }
+
+  send(kind, body = new Uint8Array(0), { credits = 0, endOfStream = false, method = "", timeoutMs = 0 } = {}) {
+    if (this.ended && kind !== FrameKind.CANCEL) return;
+    const envelope = toBinary(RequestEnvelopeSchema, create(RequestEnvelopeSchema, {
+      requestId: this.requestId, kind, method, credits, endOfStream, timeoutMs,
+    }));
+    const bytes = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice();
+    const worker = this.pool.workerOf(this.actor);
+    if (kind !== FrameKind.CANCEL) this.armTimer();
+    worker.post({ op: "frame", actorId: this.actor.id, envelope: envelope.buffer, body: bytes.buffer },
+                [envelope.buffer, bytes.buffer]);
+  }
+
+  deliver(envelope, body, endsCall) {
+    if (this.ended) return;
+    if (endsCall) this.end();
+    this.onFrame(envelope, body);
+  }
+
+  fail(code, message) {
+    if (this.ended) return;
+    this.end();
+    this.onFrame(create(ResponseEnvelopeSchema, {
+      requestId: this.requestId, kind: FrameKind.RESPONSE, status: { code, message, retryable: true },
+    }), new Uint8Array(0));
+  }
+
+  end() {
+    this.ended = true;
+    clearTimeout(this.timer);
+    this.pool.calls.delete(this.requestId);
+    this.pool.workerOf(this.actor)?.calls.delete(this);
+  }
+}
+
+export class WorkerPool {
+  constructor(workerUrl, size) {
+    this.workerUrl = workerUrl;
+    this.workers = [];
+    for (let i = 0; i < size; ++i) this.workers.push(new PoolWorker(this, i));
+    this.actors = new Map();  // actorId -> {id, spec, worker}
+    this.calls = new Map();   // requestId -> Call
+    this.nextActorId = 1;
+    this.nextRequestId = 1;
+    this.restarts = 0;
+  }
+
+  async ready() { await Promise.all(this.workers.map((w) => w.ready)); }
+
+  async spawn(spec) {
+    const worker = this.workers.reduce((a, b) => (b.actors.size < a.actors.size ? b : a));
+    const actor = { id: this.nextActorId++, spec, worker };
+    worker.actors.add(actor.id);  // counted for placement while it spawns
+    try {
+      await worker.spawn(actor);
+    } catch (error) {
+      worker.actors.delete(actor.id);
+      throw error;
+    }
+    this.actors.set(actor.id, actor);
+    return actor;
+  }
+
+  workerOf(actor) { return actor.worker; }
+
+  // Starts a call to `actor`; frames come back through onFrame.
+  call(actor, onFrame, timeoutMs) {
+    const call = new Call(this, actor, this.nextRequestId++, onFrame, timeoutMs);
+    this.calls.set(call.requestId, call);
+    actor.worker.calls.add(call);
+    return call;
+  }
+
+  onFrame({ envelope, body, endsCall }) {
+    const decoded = fromBinary(ResponseEnvelopeSchema, new Uint8Array(envelope));
+    const call = this.calls.get(Number(decoded.requestId));
+    if (call) call.deliver(decoded, new Uint8Array(body), endsCall);
+  }
+
+  // Replaces a dead worker, re-creates its actors there, and fails its calls.
+  onWorkerDied(worker, reason) {
+    if (worker.dead) return;
+    worker.dead = true;
+    worker.worker.terminate();
+    worker.readyReject?.(new CloudKitError(StatusCode.UNAVAILABLE, `unavailable: worker died: ${reason}`));
+    for (const waiter of worker.spawnWaiters.values()) {
+      waiter({ code: StatusCode.UNAVAILABLE, message: `unavailable: worker died: ${reason}` });
+    }
+    const calls = [...worker.calls];
+    worker.calls.clear();
+    this.restarts++;
+    worker.dead = false;
+    worker.restarting = true;
+    worker.start();
+    const actors = [...worker.actors].map((id) => this.actors.get(id)).filter(Boolean);
+    worker.actors.clear();
+    worker.respawned = Promise.all(actors.map((actor) => worker.spawn(actor).catch(() => {}))).then(() => {
+      worker.restarting = false;
+      worker.open();
+    });
+    for (const call of calls) call.fail(StatusCode.UNAVAILABLE, `unavailable: the worker running this call died (${reason})`);
+  }
+
+  // Tests and the example use this to simulate a crash.
+  kill(index) { this.onWorkerDied(this.workers[index], "killed"); }
+
+  terminate() {
+    for (const call of [...this.calls.values()]) call.fail(StatusCode.UNAVAILABLE, "unavailable: CloudKit stopped");
+    for (const w of this.workers) w.worker.terminate();
+  }
+}

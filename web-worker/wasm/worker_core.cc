@@ -1,0 +1,154 @@
+// The wasm core one Web Worker runs: the actor core (actors/, unchanged) plus
+// a C interface the worker script drives. The worker script owns scheduling
+// (mailboxes, fairness); this file only creates actors, hands a frame to one
+// actor, and passes the actor's outbound frames back to JS as
+// [cloudkit.v1.ResponseEnvelope, body] byte pairs, the daemon's wire format.
+#include <emscripten.h>
+#include <emscripten/em_js.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "browser_ports.h"
+#include "cloudkit/v1/envelope.pb.h"
+#include "cloudkit/web/v1/worker.pb.h"
+#include "providers/registry.h"
+#include "services/key_value_actor.h"
+#include "services/object_storage_actor.h"
+
+// Hands one outbound frame to the worker script, which copies the bytes out of
+// the wasm heap into transferable buffers.
+EM_JS(void, ck_emit, (uint32_t actor_id, const char* envelope, size_t envelope_size, const char* body,
+                      size_t body_size, int ends_call),
+      {
+        Module.ckEmit(actor_id, HEAPU8.slice(envelope, envelope + envelope_size),
+                      HEAPU8.slice(body, body + body_size), ends_call != 0);
+      });
+
+namespace cloudkit::web {
+namespace {
+
+class JsOutbox : public Outbox {
+ public:
+  explicit JsOutbox(uint32_t actor_id) : actor_id_(actor_id) {}
+  void Send(Outbound&& frame) override {
+    ::cloudkit::v1::ResponseEnvelope envelope;
+    envelope.set_request_id(frame.call_id);
+    envelope.set_kind(frame.kind);
+    if (!frame.status.ok() || frame.kind == ::cloudkit::v1::RESPONSE) frame.status.ToProto(envelope.mutable_status());
+    envelope.set_credits(frame.credits);
+    envelope.set_end_of_stream(frame.end_of_stream);
+    std::string bytes = envelope.SerializeAsString();
+    ck_emit(actor_id_, bytes.data(), bytes.size(), frame.body.data(), frame.body.size(), frame.ends_call);
+  }
+
+ private:
+  uint32_t actor_id_;
+};
+
+struct HostedActor {
+  BindingInstance binding;
+  std::unique_ptr<JsOutbox> outbox;
+  std::unique_ptr<Actor> actor;
+};
+
+struct Core {
+  Core() {
+    RegisterBuiltinProviders(&registry);
+    ports.clock = &clock;
+    ports.hash = &hash;
+  }
+  BrowserClock clock;
+  JsHashPort hash;
+  HostPorts ports;
+  ProviderRegistry registry;
+  std::map<uint32_t, HostedActor> actors;
+  std::string last_error;
+};
+
+Core& TheCore() {
+  static Core* core = new Core();  // lives as long as the worker
+  return *core;
+}
+
+Status Spawn(const web::v1::SpawnActor& spec) {
+  Core& core = TheCore();
+  if (core.actors.count(spec.actor_id())) {
+    return Status::AlreadyExists("actor " + std::to_string(spec.actor_id()));
+  }
+  BindingConfig config{spec.binding(), spec.provider(), {spec.service()},
+                       {spec.options().begin(), spec.options().end()}};
+  Result<BindingInstance> binding = core.registry.Create(config, core.ports);
+  if (!binding.ok()) return binding.status();
+  HostedActor hosted;
+  hosted.binding = std::move(*binding);
+  hosted.outbox = std::make_unique<JsOutbox>(spec.actor_id());
+  if (hosted.binding.object_storage) {
+    hosted.actor = std::make_unique<ObjectStorageActor>(hosted.binding.object_storage.get(), &core.clock,
+                                                        hosted.outbox.get());
+  } else if (hosted.binding.key_value) {
+    hosted.actor = std::make_unique<KeyValueActor>(hosted.binding.key_value.get(), &core.clock,
+                                                   hosted.outbox.get());
+  } else {
+    return Status::InvalidArgument("binding '" + spec.binding() + "' serves no service '" + spec.service() + "'");
+  }
+  core.actors.emplace(spec.actor_id(), std::move(hosted));
+  return Status::Ok();
+}
+
+}  // namespace
+}  // namespace cloudkit::web
+
+using cloudkit::Status;
+using cloudkit::web::TheCore;
+
+extern "C" {
+
+// Creates an actor from a serialized cloudkit.web.v1.SpawnActor. Returns the
+// StatusCode (0 = OK); ck_last_error() then holds the message.
+EMSCRIPTEN_KEEPALIVE int ck_spawn(const char* spec_bytes, size_t size) {
+  cloudkit::web::v1::SpawnActor spec;
+  Status status = spec.ParseFromArray(spec_bytes, static_cast<int>(size))
+                      ? cloudkit::web::Spawn(spec)
+                      : Status::InvalidArgument("spawn request does not parse");
+  TheCore().last_error = status.message();
+  return status.code();
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ck_last_error() { return TheCore().last_error.c_str(); }
+
+// Delivers [RequestEnvelope, body] to an actor, which runs to completion and
+// emits its replies through ck_emit before this returns.
+EMSCRIPTEN_KEEPALIVE void ck_deliver(uint32_t actor_id, const char* envelope_bytes, size_t envelope_size,
+                                     const char* body, size_t body_size) {
+  auto& core = TheCore();
+  cloudkit::v1::RequestEnvelope envelope;
+  auto hosted = core.actors.find(actor_id);
+  auto fail = [&](uint64_t request_id, const Status& status) {
+    cloudkit::web::JsOutbox outbox(actor_id);
+    cloudkit::Outbound frame;
+    frame.call_id = request_id;
+    frame.status = status;
+    outbox.Send(std::move(frame));
+  };
+  if (!envelope.ParseFromArray(envelope_bytes, static_cast<int>(envelope_size))) {
+    return fail(0, Status::InvalidArgument("the envelope is not a valid cloudkit.v1.RequestEnvelope"));
+  }
+  if (hosted == core.actors.end()) {
+    return fail(envelope.request_id(), Status::NotFound("actor " + std::to_string(actor_id) + " on this worker"));
+  }
+  cloudkit::Inbound in;
+  in.call_id = envelope.request_id();
+  in.kind = envelope.kind();
+  in.method = envelope.method();
+  in.body.assign(body, body_size);
+  in.credits = envelope.credits();
+  in.end_of_stream = envelope.end_of_stream();
+  if (envelope.timeout_ms() != 0) in.deadline_ms = core.clock.NowMs() + envelope.timeout_ms();
+  hosted->second.actor->Receive(std::move(in));
+}
+
+EMSCRIPTEN_KEEPALIVE void ck_stop(uint32_t actor_id) { TheCore().actors.erase(actor_id); }
+
+}  // extern "C"
