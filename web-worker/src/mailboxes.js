@@ -6,7 +6,11 @@
 // tests both use it.
 
 export class Mailboxes {
-  // deliver(actorId, message) runs one message to completion.
+  static CONTROL = -1;  // the mailbox of the worker's own chores (spawn, stop)
+
+  // deliver(actorId, message) runs one message to completion; it may return a
+  // promise (an actor waiting on storage), and the loop waits for it: one
+  // message at a time per worker, never re-entering the wasm core.
   // yieldTo(callback) schedules callback as a new task (MessageChannel in a
   // worker, setImmediate in Node).
   constructor(deliver, yieldTo, sliceMs = 8) {
@@ -16,6 +20,7 @@ export class Mailboxes {
     this.boxes = new Map();  // actorId -> array of messages
     this.ready = [];         // actorIds with mail, in turn order
     this.scheduled = false;
+    this.running = false;
   }
 
   post(actorId, message) {
@@ -36,23 +41,36 @@ export class Mailboxes {
   }
 
   schedule() {
-    if (this.scheduled || this.ready.length === 0) return;
+    if (this.scheduled || this.running || this.ready.length === 0) return;
     this.scheduled = true;
     this.yieldTo(() => this.run());
   }
 
-  run() {
+  async run() {
     this.scheduled = false;
+    this.running = true;
     const until = Date.now() + this.sliceMs;
-    while (this.ready.length > 0) {
-      const actorId = this.ready.shift();
-      const box = this.boxes.get(actorId);
-      if (!box || box.length === 0) continue;
-      const message = box.shift();
-      if (box.length > 0) this.ready.push(actorId);
-      this.deliver(actorId, message);
-      if (Date.now() >= until) break;
+    try {
+      while (this.ready.length > 0) {
+        const actorId = this.ready.shift();
+        const box = this.boxes.get(actorId);
+        if (!box || box.length === 0) continue;
+        const message = box.shift();
+        if (box.length > 0) this.ready.push(actorId);
+        const pending = this.deliver(actorId, message);
+        if (pending && typeof pending.then === "function") await pending;
+        if (Date.now() >= until) break;
+      }
+    } finally {
+      this.running = false;
     }
     this.schedule();
+  }
+
+  // Runs fn (e.g. creating an actor) between two deliveries, never during one.
+  exclusive(fn) {
+    return new Promise((resolve, reject) => {
+      this.post(Mailboxes.CONTROL, { run: () => Promise.resolve().then(fn).then(resolve, reject) });
+    });
   }
 }

@@ -8,6 +8,7 @@
 import SparkMD5 from "spark-md5";
 import createCloudKitCore from "./core/cloudkit_core.mjs";
 import { Mailboxes } from "./mailboxes.js";
+import { createIdbStorage } from "./idb_storage.js";
 
 const hashers = new Map();
 let nextHasher = 1;
@@ -34,25 +35,34 @@ function emit(actorId, envelope, body, endsCall) {
 const core = await createCloudKitCore({
   ckMd5: md5,
   ckEmit: emit,
+  ckIdb: createIdbStorage(self.indexedDB),
   locateFile: (file) => new URL(file, self.location.href).href,
 });
 
-// Copies bytes into the wasm heap for the duration of fn(ptr, size).
-function withHeapBytes(buffer, fn) {
-  const bytes = new Uint8Array(buffer);
-  const ptr = core._malloc(Math.max(bytes.length, 1));
-  try {
+// Copies buffers into the wasm heap for the duration of fn(...[ptr, size]),
+// which may return a promise (an actor suspended on storage).
+async function withHeapBytes(buffers, fn) {
+  const ptrs = buffers.map((buffer) => {
+    const bytes = new Uint8Array(buffer);
+    const ptr = core._malloc(Math.max(bytes.length, 1));
     core.HEAPU8.set(bytes, ptr);
-    return fn(ptr, bytes.length);
+    return [ptr, bytes.length];
+  });
+  try {
+    return await fn(...ptrs.flat());
   } finally {
-    core._free(ptr);
+    for (const [ptr] of ptrs) core._free(ptr);
   }
 }
+const call = (name, args) =>
+  core.ccall(name, "number", args.map(() => "number"), args, { async: true });
 
 const mailboxes = new Mailboxes(
-  (actorId, { envelope, body }) =>
-    withHeapBytes(envelope, (envPtr, envSize) =>
-      withHeapBytes(body, (bodyPtr, bodySize) => core._ck_deliver(actorId, envPtr, envSize, bodyPtr, bodySize))),
+  (actorId, message) => {
+    if (actorId === Mailboxes.CONTROL) return message.run();
+    return withHeapBytes([message.envelope, message.body],
+                         (envPtr, envSize, bodyPtr, bodySize) => call("ck_deliver", [actorId, envPtr, envSize, bodyPtr, bodySize]));
+  },
   (() => {
     const channel = new MessageChannel();
     const pending = [];
@@ -62,18 +72,19 @@ const mailboxes = new Mailboxes(
 
 self.onmessage = ({ data }) => {
   switch (data.op) {
-    case "spawn": {
-      const code = withHeapBytes(data.spec, (ptr, size) => core._ck_spawn(ptr, size));
-      const message = code === 0 ? "" : core.UTF8ToString(core._ck_last_error());
-      self.postMessage({ op: "spawned", actorId: data.actorId, code, message });
+    case "spawn":
+      mailboxes.exclusive(async () => {
+        const code = await withHeapBytes([data.spec], (ptr, size) => call("ck_spawn", [ptr, size]));
+        const message = code === 0 ? "" : core.UTF8ToString(core._ck_last_error());
+        self.postMessage({ op: "spawned", actorId: data.actorId, code, message });
+      });
       break;
-    }
     case "frame":
       mailboxes.post(data.actorId, data);
       break;
     case "stop":
       mailboxes.remove(data.actorId);
-      core._ck_stop(data.actorId);
+      mailboxes.exclusive(() => core._ck_stop(data.actorId));
       break;
     case "crash":  // tests: die the way a wasm trap would
       setTimeout(() => { throw new Error("worker crashed on request"); });

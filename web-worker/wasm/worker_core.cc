@@ -11,6 +11,7 @@
 #include <string>
 
 #include "browser_ports.h"
+#include "indexeddb_storage.h"
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/web/v1/worker.pb.h"
 #include "providers/registry.h"
@@ -58,9 +59,12 @@ struct Core {
     RegisterBuiltinProviders(&registry);
     ports.clock = &clock;
     ports.hash = &hash;
+    ports.durable_storage = &storage;
+    ports.data_dir = "browser";  // `local` bindings live in IndexedDB databases named after it
   }
   BrowserClock clock;
   JsHashPort hash;
+  IndexedDbStoragePort storage;
   HostPorts ports;
   ProviderRegistry registry;
   std::map<uint32_t, HostedActor> actors;
