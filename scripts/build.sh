@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies (scripts/install-deps.sh), then configures and builds
 # everything into build/ with CMake and Ninja. ccache is used when installed
-# (see CMakeLists.txt). Idempotent: reruns only rebuild what changed.
+# (see CMakeLists.txt), then builds the browser worker bundle
+# (scripts/build-web.sh). Idempotent: reruns only rebuild what changed.
 #
 # Usage: scripts/build.sh [extra cmake configure arguments, e.g. -DCMAKE_BUILD_TYPE=Debug]
 # Environment: CLOUDKIT_BUILD_JOBS=N limits parallel compile jobs (default: Ninja's).
@@ -16,3 +17,6 @@ if [[ -n ${CLOUDKIT_BUILD_JOBS:-} ]]; then
   jobs=(-j "$CLOUDKIT_BUILD_JOBS")
 fi
 cmake --build build "${jobs[@]}"
+
+# The worker bundle (build/web) and the browser tests' wasm (build/web-tests).
+scripts/build-web.sh

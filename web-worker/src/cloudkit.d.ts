@@ -1,0 +1,107 @@
+// TypeScript declarations of the worker bundle's API (cloudkit.js). Message
+// types are generated from proto/ by protoc-gen-es into gen/.
+import type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse } from "./gen/cloudkit/v1/object_storage_pb.js";
+import type { Item, ListResponse, BatchGetResponse } from "./gen/cloudkit/v1/key_value_pb.js";
+import type { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
+
+export { StatusCode };
+export type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse, Item, ListResponse, BatchGetResponse };
+
+/** Every failure: the protocol's status code, as cloudkitd reports it. */
+export declare class CloudKitError extends Error {
+  readonly code: StatusCode;
+  /** The code's name, e.g. "NOT_FOUND". */
+  readonly codeName: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number;
+}
+
+export type Bytes = string | Uint8Array | ArrayBuffer | ArrayBufferView;
+export type Body = Bytes | Blob | ReadableStream<Uint8Array>;
+
+export interface BindingConfig {
+  name: string;
+  /** "memory" (in the worker, gone when it stops) or "local" (IndexedDB, persists). */
+  provider: "memory" | "local";
+  /** Default: every service. */
+  services?: Array<"object_storage" | "key_value">;
+  /** Provider options; `local` takes `path`, the database name prefix. */
+  options?: Record<string, string>;
+}
+
+export interface StartOptions {
+  /** Web Workers in the pool (default 2). */
+  workers?: number;
+  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv`. */
+  bindings?: BindingConfig[];
+  /** Per-call deadline in ms (default 30000; streams: per frame). */
+  timeoutMs?: number;
+  /** Where worker.js is, if not next to cloudkit.js. */
+  workerUrl?: string | URL;
+}
+
+export interface GetObjectResult {
+  object: ObjectInfo;
+  rangeStart: number;
+  contentLength: number;
+  /** The content, pulled from the worker under flow control. */
+  body: ReadableStream<Uint8Array>;
+  blob(): Promise<Blob>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export interface Storage {
+  createBucket(bucket: string): Promise<Bucket>;
+  deleteBucket(bucket: string): Promise<void>;
+  listBuckets(): Promise<Bucket[]>;
+  bucketExists(bucket: string): Promise<boolean>;
+  putObject(bucket: string, key: string, body: Body, options?: {
+    contentType?: string; metadata?: Record<string, string>; ifMatch?: string; ifNoneMatch?: boolean;
+  }): Promise<ObjectInfo>;
+  getObject(bucket: string, key: string, options?: {
+    range?: { start: number; length?: number }; ifMatch?: string; ifNoneMatch?: string;
+  }): Promise<GetObjectResult>;
+  headObject(bucket: string, key: string): Promise<ObjectInfo>;
+  /** Resolves to whether the object existed. */
+  deleteObject(bucket: string, key: string, options?: { ifMatch?: string }): Promise<boolean>;
+  deleteObjects(bucket: string, keys: string[]): Promise<DeleteObjectsResponse>;
+  copyObject(sourceBucket: string, sourceKey: string, bucket: string, key: string,
+             options?: { ifMatch?: string }): Promise<ObjectInfo>;
+  listObjects(bucket: string, options?: {
+    prefix?: string; delimiter?: string; pageSize?: number; continuationToken?: string;
+  }): Promise<ListObjectsResponse>;
+}
+
+export interface KeyValue {
+  get(table: string, key: string): Promise<Item>;
+  put(table: string, key: string, value: Bytes, options?: { ifAbsent?: boolean; ifMatch?: string; ttlMs?: number }):
+    Promise<{ etag: string; expiresAtMs: number }>;
+  /** Resolves to whether the item existed. */
+  delete(table: string, key: string, options?: { ifMatch?: string }): Promise<boolean>;
+  exists(table: string, key: string): Promise<boolean>;
+  list(table: string, options?: { prefix?: string; pageSize?: number; continuationToken?: string; keysOnly?: boolean }):
+    Promise<ListResponse>;
+  batchGet(table: string, keys: string[]): Promise<BatchGetResponse>;
+  /** Written atomically; resolves to the new ETags in entry order. */
+  batchPut(table: string, entries: Array<{ key: string; value: Bytes; ttlMs?: number }>): Promise<string[]>;
+}
+
+export interface Binding {
+  readonly name: string;
+  readonly storage: Storage;
+  readonly kv: KeyValue;
+}
+
+export declare class CloudKit {
+  static start(options?: StartOptions): Promise<CloudKit>;
+  /** The first binding's services. */
+  readonly storage: Storage;
+  readonly kv: KeyValue;
+  /** Another binding; throws CloudKitError NOT_FOUND for an unknown name. */
+  binding(name: string): Binding;
+  readonly stats: { workers: number; restarts: number; inFlight: number };
+  /** Kills worker `index` as a crash would: its calls fail UNAVAILABLE, its actors come back. */
+  killWorker(index: number): void;
+  stop(): Promise<void>;
+}
+export default CloudKit;

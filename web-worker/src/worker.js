@@ -5,27 +5,10 @@
 // {op: "spawned", actorId, code, message}, {op: "frame", actorId, envelope,
 // body, endsCall}. Envelopes and bodies are protobuf bytes in ArrayBuffers
 // that are transferred, never copied, across the worker boundary.
-import SparkMD5 from "spark-md5";
 import createCloudKitCore from "./core/cloudkit_core.mjs";
 import { Mailboxes } from "./mailboxes.js";
 import { createIdbStorage } from "./idb_storage.js";
-
-const hashers = new Map();
-let nextHasher = 1;
-const md5 = {
-  create() {
-    const handle = nextHasher++;
-    hashers.set(handle, new SparkMD5.ArrayBuffer());
-    return handle;
-  },
-  update(handle, bytes) { hashers.get(handle).append(bytes); },
-  finish(handle) {
-    const hex = hashers.get(handle).end();
-    hashers.delete(handle);
-    return hex;
-  },
-  discard(handle) { hashers.delete(handle); },
-};
+import { createMd5Port } from "./md5_port.js";
 
 function emit(actorId, envelope, body, endsCall) {
   self.postMessage({ op: "frame", actorId, envelope: envelope.buffer, body: body.buffer, endsCall },
@@ -33,7 +16,7 @@ function emit(actorId, envelope, body, endsCall) {
 }
 
 const core = await createCloudKitCore({
-  ckMd5: md5,
+  ckMd5: createMd5Port(),
   ckEmit: emit,
   ckIdb: createIdbStorage(self.indexedDB),
   locateFile: (file) => new URL(file, self.location.href).href,

@@ -12,7 +12,7 @@ const TYPES = {
 };
 
 // mounts: {"/web/": "/abs/build/web", "/": "/abs/examples/web"}
-export async function serve(mounts) {
+export async function serve(mounts, port = 0) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     const prefix = Object.keys(mounts).filter((p) => path.startsWith(p)).sort((a, b) => b.length - a.length)[0];
@@ -28,6 +28,6 @@ export async function serve(mounts) {
       res.writeHead(404).end();
     }
   });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
 }

@@ -5,6 +5,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <set>
 
 #include "cloudkit/web/v1/worker.pb.h"
 
@@ -94,6 +97,13 @@ class IdbOrderedStore : public ports::OrderedStore {
   int64_t db_;
 };
 
+Status RemoveBlob(int64_t db, const std::string& blob_id) {
+  v1::StorageReply request;
+  request.set_number(db);
+  request.set_message(blob_id);
+  return Call("blob_remove", request).status();
+}
+
 class IdbBlobWriter : public ports::BlobWriter {
  public:
   IdbBlobWriter(int64_t db, std::string id) : db_(db), id_(std::move(id)) {}
@@ -125,11 +135,7 @@ class IdbBlobWriter : public ports::BlobWriter {
   void Abort() override {
     if (done_) return;
     done_ = true;
-    if (chunks_ == 0) return;
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.set_message(id_);
-    (void)Call("blob_remove", request);
+    if (chunks_ > 0) (void)RemoveBlob(db_, id_);
   }
 
  private:
@@ -154,9 +160,25 @@ class IdbBlobWriter : public ports::BlobWriter {
   bool done_ = false;
 };
 
+// Blobs with open readers, and those removed while still being read: like an
+// unlinked file with open descriptors, such a blob goes when its last reader does.
+struct OpenBlobs {
+  int64_t db;
+  std::map<std::string, int> readers;
+  std::set<std::string> doomed;
+};
+
 class IdbBlobReader : public ports::BlobReader {
  public:
-  IdbBlobReader(int64_t db, std::string id, uint64_t size) : db_(db), id_(std::move(id)), size_(size) {}
+  IdbBlobReader(std::shared_ptr<OpenBlobs> open, std::string id, uint64_t size)
+      : open_(std::move(open)), db_(open_->db), id_(std::move(id)), size_(size) {
+    ++open_->readers[id_];
+  }
+  ~IdbBlobReader() override {
+    if (--open_->readers[id_] > 0) return;
+    open_->readers.erase(id_);
+    if (open_->doomed.erase(id_)) (void)RemoveBlob(db_, id_);
+  }
   uint64_t size() const override { return size_; }
 
   // Returns the rest of the chunk holding `offset`, up to max_bytes.
@@ -180,6 +202,7 @@ class IdbBlobReader : public ports::BlobReader {
   }
 
  private:
+  std::shared_ptr<OpenBlobs> open_;
   int64_t db_;
   std::string id_;
   uint64_t size_;
@@ -189,7 +212,7 @@ class IdbBlobReader : public ports::BlobReader {
 
 class IdbBlobStore : public ports::BlobStore {
  public:
-  explicit IdbBlobStore(int64_t db) : db_(db) {}
+  explicit IdbBlobStore(int64_t db) : db_(db), open_(std::make_shared<OpenBlobs>()) { open_->db = db; }
 
   Result<std::unique_ptr<ports::BlobWriter>> Create() override {
     v1::StorageReply request;
@@ -207,18 +230,20 @@ class IdbBlobStore : public ports::BlobStore {
     if (!reply.ok()) return reply.status();
     if (!reply->found()) return Status::NotFound("blob '" + blob_id + "'");
     return std::unique_ptr<ports::BlobReader>(
-        std::make_unique<IdbBlobReader>(db_, blob_id, static_cast<uint64_t>(reply->number())));
+        std::make_unique<IdbBlobReader>(open_, blob_id, static_cast<uint64_t>(reply->number())));
   }
 
   Status Remove(const std::string& blob_id) override {
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.set_message(blob_id);
-    return Call("blob_remove", request).status();
+    if (open_->readers.count(blob_id)) {
+      open_->doomed.insert(blob_id);
+      return Status::Ok();
+    }
+    return RemoveBlob(db_, blob_id);
   }
 
  private:
   int64_t db_;
+  std::shared_ptr<OpenBlobs> open_;
 };
 
 }  // namespace

@@ -1,0 +1,241 @@
+// The worker bundle in headless Chromium: the provider conformance suite (the
+// native suite's cases compiled to wasm) on memory and IndexedDB, the JS API
+// on both providers, persistence across a reload, a 100 MiB streamed blob
+// checked by hash, a worker killed mid-request, and bad input from JS.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { startBrowser } from "./browser_harness.mjs";
+
+let harness;
+before(async () => { harness = await startBrowser(); });
+after(async () => { await harness?.close(); });
+
+describe("conformance in the browser", () => {
+  test("every case passes on memory and IndexedDB local", { timeout: 600_000 }, async () => {
+    const page = await harness.newPage();
+    const { exitCode, lines } = await page.evaluate(() => new Promise((resolve) => {
+      const lines = [];
+      const worker = new Worker("/web-tests/conformance_worker.js", { type: "module" });
+      worker.onmessage = ({ data }) => {
+        if (data.line !== undefined) lines.push(data.line);
+        if (data.exitCode !== undefined) resolve({ exitCode: data.exitCode, lines });
+      };
+      worker.onerror = (e) => resolve({ exitCode: -1, lines: [...lines, `worker error: ${e.message}`] });
+    }));
+    const summary = lines.filter((l) => /^\[  (PASSED|FAILED|SKIPPED) |tests ran/.test(l));
+    console.log(summary.join("\n"));
+    assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error/.test(l)).join("\n"));
+    assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
+    await page.context().close();
+  });
+});
+
+for (const provider of ["memory", "local"]) {
+  describe(`JS API on ${provider}`, () => {
+    test("objects and items round trip with the daemon's semantics", async () => {
+      const page = await harness.newPage();
+      const result = await page.evaluate(async (provider) => {
+        const { CloudKit } = await import("/web/cloudkit.js");
+        const ck = await CloudKit.start({ workers: 2, bindings: [{ name: "default", provider, options: provider === "local" ? { path: `api-${Date.now()}` } : {} }] });
+        const out = {};
+        await ck.storage.createBucket("docs");
+        const put = await ck.storage.putObject("docs", "notes/a.txt", "hello world", { contentType: "text/plain", metadata: { owner: "ada" } });
+        out.etag = put.etag;
+        const got = await ck.storage.getObject("docs", "notes/a.txt", { range: { start: 6, length: 5 } });
+        out.range = await new Response(got.body).text();
+        out.head = await ck.storage.headObject("docs", "notes/a.txt");
+        await ck.storage.copyObject("docs", "notes/a.txt", "docs", "notes/b.txt");
+        const listed = await ck.storage.listObjects("docs", { prefix: "notes/", delimiter: "/" });
+        out.keys = listed.objects.map((o) => o.key);
+        const top = await ck.storage.listObjects("docs", { delimiter: "/" });
+        out.prefixes = top.commonPrefixes;
+        try { await ck.storage.deleteBucket("docs"); } catch (e) { out.deleteBucket = e.codeName; }
+        try { await ck.storage.getObject("docs", "missing.txt"); } catch (e) { out.missing = `${e.codeName}: ${e.message}`; }
+        const first = await ck.kv.put("users", "ada", "v1", { ifAbsent: true });
+        try { await ck.kv.put("users", "ada", "v2", { ifAbsent: true }); } catch (e) { out.ifAbsent = e.codeName; }
+        await ck.kv.put("users", "ada", "v2", { ifMatch: first.etag });
+        try { await ck.kv.put("users", "ada", "v3", { ifMatch: first.etag }); } catch (e) { out.ifMatch = e.codeName; }
+        out.value = new TextDecoder().decode((await ck.kv.get("users", "ada")).value);
+        await ck.kv.batchPut("users", [{ key: "bob", value: "b" }, { key: "cy", value: "c", ttlMs: 60000 }]);
+        const batch = await ck.kv.batchGet("users", ["cy", "nobody", "bob"]);
+        out.batch = [batch.items.map((i) => i.key), batch.missing];
+        out.list = (await ck.kv.list("users", { pageSize: 2 })).items.map((i) => i.key);
+        out.deleted = await ck.kv.delete("users", "bob");
+        out.exists = await ck.kv.exists("users", "bob");
+        await ck.stop();
+        return out;
+      }, provider);
+      assert.equal(result.etag, '"5eb63bbbe01eeed093cb22bb8f5acdc3"');
+      assert.equal(result.range, "world");
+      assert.equal(result.head.contentType, "text/plain");
+      assert.equal(result.head.metadata.owner, "ada");
+      assert.deepEqual(result.keys, ["notes/a.txt", "notes/b.txt"]);
+      assert.deepEqual(result.prefixes, ["notes/"]);
+      assert.equal(result.deleteBucket, "FAILED_PRECONDITION");
+      assert.equal(result.missing, "NOT_FOUND: not found: object 'missing.txt' in bucket 'docs'");
+      assert.equal(result.ifAbsent, "ALREADY_EXISTS");
+      assert.equal(result.ifMatch, "FAILED_PRECONDITION");
+      assert.equal(result.value, "v2");
+      assert.deepEqual(result.batch, [["cy", "bob"], ["nobody"]]);
+      assert.deepEqual(result.list, ["ada", "bob"]);
+      assert.equal(result.deleted, true);
+      assert.equal(result.exists, false);
+      await page.context().close();
+    });
+  });
+}
+
+test("local data persists across a page reload", async () => {
+  const page = await harness.newPage();
+  const start = `CloudKit.start({ workers: 2, bindings: [{ name: "default", provider: "local", options: { path: "reload" } }] })`;
+  await page.evaluate(async (start) => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const ck = await eval(start);
+    await ck.storage.createBucket("keep");
+    await ck.storage.putObject("keep", "file.bin", new Blob([new Uint8Array(700_000).fill(7)]));
+    await ck.kv.put("settings", "theme", "dark");
+  }, start);
+  await page.reload();
+  const after = await page.evaluate(async (start) => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const ck = await eval(start);
+    const object = await ck.storage.getObject("keep", "file.bin");
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    return { size: bytes.length, allSevens: bytes.every((b) => b === 7),
+             theme: new TextDecoder().decode((await ck.kv.get("settings", "theme")).value) };
+  }, start);
+  assert.deepEqual(after, { size: 700_000, allSevens: true, theme: "dark" });
+  await page.context().close();
+});
+
+test("a 100 MiB blob streams through IndexedDB local and back, checked by hash", { timeout: 300_000 }, async () => {
+  const SIZE = 100 * 1024 * 1024;
+  const pattern = (offset, n) => {
+    const bytes = new Uint8Array(n);
+    for (let i = 0; i < n; ++i) bytes[i] = ((offset + i) * 31) % 251;
+    return bytes;
+  };
+  const md5 = createHash("md5");
+  for (let at = 0; at < SIZE; at += 1 << 20) md5.update(pattern(at, Math.min(1 << 20, SIZE - at)));
+  const expected = `"${md5.digest("hex")}"`;
+
+  const page = await harness.newPage();
+  const result = await page.evaluate(async ({ SIZE, patternSource }) => {
+    const pattern = eval(patternSource);
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const ck = await CloudKit.start({ workers: 2, bindings: [{ name: "default", provider: "local", options: { path: `big-${Date.now()}` } }] });
+    await ck.storage.createBucket("big");
+    let produced = 0;
+    const source = new ReadableStream({
+      pull(controller) {
+        if (produced >= SIZE) return controller.close();
+        const n = Math.min(1 << 20, SIZE - produced);
+        controller.enqueue(pattern(produced, n));
+        produced += n;
+      },
+    }, { highWaterMark: 0 });
+    const info = await ck.storage.putObject("big", "blob", source);
+    const object = await ck.storage.getObject("big", "blob");
+    const reader = object.body.getReader();
+    let offset = 0, matches = true;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const want = pattern(offset, value.length);
+      for (let i = 0; i < value.length && matches; ++i) matches = value[i] === want[i];
+      offset += value.length;
+    }
+    await ck.stop();
+    return { etag: info.etag, size: Number(info.size), received: offset, matches };
+  }, { SIZE, patternSource: pattern.toString() });
+  assert.equal(result.size, SIZE);
+  assert.equal(result.etag, expected, "the ETag the worker computed over the stream is the content's MD5");
+  assert.equal(result.received, SIZE);
+  assert.ok(result.matches, "downloaded bytes equal the uploaded ones");
+  await page.context().close();
+});
+
+test("a worker killed mid-request fails it with UNAVAILABLE and the next calls succeed", async () => {
+  const page = await harness.newPage();
+  const result = await page.evaluate(async () => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const ck = await CloudKit.start({ workers: 2, bindings: [{ name: "default", provider: "memory" }] });
+    await ck.storage.createBucket("docs");
+    // An upload that waits on its source, so it is surely in flight at the kill.
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    const source = new ReadableStream({
+      async pull(controller) { await gate; controller.close(); },
+      start(controller) { controller.enqueue(new Uint8Array(300_000)); controller.enqueue(new Uint8Array(300_000)); },
+    });
+    const upload = ck.storage.putObject("docs", "in-flight", source).then(() => "ok", (e) => e.codeName);
+    await new Promise((r) => setTimeout(r, 50));
+    const storageWorker = ck.pool.actors.get(ck.bindings.get("default").actors.object_storage.id).worker.index;
+    ck.killWorker(storageWorker);
+    release();
+    const failed = await upload;
+    await ck.storage.createBucket("after");  // memory data died with the worker; the actor is back
+    await ck.storage.putObject("after", "k", "v");
+    const kv = await ck.kv.put("t", "k", "v").then(() => "ok");
+    return { failed, after: await ck.storage.bucketExists("after"), kv, restarts: ck.stats.restarts };
+  });
+  assert.deepEqual(result, { failed: "UNAVAILABLE", after: true, kv: "ok", restarts: 1 });
+  await page.context().close();
+});
+
+test("bad input from JS gets a typed CloudKitError", async () => {
+  const page = await harness.newPage();
+  const result = await page.evaluate(async () => {
+    const { CloudKit, CloudKitError } = await import("/web/cloudkit.js");
+    const ck = await CloudKit.start({ workers: 1 });
+    const outcome = async (fn) => {
+      try { await fn(); return "no error"; } catch (e) { return e instanceof CloudKitError ? e.codeName : `untyped ${e}`; }
+    };
+    return {
+      numberKey: await outcome(() => ck.kv.put("t", 42, "v")),
+      objectValue: await outcome(() => ck.kv.put("t", "k", { not: "bytes" })),
+      badBucket: await outcome(() => ck.storage.createBucket("../etc")),
+      nulKey: await outcome(() => ck.kv.put("t", "a\0b", "v")),
+      unknownBinding: await outcome(async () => ck.binding("nope").kv.get("t", "k")),
+      badProvider: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "s3" }] })),
+      badWorkers: await outcome(() => CloudKit.start({ workers: 0 })),
+      badRange: await outcome(() => ck.storage.getObject("b", "k", { range: { start: -1 } })),
+      stillServes: await ck.kv.put("t", "k", "v").then(() => "ok"),
+    };
+  });
+  assert.deepEqual(result, {
+    numberKey: "INVALID_ARGUMENT", objectValue: "INVALID_ARGUMENT", badBucket: "INVALID_ARGUMENT",
+    nulKey: "INVALID_ARGUMENT", unknownBinding: "NOT_FOUND", badProvider: "INVALID_ARGUMENT",
+    badWorkers: "INVALID_ARGUMENT", badRange: "INVALID_ARGUMENT", stillServes: "ok",
+  });
+  await page.context().close();
+});
+
+test("the example page uploads, lists, downloads and deletes files", async () => {
+  const page = await harness.newPage("/examples/index.html");
+  await page.waitForFunction(() => document.getElementById("status").textContent === "ready");
+  await page.setInputFiles("#files", [
+    { name: "hello.txt", mimeType: "text/plain", buffer: Buffer.from("hello from the example") },
+    { name: "data.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(300_000, 3) },
+  ]);
+  await page.click("#upload");
+  await page.waitForFunction(() => document.querySelectorAll("#list tr").length === 2);
+  const names = await page.$$eval("#list tr td:first-child", (cells) => cells.map((c) => c.textContent));
+  assert.deepEqual(names, ["data.bin", "hello.txt"]);
+
+  const download = page.waitForEvent("download");
+  await page.click('#list tr[data-key="hello.txt"] button[data-op="download"]');
+  const file = await download;
+  const chunks = [];
+  for await (const chunk of await file.createReadStream()) chunks.push(chunk);
+  assert.equal(Buffer.concat(chunks).toString(), "hello from the example");
+
+  await page.click('#list tr[data-key="data.bin"] button[data-op="delete"]');
+  await page.waitForFunction(() => document.querySelectorAll("#list tr").length === 1);
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById("status").textContent === "ready");
+  const after = await page.$$eval("#list tr td:first-child", (cells) => cells.map((c) => c.textContent));
+  assert.deepEqual(after, ["hello.txt"], "the files persist across a reload");
+  await page.context().close();
+});
