@@ -3,16 +3,19 @@
 // Messages from the page: {op: "spawn", actorId, spec}, {op: "frame", actorId,
 // envelope, body}, {op: "stop", actorId}. To the page: {op: "ready"},
 // {op: "spawned", actorId, code, message}, {op: "frame", actorId, envelope,
-// body, endsCall}. Envelopes and bodies are protobuf bytes in ArrayBuffers
-// that are transferred, never copied, across the worker boundary.
+// body, endsCall}. Envelopes and bodies are protobuf bytes (Uint8Array); large
+// bodies are transferred across the worker boundary, never copied.
 import createCloudKitCore from "./core/cloudkit_core.mjs";
 import { Mailboxes } from "./mailboxes.js";
+import { TRANSFER_THRESHOLD } from "./transfer.js";
 import { createIdbStorage } from "./idb_storage.js";
 import { createMd5Port } from "./md5_port.js";
 
+// envelope and body are fresh copies out of the wasm heap. Large bodies are
+// transferred; small ones are cheaper to copy again than to transfer.
 function emit(actorId, envelope, body, endsCall) {
-  self.postMessage({ op: "frame", actorId, envelope: envelope.buffer, body: body.buffer, endsCall },
-                   [envelope.buffer, body.buffer]);
+  self.postMessage({ op: "frame", actorId, envelope, body, endsCall },
+                   body.byteLength >= TRANSFER_THRESHOLD ? [body.buffer] : []);
 }
 
 const core = await createCloudKitCore({
@@ -22,19 +25,24 @@ const core = await createCloudKitCore({
   locateFile: (file) => new URL(file, self.location.href).href,
 });
 
-// Copies buffers into the wasm heap for the duration of fn(...[ptr, size]),
-// which may return a promise (an actor suspended on storage).
+// Copies buffers into one wasm heap allocation for the duration of
+// fn(ptr0, size0, ptr1, size1, ...), which may return a promise (an actor
+// suspended on storage).
 async function withHeapBytes(buffers, fn) {
-  const ptrs = buffers.map((buffer) => {
-    const bytes = new Uint8Array(buffer);
-    const ptr = core._malloc(Math.max(bytes.length, 1));
-    core.HEAPU8.set(bytes, ptr);
-    return [ptr, bytes.length];
-  });
+  const arrays = buffers.map((b) => (b instanceof Uint8Array ? b : new Uint8Array(b)));
+  const total = arrays.reduce((sum, a) => sum + a.length, 0);
+  const base = core._malloc(Math.max(total, 1));
+  const args = [];
+  let at = base;
+  for (const bytes of arrays) {
+    core.HEAPU8.set(bytes, at);
+    args.push(at, bytes.length);
+    at += bytes.length;
+  }
   try {
-    return await fn(...ptrs.flat());
+    return await fn(...args);
   } finally {
-    for (const [ptr] of ptrs) core._free(ptr);
+    core._free(base);
   }
 }
 const call = (name, args) =>
@@ -68,6 +76,9 @@ self.onmessage = ({ data }) => {
     case "stop":
       mailboxes.remove(data.actorId);
       mailboxes.exclusive(() => core._ck_stop(data.actorId));
+      break;
+    case "ping":  // liveness, and the floor of a page <-> worker round trip
+      self.postMessage({ op: "pong", id: data.id });
       break;
     case "crash":  // tests: die the way a wasm trap would
       setTimeout(() => { throw new Error("worker crashed on request"); });

@@ -16,16 +16,34 @@ test("each actor's messages arrive in order", async () => {
   assert.deepEqual(seen.map(([, m]) => m), [0, 1, 2, 3, 4]);
 });
 
+// A delivery for actor "gate" that holds the loop until release(): messages
+// posted meanwhile form a backlog, as they do while a worker is busy.
+function gated(deliver) {
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  return { release, deliver: (actor, m) => (actor === "gate" ? gate : deliver(actor, m)) };
+}
+
 test("a busy actor does not starve the others on its worker", async () => {
   const seen = [];
-  const boxes = new Mailboxes((actor) => seen.push(actor), nextTask);
+  const { release, deliver } = gated((actor) => seen.push(actor));
+  const boxes = new Mailboxes(deliver, nextTask);
+  boxes.post("gate", 0);
   for (let i = 0; i < 1000; ++i) boxes.post("busy", i);
   boxes.post("quiet", 0);
   boxes.post("other", 0);
+  release();
   await idle();
   assert.equal(seen.length, 1002);
   assert.ok(seen.indexOf("quiet") <= 2, `quiet ran at position ${seen.indexOf("quiet")}`);
   assert.ok(seen.indexOf("other") <= 2, `other ran at position ${seen.indexOf("other")}`);
+});
+
+test("an idle loop delivers at once, without waiting for another task", () => {
+  const seen = [];
+  const boxes = new Mailboxes((actor, m) => seen.push(m), () => assert.fail("scheduled a task"));
+  boxes.post(1, "now");
+  assert.deepEqual(seen, ["now"]);
 });
 
 test("asynchronous deliveries never overlap and keep order", async () => {
@@ -67,10 +85,13 @@ test("a long run yields to the event loop after its time slice", async () => {
 
 test("a removed actor's pending mail is dropped", async () => {
   const seen = [];
-  const boxes = new Mailboxes((actor, m) => seen.push(m), nextTask);
+  const { release, deliver } = gated((actor, m) => seen.push(m));
+  const boxes = new Mailboxes(deliver, nextTask);
+  boxes.post("gate", 0);
   boxes.post(1, "dropped");
   boxes.remove(1);
   boxes.post(2, "kept");
+  release();
   await idle();
   assert.deepEqual(seen, ["kept"]);
 });
