@@ -33,8 +33,8 @@ STAGE=build/web-src
 rm -rf "$STAGE"
 mkdir -p "$STAGE/gen" "$STAGE/core"
 cp web-worker/src/*.js "$STAGE/"
-cp build/wasm/cloudkit_core.mjs build/wasm/conformance_web.mjs "$STAGE/core/"
-cp web-worker/tests/conformance_worker.js "$STAGE/"
+cp build/wasm/cloudkit_core.mjs build/wasm/wasm_tests.mjs "$STAGE/core/"
+cp web-worker/tests/wasm_tests_worker.js "$STAGE/"
 mapfile -t protos < <(cd proto && find . -name '*.proto' -printf '%P\n'; cd ../web-worker/proto && find . -name '*.proto' -printf '%P\n')
 protoc --plugin=protoc-gen-es=web-worker/node_modules/.bin/protoc-gen-es --es_out="$STAGE/gen" \
   --es_opt=target=js+dts,import_extension=js -I proto -I web-worker/proto "${protos[@]}"
@@ -49,13 +49,13 @@ NODE_PATH=$ROOT/web-worker/node_modules "$ESBUILD" "$STAGE/cloudkit.js" --outfil
 NODE_PATH=$ROOT/web-worker/node_modules "$ESBUILD" "$STAGE/worker.js" --outfile="$OUT/worker.js" "${common[@]}" --log-level=warning
 cp build/wasm/cloudkit_core.wasm "$OUT/"
 
-# What the browser tests load besides the bundle: the conformance suite.
+# What the browser tests load besides the bundle: the wasm test suite.
 TESTS_OUT=build/web-tests
 rm -rf "$TESTS_OUT"
 mkdir -p "$TESTS_OUT"
-NODE_PATH=$ROOT/web-worker/node_modules "$ESBUILD" "$STAGE/conformance_worker.js" --outfile="$TESTS_OUT/conformance_worker.js" \
+NODE_PATH=$ROOT/web-worker/node_modules "$ESBUILD" "$STAGE/wasm_tests_worker.js" --outfile="$TESTS_OUT/wasm_tests_worker.js" \
   "${common[@]}" --log-level=warning
-cp build/wasm/conformance_web.wasm "$TESTS_OUT/"
+cp build/wasm/wasm_tests.wasm "$TESTS_OUT/"
 cp web-worker/src/cloudkit.d.ts "$OUT/"
 mkdir -p "$OUT/gen"
 (cd "$STAGE/gen" && find . -name '*.d.ts' -exec cp --parents {} "$ROOT/$OUT/gen/" \;)

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "ports/clock.h"
 #include "ports/hash.h"
+#include "ports/http.h"
 #include "ports/storage.h"
 #include "services/key_value_provider.h"
 #include "services/object_storage_provider.h"
@@ -37,6 +38,7 @@ struct HostPorts {
   ports::HashPort* hash = nullptr;
   ports::StoragePort* durable_storage = nullptr;  // for `local`
   std::string data_dir;                           // where durable locations live by default
+  ports::HttpClient* http = nullptr;              // for providers of remote services
 };
 
 // The provider instances serving one binding; null for services not served.

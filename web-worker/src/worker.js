@@ -10,6 +10,7 @@ import { Mailboxes } from "./mailboxes.js";
 import { TRANSFER_THRESHOLD } from "./transfer.js";
 import { createIdbStorage } from "./idb_storage.js";
 import { createMd5Port } from "./md5_port.js";
+import { createFetchHttp } from "./fetch_http.js";
 
 // envelope and body are fresh copies out of the wasm heap. Large bodies are
 // transferred; small ones are cheaper to copy again than to transfer.
@@ -22,6 +23,7 @@ const core = await createCloudKitCore({
   ckMd5: createMd5Port(),
   ckEmit: emit,
   ckIdb: createIdbStorage(self.indexedDB),
+  ckHttp: createFetchHttp(),
   locateFile: (file) => new URL(file, self.location.href).href,
 });
 

@@ -12,11 +12,11 @@ before(async () => { harness = await startBrowser(); });
 after(async () => { await harness?.close(); });
 
 describe("conformance in the browser", () => {
-  test("every case passes on memory and IndexedDB local", { timeout: 600_000 }, async () => {
+  test("every conformance case passes on memory and IndexedDB local, and the HTTP port works", { timeout: 600_000 }, async () => {
     const page = await harness.newPage();
     const { exitCode, lines } = await page.evaluate(() => new Promise((resolve) => {
       const lines = [];
-      const worker = new Worker("/web-tests/conformance_worker.js", { type: "module" });
+      const worker = new Worker("/web-tests/wasm_tests_worker.js", { type: "module" });
       worker.onmessage = ({ data }) => {
         if (data.line !== undefined) lines.push(data.line);
         if (data.exitCode !== undefined) resolve({ exitCode: data.exitCode, lines });
@@ -27,6 +27,7 @@ describe("conformance in the browser", () => {
     console.log(summary.join("\n"));
     assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error/.test(l)).join("\n"));
     assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
+    assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\./.test(l)), "HTTP port cases ran");
     await page.context().close();
   });
 });

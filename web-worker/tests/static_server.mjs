@@ -11,10 +11,45 @@ const TYPES = {
   ".wasm": "application/wasm", ".map": "application/json", ".json": "application/json", ".css": "text/css",
 };
 
+// Test endpoints for the HTTP port's tests, outside every mount:
+//   /echo        the request body back, with x-echo-method and x-echo-header
+//   /bytes?n=N   N bytes of a known pattern, streamed
+//   /slow?ms=T   answers after T ms
+async function testEndpoint(req, res, url) {
+  if (url.pathname === "/echo") {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    res.writeHead(200, { "x-echo-method": req.method, "x-echo-header": req.headers["x-cloudkit-test"] ?? "",
+                         "access-control-expose-headers": "*" });
+    res.end(Buffer.concat(chunks));
+    return true;
+  }
+  if (url.pathname === "/bytes") {
+    const n = Number(url.searchParams.get("n") ?? 0);
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    for (let at = 0; at < n; at += 65536) {
+      const chunk = Buffer.alloc(Math.min(65536, n - at));
+      for (let i = 0; i < chunk.length; ++i) chunk[i] = ((at + i) * 31) % 251;
+      if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+      if (res.destroyed) return true;
+    }
+    res.end();
+    return true;
+  }
+  if (url.pathname === "/slow") {
+    await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get("ms") ?? 1000)));
+    if (!res.destroyed) res.writeHead(200).end("slow");
+    return true;
+  }
+  return false;
+}
+
 // mounts: {"/web/": "/abs/build/web", "/": "/abs/examples/web"}
 export async function serve(mounts, port = 0) {
   const server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    const url = new URL(req.url, "http://x");
+    if (await testEndpoint(req, res, url)) return;
+    const path = decodeURIComponent(url.pathname);
     const prefix = Object.keys(mounts).filter((p) => path.startsWith(p)).sort((a, b) => b.length - a.length)[0];
     if (prefix === undefined) return res.writeHead(404).end();
     let file = normalize(join(mounts[prefix], path.slice(prefix.length)));
@@ -29,5 +64,11 @@ export async function serve(mounts, port = 0) {
     }
   });
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections?.();
+      server.close(resolve);
+    }),
+  };
 }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "browser_ports.h"
+#include "fetch_http.h"
 #include "indexeddb_storage.h"
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/web/v1/worker.pb.h"
@@ -60,11 +61,13 @@ struct Core {
     ports.clock = &clock;
     ports.hash = &hash;
     ports.durable_storage = &storage;
+    ports.http = &http;
     ports.data_dir = "browser";  // `local` bindings live in IndexedDB databases named after it
   }
   BrowserClock clock;
   JsHashPort hash;
   IndexedDbStoragePort storage;
+  FetchHttpClient http;
   HostPorts ports;
   ProviderRegistry registry;
   std::map<uint32_t, HostedActor> actors;

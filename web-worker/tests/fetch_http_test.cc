@@ -1,0 +1,130 @@
+// The browser HTTP port (wasm/fetch_http) against the tests' loopback server
+// (tests/static_server.mjs): statuses and headers, request bodies, a response
+// body read in bounded chunks, and network failures and timeouts as statuses.
+#include <emscripten.h>
+#include <emscripten/em_js.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "fetch_http.h"
+
+EM_JS(char*, ck_test_origin, (), {
+  const origin = self.location.origin;
+  const size = lengthBytesUTF8(origin) + 1;
+  const ptr = _malloc(size);
+  stringToUTF8(origin, ptr, size);
+  return ptr;
+});
+
+namespace cloudkit::web {
+namespace {
+
+std::string Origin() {
+  char* raw = ck_test_origin();
+  std::string origin(raw);
+  free(raw);
+  return origin;
+}
+
+std::string Header(const ports::HttpResponse& response, const std::string& name) {
+  for (const auto& [key, value] : response.headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+std::string ReadAll(ports::HttpResponse& response, size_t chunk, size_t* largest = nullptr) {
+  std::string body;
+  while (true) {
+    auto next = response.body->Read(chunk);
+    EXPECT_TRUE(next.ok()) << next.status().message();
+    if (!next.ok() || next->empty()) return body;
+    if (largest) *largest = std::max(*largest, next->size());
+    body += *next;
+  }
+}
+
+TEST(FetchHttpClientTest, GetsAStaticFileWithStatusAndHeaders) {
+  FetchHttpClient http;
+  ports::HttpRequest request;
+  request.url = Origin() + "/web/package.json";
+  auto response = http.Send(request);
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(Header(*response, "content-type"), "application/json");
+  EXPECT_NE(ReadAll(*response, 1 << 16).find("\"cloudkit-web\""), std::string::npos);
+}
+
+TEST(FetchHttpClientTest, SendsMethodHeadersAndBody) {
+  FetchHttpClient http;
+  ports::HttpRequest request;
+  request.method = "PUT";
+  request.url = Origin() + "/echo";
+  request.headers = {{"x-cloudkit-test", "yes"}, {"content-type", "application/octet-stream"}};
+  request.body = std::string("binary\0body", 11);
+  auto response = http.Send(request);
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(Header(*response, "x-echo-method"), "PUT");
+  EXPECT_EQ(Header(*response, "x-echo-header"), "yes");
+  EXPECT_EQ(ReadAll(*response, 4), request.body);
+}
+
+TEST(FetchHttpClientTest, LargeBodiesArriveInBoundedChunks) {
+  FetchHttpClient http;
+  ports::HttpRequest request;
+  request.url = Origin() + "/bytes?n=3000000";
+  auto response = http.Send(request);
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  size_t largest = 0;
+  std::string body = ReadAll(*response, 64 * 1024, &largest);
+  ASSERT_EQ(body.size(), 3000000u);
+  EXPECT_LE(largest, 64u * 1024);
+  for (size_t i = 0; i < body.size(); i += 9973) {
+    ASSERT_EQ(static_cast<unsigned char>(body[i]), (i * 31) % 251) << "byte " << i;
+  }
+}
+
+TEST(FetchHttpClientTest, ErrorStatusesAreResponses) {
+  FetchHttpClient http;
+  ports::HttpRequest request;
+  request.url = Origin() + "/no/such/file";
+  auto response = http.Send(request);
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 404);
+}
+
+TEST(FetchHttpClientTest, UnreachableServerIsUnavailable) {
+  FetchHttpClient http;
+  ports::HttpRequest request;
+  request.url = "http://127.0.0.1:9/";  // the discard port: nothing listens
+  auto response = http.Send(request);
+  EXPECT_EQ(response.status().code(), ::cloudkit::v1::UNAVAILABLE) << response.status().message();
+  EXPECT_TRUE(response.status().retryable());
+}
+
+TEST(FetchHttpClientTest, SlowServerHitsTheTimeout) {
+  FetchHttpClient http;
+  ports::HttpRequest request;
+  request.url = Origin() + "/slow?ms=3000";
+  request.timeout_ms = 200;
+  auto response = http.Send(request);
+  EXPECT_EQ(response.status().code(), ::cloudkit::v1::DEADLINE_EXCEEDED) << response.status().message();
+}
+
+TEST(FetchHttpClientTest, AbandonedBodyIsReleased) {
+  FetchHttpClient http;
+  for (int i = 0; i < 20; ++i) {
+    ports::HttpRequest request;
+    request.url = Origin() + "/bytes?n=2000000";
+    auto response = http.Send(request);
+    ASSERT_TRUE(response.ok()) << response.status().message();
+    auto first = response->body->Read(1000);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first->size(), 1000u);
+  }  // each body is closed unread
+}
+
+}  // namespace
+}  // namespace cloudkit::web

@@ -1,0 +1,92 @@
+#include "fetch_http.h"
+
+#include <emscripten.h>
+#include <emscripten/em_js.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "cloudkit/web/v1/worker.pb.h"
+
+// Returns a malloc'd [u32 length][cloudkit.web.v1.HttpReply]; the caller frees
+// it. The JS side is Module.ckHttp (web-worker/src/fetch_http.js).
+EM_ASYNC_JS(char*, ck_http_call, (const char* call, size_t call_size), {
+  const reply = await Module.ckHttp.call(HEAPU8.slice(call, call + call_size));
+  const ptr = _malloc(reply.length + 4);
+  HEAPU32[ptr >> 2] = reply.length;
+  HEAPU8.set(reply, ptr + 4);
+  return ptr;
+});
+
+namespace cloudkit::web {
+namespace {
+
+Result<v1::HttpReply> Call(const v1::HttpCall& call) {
+  std::string bytes = call.SerializeAsString();
+  char* raw = ck_http_call(bytes.data(), bytes.size());
+  if (raw == nullptr) return Status::Internal("fetch " + call.op() + ": no reply");
+  uint32_t size;
+  std::memcpy(&size, raw, sizeof size);
+  v1::HttpReply reply;
+  bool parsed = reply.ParseFromArray(raw + sizeof size, static_cast<int>(size));
+  std::free(raw);
+  if (!parsed) return Status::Internal("fetch " + call.op() + ": reply does not parse");
+  if (reply.code() != 0) return Status(static_cast<StatusCode>(reply.code()), reply.message(), reply.code() == ::cloudkit::v1::UNAVAILABLE);
+  return reply;
+}
+
+class FetchBodyReader : public ports::HttpBodyReader {
+ public:
+  explicit FetchBodyReader(uint32_t handle) : handle_(handle) {}
+  ~FetchBodyReader() override {
+    if (done_) return;
+    v1::HttpCall call;
+    call.set_op("close");
+    call.set_handle(handle_);
+    (void)Call(call);
+  }
+
+  Result<std::string> Read(size_t max_bytes) override {
+    if (done_ || max_bytes == 0) return std::string();
+    v1::HttpCall call;
+    call.set_op("read");
+    call.set_handle(handle_);
+    call.set_max_bytes(static_cast<uint32_t>(std::min<size_t>(max_bytes, UINT32_MAX)));
+    auto reply = Call(call);
+    if (!reply.ok()) {
+      done_ = true;
+      return reply.status();
+    }
+    if (reply->chunk().empty()) done_ = true;
+    return std::move(*reply->mutable_chunk());
+  }
+
+ private:
+  uint32_t handle_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+Result<ports::HttpResponse> FetchHttpClient::Send(const ports::HttpRequest& request) {
+  v1::HttpCall call;
+  call.set_op("send");
+  call.set_method(request.method);
+  call.set_url(request.url);
+  for (const auto& [name, value] : request.headers) {
+    v1::HttpHeader* header = call.add_headers();
+    header->set_name(name);
+    header->set_value(value);
+  }
+  call.set_body(request.body);
+  call.set_timeout_ms(request.timeout_ms);
+  auto reply = Call(call);
+  if (!reply.ok()) return reply.status();
+  ports::HttpResponse response;
+  response.status = reply->status();
+  for (const auto& header : reply->headers()) response.headers.emplace_back(header.name(), header.value());
+  response.body = std::make_unique<FetchBodyReader>(reply->handle());
+  return response;
+}
+
+}  // namespace cloudkit::web
