@@ -50,11 +50,18 @@ async function withHeapBytes(buffers, fn) {
 const call = (name, args) =>
   core.ccall(name, "number", args.map(() => "number"), args, { async: true });
 
+// A failure escaping the core (a wasm trap, an abort) leaves it unusable: make
+// it an uncaught error, which the page sees as this worker dying and answers
+// by replacing it.
+const die = (error) => setTimeout(() => { throw error; });
+self.addEventListener("unhandledrejection", (event) => die(event.reason));
+
 const mailboxes = new Mailboxes(
   (actorId, message) => {
     if (actorId === Mailboxes.CONTROL) return message.run();
     return withHeapBytes([message.envelope, message.body],
-                         (envPtr, envSize, bodyPtr, bodySize) => call("ck_deliver", [actorId, envPtr, envSize, bodyPtr, bodySize]));
+                         (envPtr, envSize, bodyPtr, bodySize) => call("ck_deliver", [actorId, envPtr, envSize, bodyPtr, bodySize]))
+      .catch(die);
   },
   (() => {
     const channel = new MessageChannel();

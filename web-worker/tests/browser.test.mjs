@@ -185,6 +185,31 @@ test("a worker killed mid-request fails it with UNAVAILABLE and the next calls s
   await page.context().close();
 });
 
+test("a worker that crashes on its own is detected and replaced", async () => {
+  const page = await harness.newPage();
+  const result = await page.evaluate(async () => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const ck = await CloudKit.start({ workers: 1, bindings: [{ name: "default", provider: "memory" }] });
+    await ck.kv.put("t", "before", "v");
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    const upload = ck.storage.createBucket("docs")
+      .then(() => ck.storage.putObject("docs", "k", new ReadableStream({
+        start(c) { c.enqueue(new Uint8Array(300_000)); c.enqueue(new Uint8Array(300_000)); },
+        async pull(c) { await gate; c.close(); },
+      })))
+      .then(() => "ok", (e) => e.codeName);
+    await new Promise((r) => setTimeout(r, 50));
+    ck.pool.workers[0].worker.postMessage({ op: "crash" });  // an uncaught error inside the worker
+    const failed = await upload;
+    release();
+    const after = await ck.kv.put("t", "after", "v").then(() => "ok", (e) => e.codeName);
+    return { failed, after, restarts: ck.stats.restarts };
+  });
+  assert.deepEqual(result, { failed: "UNAVAILABLE", after: "ok", restarts: 1 });
+  await page.context().close();
+});
+
 test("bad input from JS gets a typed CloudKitError", async () => {
   const page = await harness.newPage();
   const result = await page.evaluate(async () => {
