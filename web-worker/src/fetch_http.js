@@ -69,7 +69,7 @@ export function createFetchHttp(fetchImpl = globalThis.fetch.bind(globalThis)) {
   };
 
   return {
-    async call(bytes) {
+    async call(op, bytes) {  // op is also inside the message
       const call = fromBinary(HttpCallSchema, bytes);
       let reply;
       try {

@@ -1,37 +1,22 @@
 #include "fetch_http.h"
 
-#include <emscripten.h>
-#include <emscripten/em_js.h>
-
-#include <cstdlib>
-#include <cstring>
+#include <algorithm>
+#include <cstdint>
 
 #include "cloudkit/web/v1/worker.pb.h"
-
-// Returns a malloc'd [u32 length][cloudkit.web.v1.HttpReply]; the caller frees
-// it. The JS side is Module.ckHttp (web-worker/src/fetch_http.js).
-EM_ASYNC_JS(char*, ck_http_call, (const char* call, size_t call_size), {
-  const reply = await Module.ckHttp.call(HEAPU8.slice(call, call + call_size));
-  const ptr = _malloc(reply.length + 4);
-  HEAPU32[ptr >> 2] = reply.length;
-  HEAPU8.set(reply, ptr + 4);
-  return ptr;
-});
+#include "js_port_call.h"
 
 namespace cloudkit::web {
 namespace {
 
 Result<v1::HttpReply> Call(const v1::HttpCall& call) {
-  std::string bytes = call.SerializeAsString();
-  char* raw = ck_http_call(bytes.data(), bytes.size());
-  if (raw == nullptr) return Status::Internal("fetch " + call.op() + ": no reply");
-  uint32_t size;
-  std::memcpy(&size, raw, sizeof size);
+  auto bytes = CallJsPort("ckHttp", call.op(), call.SerializeAsString());
+  if (!bytes.ok()) return bytes.status();
   v1::HttpReply reply;
-  bool parsed = reply.ParseFromArray(raw + sizeof size, static_cast<int>(size));
-  std::free(raw);
-  if (!parsed) return Status::Internal("fetch " + call.op() + ": reply does not parse");
-  if (reply.code() != 0) return Status(static_cast<StatusCode>(reply.code()), reply.message(), reply.code() == ::cloudkit::v1::UNAVAILABLE);
+  if (!reply.ParseFromString(*bytes)) return Status::Internal("fetch " + call.op() + ": reply does not parse");
+  if (reply.code() != 0) {
+    return Status(static_cast<StatusCode>(reply.code()), reply.message(), reply.code() == ::cloudkit::v1::UNAVAILABLE);
+  }
   return reply;
 }
 

@@ -1,8 +1,5 @@
 #include "indexeddb_storage.h"
 
-#include <emscripten.h>
-#include <emscripten/em_js.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -10,16 +7,7 @@
 #include <set>
 
 #include "cloudkit/web/v1/worker.pb.h"
-
-// Each returns a malloc'd [u32 length][cloudkit.web.v1.StorageReply] buffer
-// that the caller frees. The JS side is Module.ckIdb (web-worker/src/idb_storage.js).
-EM_ASYNC_JS(char*, ck_idb_call, (const char* op, const char* request, size_t request_size), {
-  const reply = await Module.ckIdb.call(UTF8ToString(op), HEAPU8.slice(request, request + request_size));
-  const ptr = _malloc(reply.length + 4);
-  HEAPU32[ptr >> 2] = reply.length;
-  HEAPU8.set(reply, ptr + 4);
-  return ptr;
-});
+#include "js_port_call.h"
 
 namespace cloudkit::web {
 namespace {
@@ -29,15 +17,10 @@ constexpr size_t kBlobChunk = 256 << 10;
 // Requests travel as a StorageReply-shaped message too: handle in `number`,
 // key/value/keys as each op needs. One message type keeps the JS side small.
 Result<v1::StorageReply> Call(const char* op, const v1::StorageReply& request) {
-  std::string bytes = request.SerializeAsString();
-  char* raw = ck_idb_call(op, bytes.data(), bytes.size());
-  if (raw == nullptr) return Status::Internal(std::string("indexeddb ") + op + ": no reply");
-  uint32_t size;
-  std::memcpy(&size, raw, sizeof size);
+  auto bytes = CallJsPort("ckIdb", op, request.SerializeAsString());
+  if (!bytes.ok()) return bytes.status();
   v1::StorageReply reply;
-  bool parsed = reply.ParseFromArray(raw + sizeof size, static_cast<int>(size));
-  std::free(raw);
-  if (!parsed) return Status::Internal(std::string("indexeddb ") + op + ": reply does not parse");
+  if (!reply.ParseFromString(*bytes)) return Status::Internal(std::string("indexeddb ") + op + ": reply does not parse");
   if (reply.code() != 0) return Status(static_cast<StatusCode>(reply.code()), reply.message());
   return reply;
 }
