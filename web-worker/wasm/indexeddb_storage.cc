@@ -1,7 +1,5 @@
 #include "indexeddb_storage.h"
 
-#include <cstdlib>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
