@@ -56,4 +56,39 @@ void KeyValueActor::Receive(Inbound&& in) {
   }
 }
 
+void KeyValueActor::ReceiveAll(std::vector<Inbound>&& frames) {
+  static const std::string kPutMethod = std::string(kServicePrefix) + "Put";
+  std::vector<PendingPut> pending;
+  for (Inbound& in : frames) {
+    if (in.kind == v1::REQUEST && in.method == kPutMethod && frames::CheckDeadline(in, *clock_).ok()) {
+      PendingPut put{in.call_id, {}};
+      if (frames::Decode(in, &put.request).ok() && !put.request.if_absent() && put.request.if_match().empty()) {
+        pending.push_back(std::move(put));
+        continue;
+      }
+    }
+    CommitPuts(&pending);  // earlier puts land before this frame is handled
+    Receive(std::move(in));
+  }
+  CommitPuts(&pending);
+}
+
+void KeyValueActor::CommitPuts(std::vector<PendingPut>* pending) {
+  if (pending->empty()) return;
+  std::vector<const v1::PutRequest*> requests;
+  requests.reserve(pending->size());
+  for (const PendingPut& put : *pending) requests.push_back(&put.request);
+  std::vector<Result<v1::PutResponse>> results;
+  try {
+    results = provider_->PutGroup(requests);
+  } catch (const std::exception& e) {
+    results.assign(pending->size(), Status::Internal(std::string(kServicePrefix) + "Put: " + e.what()));
+  }
+  for (size_t i = 0; i < pending->size(); ++i) {
+    outbox_->Send(i < results.size() ? frames::Reply((*pending)[i].call_id, results[i])
+                                     : frames::Error((*pending)[i].call_id, Status::Internal("no result for put")));
+  }
+  pending->clear();
+}
+
 }  // namespace cloudkit

@@ -1,22 +1,109 @@
 #include "daemon/binding_host.h"
 
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <utility>
+
 #include <caf/all.hpp>
 
 #include "services/key_value_actor.h"
 #include "services/object_storage_actor.h"
 
-// Frames travel between threads inside CAF messages; they never leave the
-// process, so CAF needs no serializer for them.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<cloudkit::Inbound>)
-
 namespace cloudkit {
 namespace {
 
-caf::behavior HostActor(caf::event_based_actor* self, std::shared_ptr<Actor> actor) {
-  return {
-      [actor](const std::shared_ptr<Inbound>& frame) { actor->Receive(std::move(*frame)); },
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+
+// Hands every frame waiting in an inbox to the actor, in order.
+using BatchReceiver = std::function<void(std::vector<Inbound>&&)>;
+
+BatchReceiver OneByOne(std::shared_ptr<Actor> actor) {
+  return [actor](std::vector<Inbound>&& frames) {
+    for (Inbound& frame : frames) actor->Receive(std::move(frame));
   };
 }
+
+// An actor on a detached CAF actor (its own thread). The front door appends
+// frames to `inbox` and sends the CAF actor one `drain` message when the inbox
+// turns non-empty; the actor then takes everything that arrived meanwhile.
+class CafHostedActor : public HostedActor {
+ public:
+  CafHostedActor(caf::actor_system& system, std::shared_ptr<Actor> actor, BatchReceiver receive)
+      : actor_(std::move(actor)), inbox_(std::make_shared<Inbox>()) {
+    handle_ = system.spawn<caf::detached>(Behavior, inbox_, std::move(receive));
+  }
+  ~CafHostedActor() override { Stop(); }
+  bool runs_inline() const override { return false; }
+
+  void Deliver(Inbound&& frame) override { held_.push_back(std::move(frame)); }
+
+  void Flush() override {
+    if (held_.empty()) return;
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(inbox_->mutex);
+      if (inbox_->frames.empty()) {
+        inbox_->frames.swap(held_);
+      } else {
+        for (Inbound& frame : held_) inbox_->frames.push_back(std::move(frame));
+        held_.clear();
+      }
+      wake = !inbox_->wake_pending;
+      inbox_->wake_pending = true;
+    }
+    if (wake) caf::anon_send(handle_, drain_atom::value);
+  }
+
+  void Stop() {
+    if (handle_) caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
+    handle_ = nullptr;
+  }
+
+ private:
+  struct Inbox {
+    std::mutex mutex;
+    std::vector<Inbound> frames;
+    bool wake_pending = false;  // a drain message is on its way or being handled
+  };
+
+  static caf::behavior Behavior(caf::event_based_actor*, std::shared_ptr<Inbox> inbox, BatchReceiver receive) {
+    return {
+        [inbox, receive](drain_atom) {
+          std::vector<Inbound> frames;
+          while (true) {
+            {
+              std::lock_guard<std::mutex> lock(inbox->mutex);
+              frames.clear();
+              frames.swap(inbox->frames);
+              if (frames.empty()) {
+                inbox->wake_pending = false;
+                return;
+              }
+            }
+            receive(std::move(frames));
+          }
+        },
+    };
+  }
+
+  std::shared_ptr<Actor> actor_;
+  std::shared_ptr<Inbox> inbox_;
+  std::vector<Inbound> held_;  // delivered this turn, not yet flushed (front door thread)
+  caf::actor handle_;
+};
+
+// An actor whose work never blocks, run to completion on the front door
+// thread; it answers into the ReplyQueue's front-door-only outbox.
+class InlineHostedActor : public HostedActor {
+ public:
+  explicit InlineHostedActor(std::unique_ptr<Actor> actor) : actor_(std::move(actor)) {}
+  void Deliver(Inbound&& frame) override { actor_->Receive(std::move(frame)); }
+  bool runs_inline() const override { return true; }
+
+ private:
+  std::unique_ptr<Actor> actor_;
+};
 
 }  // namespace
 
@@ -29,23 +116,30 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
   auto hosted = std::make_unique<HostedBinding>();
   hosted->config = config;
   hosted->instance = std::move(*instance);
-  bool detached = hosted->instance.blocking_io;
-  if (auto* provider = hosted->instance.object_storage.get()) {
-    hosted->object_storage =
-        Spawn(std::make_unique<ObjectStorageActor>(provider, &clock_, &replies_), detached);
-  }
-  if (auto* provider = hosted->instance.key_value.get()) {
-    hosted->key_value = Spawn(std::make_unique<KeyValueActor>(provider, &clock_, &replies_), detached);
+  if (!hosted->instance.blocking_io) {
+    Outbox* outbox = &replies_.front_door_outbox();
+    if (auto* provider = hosted->instance.object_storage.get()) {
+      hosted->object_storage =
+          std::make_shared<InlineHostedActor>(std::make_unique<ObjectStorageActor>(provider, &clock_, outbox));
+    }
+    if (auto* provider = hosted->instance.key_value.get()) {
+      hosted->key_value =
+          std::make_shared<InlineHostedActor>(std::make_unique<KeyValueActor>(provider, &clock_, outbox));
+    }
+  } else {
+    if (auto* provider = hosted->instance.object_storage.get()) {
+      auto actor = std::make_shared<ObjectStorageActor>(provider, &clock_, &replies_);
+      hosted->object_storage = std::make_shared<CafHostedActor>(system_, actor, OneByOne(actor));
+    }
+    if (auto* provider = hosted->instance.key_value.get()) {
+      auto actor = std::make_shared<KeyValueActor>(provider, &clock_, &replies_);
+      hosted->key_value = std::make_shared<CafHostedActor>(
+          system_, actor, [actor](std::vector<Inbound>&& frames) { actor->ReceiveAll(std::move(frames)); });
+    }
   }
   by_name_[config.name] = hosted.get();
   bindings_.push_back(std::move(hosted));
   return Status::Ok();
-}
-
-caf::actor BindingHost::Spawn(std::unique_ptr<Actor> actor, bool detached) {
-  std::shared_ptr<Actor> shared(std::move(actor));
-  if (detached) return system_.spawn<caf::detached>(HostActor, shared);
-  return system_.spawn(HostActor, shared);
 }
 
 HostedBinding* BindingHost::Find(const std::string& name) {
@@ -53,17 +147,12 @@ HostedBinding* BindingHost::Find(const std::string& name) {
   return it == by_name_.end() ? nullptr : it->second;
 }
 
-void BindingHost::Deliver(const caf::actor& actor, Inbound&& frame) {
-  caf::anon_send(actor, std::make_shared<Inbound>(std::move(frame)));
-}
-
 void BindingHost::StopAll() {
   if (bindings_.empty()) return;
   for (auto& binding : bindings_) {
-    if (binding->object_storage) caf::anon_send_exit(binding->object_storage, caf::exit_reason::user_shutdown);
-    if (binding->key_value) caf::anon_send_exit(binding->key_value, caf::exit_reason::user_shutdown);
-    binding->object_storage = nullptr;
-    binding->key_value = nullptr;
+    for (auto* hosted : {binding->object_storage.get(), binding->key_value.get()}) {
+      if (auto* caf_hosted = dynamic_cast<CafHostedActor*>(hosted)) caf_hosted->Stop();
+    }
   }
   system_.await_all_actors_done();
   by_name_.clear();

@@ -1,8 +1,20 @@
 // BindingHost: creates each configured binding from the provider registry and
-// hosts its service actors on CAF, one CAF actor per (binding, service). A
-// binding whose provider blocks on I/O (`local`: fsync, SQLite) gets detached
-// actors, each on its own thread, so it can never stall CAF's scheduler or
-// another binding. Replies from every actor go to one ReplyQueue.
+// hosts its service actors, one per (binding, service), behind HostedActor.
+//
+// Where an actor runs depends on its provider:
+// - A binding whose provider blocks on I/O (`local`: fsync, SQLite) gets
+//   detached CAF actors, each on its own thread, so it can never stall the
+//   front door or another binding. The front door delivers the frames of one
+//   turn of its loop together (Flush); one CAF message wakes the actor for all
+//   the frames that arrived meanwhile, and it takes them together (so the
+//   KeyValue actor can group-commit puts).
+// - A binding whose provider never blocks (`memory`) runs its actors inline on
+//   the front door thread: their work (a map lookup, a chunk copy of at most
+//   1 MiB) costs less than the two thread hand-offs a hop to CAF and back
+//   would (../shared/docs/anchors.md), and their replies skip the ReplyQueue's
+//   lock and wake-up.
+// Replies from CAF-hosted actors go to the ReplyQueue; from inline actors to
+// its front-door-only outbox.
 #pragma once
 
 #include <memory>
@@ -19,11 +31,26 @@
 
 namespace cloudkit {
 
+// Where the front door hands the frames of one (binding, service) actor.
+class HostedActor {
+ public:
+  virtual ~HostedActor() = default;
+  // Delivers a frame to the actor. Front door thread only; never blocks on
+  // the actor's work unless the actor runs inline. An actor on another thread
+  // may hold frames back until Flush, to take them in one wake-up.
+  virtual void Deliver(Inbound&& frame) = 0;
+  // Hands over the frames held back. Front door thread only.
+  virtual void Flush() {}
+  // True when Deliver runs the actor to completion on the calling thread, its
+  // replies already in ReplyQueue::front_door_outbox() when Deliver returns.
+  virtual bool runs_inline() const = 0;
+};
+
 struct HostedBinding {
   BindingConfig config;
   BindingInstance instance;
-  caf::actor object_storage;  // invalid when the binding does not serve it
-  caf::actor key_value;
+  std::shared_ptr<HostedActor> object_storage;  // null when the binding does not serve it
+  std::shared_ptr<HostedActor> key_value;
   uint32_t in_flight = 0;     // calls accepted and not yet answered (front door thread)
 };
 
@@ -39,15 +66,10 @@ class BindingHost {
   HostedBinding* Find(const std::string& name);
   const std::vector<std::unique_ptr<HostedBinding>>& bindings() const { return bindings_; }
 
-  // Hands a frame to a hosted actor. Thread-safe; never blocks.
-  static void Deliver(const caf::actor& actor, Inbound&& frame);
-
   // Asks every actor to stop and waits for them, then releases the providers.
   void StopAll();
 
  private:
-  caf::actor Spawn(std::unique_ptr<Actor> actor, bool detached);
-
   caf::actor_system& system_;
   ReplyQueue& replies_;
   ports::Clock& clock_;

@@ -9,7 +9,6 @@
 
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -44,17 +43,30 @@ class FrontDoor {
     std::string peer;          // ROUTER routing id of the client
     uint64_t request_id = 0;   // the client's id for the call
     HostedBinding* binding = nullptr;
-    caf::actor actor;
+    HostedActor* actor = nullptr;  // owned by the binding, which outlives calls
     int64_t deadline_ms = 0;
     uint32_t timeout_ms = 0;
     bool streaming = false;    // deadline restarts with each client frame
   };
   using ClientKey = std::pair<std::string, uint64_t>;
+  struct ClientKeyHash {
+    size_t operator()(const ClientKey& key) const {
+      return std::hash<std::string>{}(key.first) ^ (std::hash<uint64_t>{}(key.second) * 0x9E3779B97F4A7C15ull);
+    }
+  };
 
-  void OnClientMessage();
+  // Receives and handles one client message; false when none was waiting.
+  bool OnClientMessage();
+  void HandleClientMessage(std::vector<zmq::message_t>& parts);
   void OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
-  void OnActorFrames();
+  void OnActorFrames(bool woken);
+  // Delivers a frame; actors on other threads get it with the turn's others.
+  void DeliverLater(HostedActor* actor, Inbound&& frame);
+  // Ends a turn of the loop: flushes the frames held for actors on other
+  // threads, sends what inline actors answered, and starts the deadlines of
+  // the inline calls still open (streams).
+  void FlushDeliveriesAndReplies();
   void ExpireDeadlines();
   void AnswerStatus(const std::string& peer, uint64_t request_id);
   void SendError(const std::string& peer, uint64_t request_id, const Status& status);
@@ -74,13 +86,16 @@ class FrontDoor {
 
   uint64_t next_call_id_ = 1;
   std::unordered_map<uint64_t, Call> calls_;
-  std::map<ClientKey, uint64_t> by_client_;
+  std::unordered_map<ClientKey, uint64_t, ClientKeyHash> by_client_;
   std::set<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline_ms, call_id)
   std::deque<Outbound> outbound_;
+  std::vector<uint64_t> inline_calls_;  // calls given to inline actors in this turn
+  std::vector<HostedActor*> actors_to_flush_;  // got frames in this turn
   bool draining_ = false;
   int64_t started_ms_ = 0;
   uint64_t requests_served_ = 0;
   std::string envelope_buffer_;
+  std::vector<zmq::message_t> received_parts_;  // reused by OnClientMessage
 };
 
 }  // namespace cloudkit

@@ -31,7 +31,10 @@ void ReplyQueue::Send(Outbound&& frame) {
   }
 }
 
-void ReplyQueue::Drain(std::deque<Outbound>* out) {
+void ReplyQueue::Drain(std::deque<Outbound>* out, bool woken) {
+  for (auto& frame : front_door_outbox_.frames) out->push_back(std::move(frame));
+  front_door_outbox_.frames.clear();
+  if (!woken) return;
   uint64_t count;
   [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
   std::lock_guard<std::mutex> lock(mutex_);

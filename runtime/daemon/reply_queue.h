@@ -2,7 +2,8 @@
 // thread push their outbound frames; the front door thread, which alone owns
 // the ZeroMQ socket, polls an eventfd beside the socket and drains the queue.
 // The eventfd is written only when the queue turns non-empty, so a burst of
-// replies costs one wake-up.
+// replies costs one wake-up. Actors that run inline on the front door thread
+// use front_door_outbox(): a plain deque, no lock, no wake-up.
 #pragma once
 
 #include <deque>
@@ -24,10 +25,22 @@ class ReplyQueue : public Outbox {
 
   // The fd to poll for readability.
   int wake_fd() const { return wake_fd_; }
-  // Takes every queued frame (and clears the wake-up). Front door thread only.
-  void Drain(std::deque<Outbound>* out);
+  // Takes every queued frame: those of the front door outbox, and, when
+  // `woken` (wake_fd was readable), those of other threads (clearing the
+  // wake-up). Front door thread only.
+  void Drain(std::deque<Outbound>* out, bool woken);
+
+  // The outbox of actors running on the front door thread. Front door thread only.
+  Outbox& front_door_outbox() { return front_door_outbox_; }
+  bool has_front_door_frames() const { return !front_door_outbox_.frames.empty(); }
 
  private:
+  struct FrontDoorOutbox : Outbox {
+    void Send(Outbound&& frame) override { frames.push_back(std::move(frame)); }
+    std::deque<Outbound> frames;
+  };
+
+  FrontDoorOutbox front_door_outbox_;
   int wake_fd_;
   std::mutex mutex_;
   std::deque<Outbound> frames_;

@@ -86,8 +86,13 @@ Result<v1::GetResponse> EmbeddedKeyValue::Get(const v1::GetRequest& req) {
   auto record = Load(req.table(), req.key());
   if (!record.ok()) return record.status();
   if (!*record) return Status::NotFound(Describe(req.table(), req.key()));
+  // The record is ours: move its strings into the reply rather than copy them.
   v1::GetResponse resp;
-  Fill(req.key(), **record, true, resp.mutable_item());
+  v1::Item* item = resp.mutable_item();
+  item->set_key(req.key());
+  item->set_value(std::move(*(*record)->mutable_value()));
+  item->set_etag(std::move(*(*record)->mutable_etag()));
+  item->set_expires_at_ms((*record)->expires_at_ms());
   return resp;
 }
 
@@ -121,6 +126,42 @@ Result<v1::PutResponse> EmbeddedKeyValue::Put(const v1::PutRequest& req) {
   resp.set_etag(record.etag());
   resp.set_expires_at_ms(record.expires_at_ms());
   return resp;
+}
+
+std::vector<Result<v1::PutResponse>> EmbeddedKeyValue::PutGroup(
+    const std::vector<const v1::PutRequest*>& requests) {
+  // Conditional puts read what earlier ones of the group wrote: keep them one by one.
+  for (const v1::PutRequest* req : requests) {
+    if (req->if_absent() || !req->if_match().empty()) return KeyValueProvider::PutGroup(requests);
+  }
+  std::vector<Result<v1::PutResponse>> results;
+  results.reserve(requests.size());
+  std::vector<size_t> written;  // indexes of the results the batch decides
+  ports::WriteBatch batch;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const v1::PutRequest& req = *requests[i];
+    Status named = CheckNames(req.table(), req.key());
+    Result<std::string> etag = named.ok() ? NewEtag() : Result<std::string>(named);
+    if (!etag.ok()) {
+      results.push_back(etag.status());
+      continue;
+    }
+    ItemRecord record;
+    record.set_value(req.value());
+    record.set_etag(std::move(*etag));
+    record.set_expires_at_ms(ExpiryFor(req.ttl_ms()));
+    batch.Put(ItemKey(req.table(), req.key()), record.SerializeAsString());
+    v1::PutResponse resp;
+    resp.set_etag(record.etag());
+    resp.set_expires_at_ms(record.expires_at_ms());
+    results.push_back(std::move(resp));
+    written.push_back(i);
+  }
+  Status committed = batch.ops.empty() ? Status::Ok() : items_->Write(batch);
+  if (!committed.ok()) {
+    for (size_t i : written) results[i] = committed;
+  }
+  return results;
 }
 
 Result<v1::DeleteResponse> EmbeddedKeyValue::Delete(const v1::DeleteRequest& req) {

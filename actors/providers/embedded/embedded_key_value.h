@@ -27,6 +27,8 @@ class EmbeddedKeyValue : public KeyValueProvider {
   Result<v1::ListResponse> List(const v1::ListRequest& req) override;
   Result<v1::BatchGetResponse> BatchGet(const v1::BatchGetRequest& req) override;
   Result<v1::BatchPutResponse> BatchPut(const v1::BatchPutRequest& req) override;
+  // Unconditional puts share one OrderedStore write (one SQLite transaction).
+  std::vector<Result<v1::PutResponse>> PutGroup(const std::vector<const v1::PutRequest*>& requests) override;
 
  private:
   // The live item, or nullopt when absent or expired.
