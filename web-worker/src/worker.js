@@ -28,9 +28,9 @@ const core = await createCloudKitCore({
 });
 
 // Copies buffers into one wasm heap allocation for the duration of
-// fn(ptr0, size0, ptr1, size1, ...), which may return a promise (an actor
-// suspended on storage).
-async function withHeapBytes(buffers, fn) {
+// fn(ptr0, size0, ptr1, size1, ...). Returns fn's result, or a promise of it
+// when the core suspended (an actor waiting on storage or HTTP).
+function withHeapBytes(buffers, fn) {
   const arrays = buffers.map((b) => (b instanceof Uint8Array ? b : new Uint8Array(b)));
   const total = arrays.reduce((sum, a) => sum + a.length, 0);
   const base = core._malloc(Math.max(total, 1));
@@ -41,14 +41,20 @@ async function withHeapBytes(buffers, fn) {
     args.push(at, bytes.length);
     at += bytes.length;
   }
+  let result;
   try {
-    return await fn(...args);
-  } finally {
+    result = fn(...args);
+  } catch (error) {
     core._free(base);
+    throw error;
   }
+  if (result instanceof Promise) return result.finally(() => core._free(base));
+  core._free(base);
+  return result;
 }
-const call = (name, args) =>
-  core.ccall(name, "number", args.map(() => "number"), args, { async: true });
+// Without {async: true}, Emscripten's ccall returns the plain result when the
+// call did not suspend and a promise when it did: no promise on the fast path.
+const call = (name, args) => core.ccall(name, "number", args.map(() => "number"), args);
 
 // A failure escaping the core (a wasm trap, an abort) leaves it unusable: make
 // it an uncaught error, which the page sees as this worker dying and answers
@@ -59,9 +65,13 @@ self.addEventListener("unhandledrejection", (event) => die(event.reason));
 const mailboxes = new Mailboxes(
   (actorId, message) => {
     if (actorId === Mailboxes.CONTROL) return message.run();
-    return withHeapBytes([message.envelope, message.body],
-                         (envPtr, envSize, bodyPtr, bodySize) => call("ck_deliver", [actorId, envPtr, envSize, bodyPtr, bodySize]))
-      .catch(die);
+    try {
+      const done = withHeapBytes([message.envelope, message.body], (envPtr, envSize, bodyPtr, bodySize) =>
+        call("ck_deliver", [actorId, envPtr, envSize, bodyPtr, bodySize]));
+      return done instanceof Promise ? done.catch(die) : done;
+    } catch (error) {
+      die(error);
+    }
   },
   (() => {
     const channel = new MessageChannel();
@@ -74,7 +84,7 @@ self.onmessage = ({ data }) => {
   switch (data.op) {
     case "spawn":
       mailboxes.exclusive(async () => {
-        const code = await withHeapBytes([data.spec], (ptr, size) => call("ck_spawn", [ptr, size]));
+        const code = await withHeapBytes([data.spec], (ptr, size) => call("ck_spawn", [ptr, size]));  // may suspend
         const message = code === 0 ? "" : core.UTF8ToString(core._ck_last_error());
         self.postMessage({ op: "spawned", actorId: data.actorId, code, message });
       });
