@@ -116,22 +116,19 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
   auto hosted = std::make_unique<HostedBinding>();
   hosted->config = config;
   hosted->instance = std::move(*instance);
-  if (!hosted->instance.blocking_io) {
-    Outbox* outbox = &replies_.front_door_outbox();
-    if (auto* provider = hosted->instance.object_storage.get()) {
-      hosted->object_storage =
-          std::make_shared<InlineHostedActor>(std::make_unique<ObjectStorageActor>(provider, &clock_, outbox));
-    }
-    if (auto* provider = hosted->instance.key_value.get()) {
-      hosted->key_value =
-          std::make_shared<InlineHostedActor>(std::make_unique<KeyValueActor>(provider, &clock_, outbox));
-    }
-  } else {
-    if (auto* provider = hosted->instance.object_storage.get()) {
-      auto actor = std::make_shared<ObjectStorageActor>(provider, &clock_, &replies_);
-      hosted->object_storage = std::make_shared<CafHostedActor>(system_, actor, OneByOne(actor));
-    }
-    if (auto* provider = hosted->instance.key_value.get()) {
+  // Key-value operations of a binding that never blocks (`memory`) are short
+  // and bounded: they run inline on the front door thread, saving two thread
+  // hand-offs per call. Object storage can copy whole objects (CopyObject), so
+  // it always gets its own actor thread: a slow copy must not stall the front door.
+  if (auto* provider = hosted->instance.object_storage.get()) {
+    auto actor = std::make_shared<ObjectStorageActor>(provider, &clock_, &replies_);
+    hosted->object_storage = std::make_shared<CafHostedActor>(system_, actor, OneByOne(actor));
+  }
+  if (auto* provider = hosted->instance.key_value.get()) {
+    if (!hosted->instance.blocking_io) {
+      hosted->key_value = std::make_shared<InlineHostedActor>(
+          std::make_unique<KeyValueActor>(provider, &clock_, &replies_.front_door_outbox()));
+    } else {
       auto actor = std::make_shared<KeyValueActor>(provider, &clock_, &replies_);
       hosted->key_value = std::make_shared<CafHostedActor>(
           system_, actor, [actor](std::vector<Inbound>&& frames) { actor->ReceiveAll(std::move(frames)); });

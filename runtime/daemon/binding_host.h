@@ -8,11 +8,12 @@
 //   turn of its loop together (Flush); one CAF message wakes the actor for all
 //   the frames that arrived meanwhile, and it takes them together (so the
 //   KeyValue actor can group-commit puts).
-// - A binding whose provider never blocks (`memory`) runs its actors inline on
-//   the front door thread: their work (a map lookup, a chunk copy of at most
-//   1 MiB) costs less than the two thread hand-offs a hop to CAF and back
-//   would (../shared/docs/anchors.md), and their replies skip the ReplyQueue's
-//   lock and wake-up.
+// - A binding whose provider never blocks (`memory`) runs its KeyValue actor
+//   inline on the front door thread: its work (a map lookup) costs less than
+//   the two thread hand-offs a hop to CAF and back would
+//   (../shared/docs/anchors.md), and its replies skip the ReplyQueue's lock
+//   and wake-up. Object storage always gets a detached actor: CopyObject
+//   copies a whole object, which must not stall the front door.
 // Replies from CAF-hosted actors go to the ReplyQueue; from inline actors to
 // its front-door-only outbox.
 #pragma once

@@ -304,18 +304,26 @@ export class CloudKit {
     const ck = new CloudKit(new WorkerPool(workerUrl, workers), optionalNumber("timeoutMs", timeoutMs));
     try {
       await ck.pool.ready();
-      for (const b of bindings) {
+      // Validate everything first, then create every actor at once: workers
+      // open their storage in parallel rather than one actor after another.
+      const specs = bindings.map((b) => {
         const name = requireString("binding name", b?.name);
+        const provider = requireString("provider", b.provider);
         const services = b.services ?? Object.keys(SERVICES);
-        const actors = {};
         for (const service of services) {
           if (!(service in SERVICES)) throw invalidArgument(`binding '${name}': unknown service '${service}'`);
-          actors[service] = await ck.pool.spawn({
-            binding: name, provider: requireString("provider", b.provider), service, options: b.options ?? {},
-          });
         }
+        return { name, provider, services, options: b.options ?? {} };
+      });
+      await Promise.all(specs.map(async ({ name, provider, services, options }) => {
+        const actors = {};
+        await Promise.all(services.map(async (service) => {
+          actors[service] = await ck.pool.spawn({ binding: name, provider, service, options });
+        }));
         ck.bindings.set(name, new Binding(ck, name, actors));
-      }
+      }));
+      // The first binding given is the default one, whatever order they came up in.
+      ck.bindings = new Map(specs.map(({ name }) => [name, ck.bindings.get(name)]));
     } catch (error) {
       ck.pool.terminate();
       throw error;

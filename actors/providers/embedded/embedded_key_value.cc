@@ -113,17 +113,25 @@ Result<v1::PutResponse> EmbeddedKeyValue::Put(const v1::PutRequest& req) {
       }
     }
   }
+  ports::WriteBatch batch;
+  Result<v1::PutResponse> staged = StagePut(req.table(), req.key(), req.value(), req.ttl_ms(), &batch);
+  if (!staged.ok()) return staged;
+  CK_RETURN_IF_ERROR(items_->Write(batch));
+  return staged;
+}
+
+Result<v1::PutResponse> EmbeddedKeyValue::StagePut(const std::string& table, const std::string& key,
+                                                   const std::string& value, uint64_t ttl_ms,
+                                                   ports::WriteBatch* batch) {
   Result<std::string> etag = NewEtag();
   if (!etag.ok()) return etag.status();
   ItemRecord record;
-  record.set_value(req.value());
+  record.set_value(value);
   record.set_etag(std::move(*etag));
-  record.set_expires_at_ms(ExpiryFor(req.ttl_ms()));
-  ports::WriteBatch batch;
-  batch.Put(ItemKey(req.table(), req.key()), record.SerializeAsString());
-  CK_RETURN_IF_ERROR(items_->Write(batch));
+  record.set_expires_at_ms(ExpiryFor(ttl_ms));
+  batch->Put(ItemKey(table, key), record.SerializeAsString());
   v1::PutResponse resp;
-  resp.set_etag(record.etag());
+  resp.set_etag(std::move(*record.mutable_etag()));
   resp.set_expires_at_ms(record.expires_at_ms());
   return resp;
 }
@@ -141,21 +149,10 @@ std::vector<Result<v1::PutResponse>> EmbeddedKeyValue::PutGroup(
   for (size_t i = 0; i < requests.size(); ++i) {
     const v1::PutRequest& req = *requests[i];
     Status named = CheckNames(req.table(), req.key());
-    Result<std::string> etag = named.ok() ? NewEtag() : Result<std::string>(named);
-    if (!etag.ok()) {
-      results.push_back(etag.status());
-      continue;
-    }
-    ItemRecord record;
-    record.set_value(req.value());
-    record.set_etag(std::move(*etag));
-    record.set_expires_at_ms(ExpiryFor(req.ttl_ms()));
-    batch.Put(ItemKey(req.table(), req.key()), record.SerializeAsString());
-    v1::PutResponse resp;
-    resp.set_etag(record.etag());
-    resp.set_expires_at_ms(record.expires_at_ms());
-    results.push_back(std::move(resp));
-    written.push_back(i);
+    Result<v1::PutResponse> staged =
+        named.ok() ? StagePut(req.table(), req.key(), req.value(), req.ttl_ms(), &batch) : Result<v1::PutResponse>(named);
+    if (staged.ok()) written.push_back(i);
+    results.push_back(std::move(staged));
   }
   Status committed = batch.ops.empty() ? Status::Ok() : items_->Write(batch);
   if (!committed.ok()) {
@@ -262,14 +259,9 @@ Result<v1::BatchPutResponse> EmbeddedKeyValue::BatchPut(const v1::BatchPutReques
   ports::WriteBatch batch;
   v1::BatchPutResponse resp;
   for (const v1::BatchPutEntry& entry : req.entries()) {
-    Result<std::string> etag = NewEtag();
-    if (!etag.ok()) return etag.status();
-    ItemRecord record;
-    record.set_value(entry.value());
-    record.set_etag(std::move(*etag));
-    record.set_expires_at_ms(ExpiryFor(entry.ttl_ms()));
-    batch.Put(ItemKey(req.table(), entry.key()), record.SerializeAsString());
-    resp.add_etags(record.etag());
+    Result<v1::PutResponse> staged = StagePut(req.table(), entry.key(), entry.value(), entry.ttl_ms(), &batch);
+    if (!staged.ok()) return staged.status();
+    resp.add_etags(std::move(*staged->mutable_etag()));
   }
   if (!batch.ops.empty()) CK_RETURN_IF_ERROR(items_->Write(batch));
   return resp;

@@ -38,6 +38,10 @@ class EmbeddedKeyValue : public KeyValueProvider {
   // restarts and whatever the clock does.
   Result<std::string> NewEtag();
   int64_t ExpiryFor(uint64_t ttl_ms);
+  // Adds a new record for the item to `batch` and returns what its put answers
+  // (new ETag, expiry). Nothing is written until the batch is.
+  Result<v1::PutResponse> StagePut(const std::string& table, const std::string& key,
+                                   const std::string& value, uint64_t ttl_ms, ports::WriteBatch* batch);
 
   std::unique_ptr<ports::OrderedStore> items_;
   ports::Clock* clock_;
