@@ -8,7 +8,7 @@ import { RequestEnvelopeSchema, ResponseEnvelopeSchema, FrameKind } from "./gen/
 import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 import { SpawnActorSchema } from "./gen/cloudkit/web/v1/worker_pb.js";
 import { CloudKitError } from "./errors.js";
-import { TRANSFER_THRESHOLD } from "./transfer.js";
+import { packs, packFrame, unpackFrame } from "./frames.js";
 
 class PoolWorker {
   constructor(pool, index) {
@@ -37,6 +37,7 @@ class PoolWorker {
   }
 
   onMessage(data) {
+    if (data instanceof Uint8Array) return this.pool.onFrame(data);
     switch (data.op) {
       case "ready":
         this.readyResolve();
@@ -64,13 +65,14 @@ class PoolWorker {
 
   open() {
     this.accepting = true;
-    for (const [message, transfer] of this.queued) this.worker.postMessage(message, transfer);
+    for (const [message, transfer] of this.queued) this.worker.postMessage(message, transfer ?? []);
     this.queued = [];
   }
 
   post(message, transfer) {
     if (this.accepting) {
-      this.worker.postMessage(message, transfer);
+      if (transfer) this.worker.postMessage(message, transfer);
+      else this.worker.postMessage(message);
     } else {
       this.queued.push([message, transfer]);
     }
@@ -106,12 +108,14 @@ class Call {
     }));
     const worker = this.pool.workerOf(this.actor);
     if (kind !== FrameKind.CANCEL) this.armTimer();
-    // Large bodies move to the worker without a copy; small ones are cheaper
-    // to copy than to transfer (a transfer costs Chromium ~70 µs).
-    // A view shares its buffer, which a copy or transfer would take whole.
-    if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) body = body.slice();
-    const transfer = body.byteLength >= TRANSFER_THRESHOLD ? [body.buffer] : [];
-    worker.post({ op: "frame", actorId: this.actor.id, envelope, body }, transfer);
+    if (packs(body)) {
+      worker.post(packFrame(this.actor.id, envelope, body));
+    } else {
+      // Large bodies move to the worker without a copy. A view shares its
+      // buffer, which a transfer would take whole.
+      if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) body = body.slice();
+      worker.post({ op: "frame", actorId: this.actor.id, envelope, body }, [body.buffer]);
+    }
   }
 
   deliver(envelope, body, endsCall) {
@@ -200,7 +204,8 @@ export class WorkerPool {
     return call;
   }
 
-  onFrame({ envelope, body, endsCall }) {
+  onFrame(frame) {
+    const { envelope, body, endsCall } = frame instanceof Uint8Array ? unpackFrame(frame) : frame;
     const decoded = fromBinary(ResponseEnvelopeSchema, envelope);
     const call = this.calls.get(Number(decoded.requestId));
     if (call) call.deliver(decoded, body, endsCall);

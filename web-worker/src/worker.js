@@ -1,22 +1,30 @@
 // The script each Web Worker of the pool runs: one instance of the wasm core
 // (actors/ compiled with Emscripten) hosting the actors the page placed here.
-// Messages from the page: {op: "spawn", actorId, spec}, {op: "frame", actorId,
-// envelope, body}, {op: "stop", actorId}. To the page: {op: "ready"},
-// {op: "spawned", actorId, code, message}, {op: "frame", actorId, envelope,
-// body, endsCall}. Envelopes and bodies are protobuf bytes (Uint8Array); large
-// bodies are transferred across the worker boundary, never copied.
+// Messages from the page: {op: "spawn", actorId, spec}, {op: "stop", actorId},
+// and call frames (frames.js: a packed Uint8Array, or {op: "frame", actorId,
+// envelope, body} when the body is large). To the page: {op: "ready"},
+// {op: "spawned", actorId, code, message}, and the actors' frames, packed the
+// same way ({op: "frame", ..., endsCall} when large). Envelopes and bodies are
+// protobuf bytes; large bodies are transferred, never copied.
 import createCloudKitCore from "./core/cloudkit_core.mjs";
 import { Mailboxes } from "./mailboxes.js";
-import { TRANSFER_THRESHOLD } from "./transfer.js";
+import { packs, packFrame, unpackFrame, packedActorId } from "./frames.js";
 import { createIdbStorage } from "./idb_storage.js";
 import { createMd5Port } from "./md5_port.js";
 import { createFetchHttp } from "./fetch_http.js";
 
-// envelope and body are fresh copies out of the wasm heap. Large bodies are
-// transferred; small ones are cheaper to copy again than to transfer.
-function emit(actorId, envelope, body, endsCall) {
-  self.postMessage({ op: "frame", actorId, envelope, body, endsCall },
-                   body.byteLength >= TRANSFER_THRESHOLD ? [body.buffer] : []);
+// One outbound frame, read straight out of the wasm heap (the core's buffers
+// are only valid during this call).
+function emit(actorId, envelopePtr, envelopeSize, bodyPtr, bodySize, endsCall) {
+  const heap = core.HEAPU8;
+  const envelope = heap.subarray(envelopePtr, envelopePtr + envelopeSize);
+  const body = heap.subarray(bodyPtr, bodyPtr + bodySize);
+  if (packs(body)) {
+    self.postMessage(packFrame(actorId, envelope, body, endsCall));
+  } else {
+    const owned = body.slice();
+    self.postMessage({ op: "frame", actorId, envelope: envelope.slice(), body: owned, endsCall }, [owned.buffer]);
+  }
 }
 
 const core = await createCloudKitCore({
@@ -27,30 +35,28 @@ const core = await createCloudKitCore({
   locateFile: (file) => new URL(file, self.location.href).href,
 });
 
-// Copies buffers into one wasm heap allocation for the duration of
-// fn(ptr0, size0, ptr1, size1, ...). Returns fn's result, or a promise of it
-// when the core suspended (an actor waiting on storage or HTTP).
-function withHeapBytes(buffers, fn) {
-  const arrays = buffers.map((b) => (b instanceof Uint8Array ? b : new Uint8Array(b)));
-  const total = arrays.reduce((sum, a) => sum + a.length, 0);
-  const base = core._malloc(Math.max(total, 1));
-  const args = [];
-  let at = base;
+// A wasm heap region the worker reuses for the bytes of each delivery. The
+// mailboxes never run two deliveries (or a delivery and a spawn) at once,
+// even when one suspends, so one region serves them all; it grows as needed.
+let scratch = 0, scratchSize = 0;
+function scratchFor(size) {
+  if (size > scratchSize) {
+    if (scratch) core._free(scratch);
+    scratchSize = Math.max(size, 2 * scratchSize, 4096);
+    scratch = core._malloc(scratchSize);
+  }
+  return scratch;
+}
+// Copies the byte arrays into the scratch region and returns their pointers.
+function toHeap(...arrays) {
+  let at = scratchFor(arrays.reduce((sum, a) => sum + a.length, 0));
+  const heap = core.HEAPU8, pointers = [];
   for (const bytes of arrays) {
-    core.HEAPU8.set(bytes, at);
-    args.push(at, bytes.length);
+    heap.set(bytes, at);
+    pointers.push(at);
     at += bytes.length;
   }
-  let result;
-  try {
-    result = fn(...args);
-  } catch (error) {
-    core._free(base);
-    throw error;
-  }
-  if (result instanceof Promise) return result.finally(() => core._free(base));
-  core._free(base);
-  return result;
+  return pointers;
 }
 // Without {async: true}, Emscripten's ccall returns the plain result when the
 // call did not suspend and a promise when it did: no promise on the fast path.
@@ -66,8 +72,10 @@ const mailboxes = new Mailboxes(
   (actorId, message) => {
     if (actorId === Mailboxes.CONTROL) return message.run();
     try {
-      const done = withHeapBytes([message.envelope, message.body], (envPtr, envSize, bodyPtr, bodySize) =>
-        call("ck_deliver", [actorId, envPtr, envSize, bodyPtr, bodySize]));
+      const { envelope, body } = message instanceof Uint8Array ? unpackFrame(message) : message;
+      const [envelopePtr, bodyPtr] = toHeap(envelope, body);
+      // Returns plainly, or a promise when an actor waits on storage or HTTP.
+      const done = call("ck_deliver", [actorId, envelopePtr, envelope.length, bodyPtr, body.length]);
       return done instanceof Promise ? done.catch(die) : done;
     } catch (error) {
       die(error);
@@ -81,10 +89,15 @@ const mailboxes = new Mailboxes(
   })());
 
 self.onmessage = ({ data }) => {
+  if (data instanceof Uint8Array) {
+    mailboxes.post(packedActorId(data), data);
+    return;
+  }
   switch (data.op) {
     case "spawn":
       mailboxes.exclusive(async () => {
-        const code = await withHeapBytes([data.spec], (ptr, size) => call("ck_spawn", [ptr, size]));  // may suspend
+        const spec = new Uint8Array(data.spec);
+        const code = await call("ck_spawn", [toHeap(spec)[0], spec.length]);  // may suspend
         const message = code === 0 ? "" : core.UTF8ToString(core._ck_last_error());
         self.postMessage({ op: "spawned", actorId: data.actorId, code, message });
       });

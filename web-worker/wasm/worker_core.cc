@@ -20,13 +20,10 @@
 #include "services/object_storage_actor.h"
 
 // Hands one outbound frame to the worker script, which copies the bytes out of
-// the wasm heap into transferable buffers.
+// the wasm heap (one packed message, or a transferable body when large).
 EM_JS(void, ck_emit, (uint32_t actor_id, const char* envelope, size_t envelope_size, const char* body,
                       size_t body_size, int ends_call),
-      {
-        Module.ckEmit(actor_id, HEAPU8.slice(envelope, envelope + envelope_size),
-                      HEAPU8.slice(body, body + body_size), ends_call != 0);
-      });
+      { Module.ckEmit(actor_id, envelope, envelope_size, body, body_size, ends_call != 0); });
 
 namespace cloudkit::web {
 namespace {
