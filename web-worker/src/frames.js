@@ -18,33 +18,42 @@ const ENDS_CALL = 1;
 // Whether a frame with this body goes as one packed Uint8Array.
 export const packs = (body) => body.byteLength < TRANSFER_THRESHOLD;
 
+// Header fields are read and written byte by byte: a DataView per frame costs
+// more than the rest of packing a small frame.
+const readU32 = (b, at) => (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+function writeU32(b, at, value) {
+  b[at] = value;
+  b[at + 1] = value >>> 8;
+  b[at + 2] = value >>> 16;
+  b[at + 3] = value >>> 24;
+}
+
 // Copies [header, envelope, body] into one new Uint8Array. envelope and body
 // may be views (of the wasm heap, say): they are read, not kept.
 export function packFrame(actorId, envelope, body, endsCall = false) {
   const packed = new Uint8Array(HEADER_BYTES + envelope.length + body.length);
-  const header = new DataView(packed.buffer);
-  header.setUint32(0, actorId, true);
-  header.setUint32(4, envelope.length, true);
-  header.setUint8(8, endsCall ? ENDS_CALL : 0);
+  writeU32(packed, 0, actorId);
+  writeU32(packed, 4, envelope.length);
+  packed[8] = endsCall ? ENDS_CALL : 0;
   packed.set(envelope, HEADER_BYTES);
-  packed.set(body, HEADER_BYTES + envelope.length);
+  if (body.length > 0) packed.set(body, HEADER_BYTES + envelope.length);
   return packed;
 }
 
 // The frame a packed array holds; envelope and body are views of it. Throws
-// RangeError when the array is too short for what its header says.
+// RangeError when the array is shorter than its header or than the envelope
+// its header announces.
 export function unpackFrame(packed) {
-  const header = new DataView(packed.buffer, packed.byteOffset, packed.byteLength);
-  const envelopeEnd = HEADER_BYTES + header.getUint32(4, true);
+  if (packed.length < HEADER_BYTES) throw new RangeError("packed frame shorter than its header");
+  const envelopeEnd = HEADER_BYTES + readU32(packed, 4);
   if (envelopeEnd > packed.length) throw new RangeError("packed frame shorter than its envelope");
   return {
-    actorId: header.getUint32(0, true),
+    actorId: readU32(packed, 0),
     envelope: packed.subarray(HEADER_BYTES, envelopeEnd),
     body: packed.subarray(envelopeEnd),
-    endsCall: (header.getUint8(8) & ENDS_CALL) !== 0,
+    endsCall: (packed[8] & ENDS_CALL) !== 0,
   };
 }
 
 // The actor a packed frame is for, without unpacking the rest.
-export const packedActorId = (packed) =>
-  new DataView(packed.buffer, packed.byteOffset, packed.byteLength).getUint32(0, true);
+export const packedActorId = (packed) => readU32(packed, 0);

@@ -52,10 +52,11 @@ export class Mailboxes {
     this.yieldTo(() => this.run());
   }
 
-  async run() {
+  // Not an async function: most deliveries return plainly, and the loop should
+  // not pay for a promise per message when none is needed.
+  run(until = Date.now() + this.sliceMs) {
     this.scheduled = false;
     this.running = true;
-    const until = Date.now() + this.sliceMs;
     try {
       while (this.ready.length > 0) {
         const actorId = this.ready.shift();
@@ -64,12 +65,23 @@ export class Mailboxes {
         const message = box.shift();
         if (box.length > 0) this.ready.push(actorId);
         const pending = this.deliver(actorId, message);
-        if (pending && typeof pending.then === "function") await pending;
+        if (pending && typeof pending.then === "function") {
+          // The loop stays "running" until the delivery settles: one at a time.
+          const resume = () => {
+            if (Date.now() < until) return this.run(until);
+            this.running = false;
+            this.schedule();
+          };
+          pending.then(resume, resume);
+          return;
+        }
         if (Date.now() >= until) break;
       }
-    } finally {
+    } catch (error) {
       this.running = false;
+      throw error;
     }
+    this.running = false;
     this.schedule();
   }
 

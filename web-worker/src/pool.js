@@ -79,6 +79,10 @@ class PoolWorker {
   }
 }
 
+// The envelope of every frame the page sends, refilled each time: encoding is
+// synchronous, and a new message per frame costs more than setting its fields.
+const outgoing = create(RequestEnvelopeSchema);
+
 // One call in flight: its frames go to onFrame(envelope, body) until it ends.
 class Call {
   constructor(pool, actor, requestId, onFrame, timeoutMs) {
@@ -103,9 +107,8 @@ class Call {
 
   send(kind, body = new Uint8Array(0), { credits = 0, endOfStream = false, method = "", timeoutMs = 0 } = {}) {
     if (this.ended && kind !== FrameKind.CANCEL) return;
-    const envelope = toBinary(RequestEnvelopeSchema, create(RequestEnvelopeSchema, {
-      requestId: this.requestId, kind, method, credits, endOfStream, timeoutMs,
-    }));
+    Object.assign(outgoing, { requestId: this.requestId, kind, method, credits, endOfStream, timeoutMs });
+    const envelope = toBinary(RequestEnvelopeSchema, outgoing);
     const worker = this.pool.workerOf(this.actor);
     if (kind !== FrameKind.CANCEL) this.armTimer();
     if (packs(body)) {

@@ -44,8 +44,9 @@ async function testEndpoint(req, res, url) {
   return false;
 }
 
-// mounts: {"/web/": "/abs/build/web", "/": "/abs/examples/web"}
-export async function serve(mounts, port = 0) {
+// mounts: {"/web/": "/abs/build/web", "/": "/abs/examples/web"}; headers are
+// added to every file served (the benchmark isolates its page with them).
+export async function serve(mounts, port = 0, headers = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, "http://x");
     if (await testEndpoint(req, res, url)) return;
@@ -57,7 +58,8 @@ export async function serve(mounts, port = 0) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       const body = await readFile(file);
-      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store",
+                          ...headers });
       res.end(body);
     } catch {
       res.writeHead(404).end();
