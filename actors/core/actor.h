@@ -48,6 +48,9 @@ class Actor {
  public:
   virtual ~Actor() = default;
   virtual void Receive(Inbound&& frame) = 0;
+  // A timer the actor armed through its ports::Timers fired. Delivered in turn
+  // with frames, like one.
+  virtual void OnTimer(uint32_t token) {}
 };
 
 }  // namespace cloudkit

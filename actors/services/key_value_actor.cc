@@ -1,5 +1,6 @@
 #include "services/key_value_actor.h"
 
+#include <algorithm>
 #include <exception>
 #include <string_view>
 #include <unordered_map>
@@ -33,9 +34,26 @@ const std::unordered_map<std::string_view, Handler>& Handlers() {
   return handlers;
 }
 
+// The earlier of two absolute times where 0 means "none".
+int64_t EarlierOf(int64_t a, int64_t b) {
+  if (a == 0) return b;
+  if (b == 0) return a;
+  return std::min(a, b);
+}
+
 }  // namespace
 
+KeyValueActor::KeyValueActor(KeyValueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers)
+    : provider_(provider), clock_(clock), outbox_(outbox), timers_(timers) {
+  SweepBy(clock_->NowMs() + kFirstSweepMs);
+}
+
 void KeyValueActor::Receive(Inbound&& in) {
+  Handle(std::move(in));
+  NoteNewExpiries();
+}
+
+void KeyValueActor::Handle(Inbound&& in) {
   // Every KeyValue call is unary: DATA, CREDIT and CANCEL frames have nothing to act on.
   if (in.kind != v1::REQUEST) return;
   Status on_time = frames::CheckDeadline(in, *clock_);
@@ -68,9 +86,10 @@ void KeyValueActor::ReceiveAll(std::vector<Inbound>&& frames) {
       }
     }
     CommitPuts(&pending);  // earlier puts land before this frame is handled
-    Receive(std::move(in));
+    Handle(std::move(in));
   }
   CommitPuts(&pending);
+  NoteNewExpiries();
 }
 
 void KeyValueActor::CommitPuts(std::vector<PendingPut>* pending) {
@@ -89,6 +108,48 @@ void KeyValueActor::CommitPuts(std::vector<PendingPut>* pending) {
                                      : frames::Error((*pending)[i].call_id, Status::Internal("no result for put")));
   }
   pending->clear();
+}
+
+void KeyValueActor::NoteNewExpiries() {
+  if (timers_) SweepBy(provider_->TakeNewExpiry());
+}
+
+void KeyValueActor::SweepBy(int64_t at_ms) {
+  if (!timers_ || at_ms == 0) return;
+  if (sweep_in_pass_) {  // the pass may already be past this item: decide when it ends
+    expiry_during_pass_ = EarlierOf(expiry_during_pass_, at_ms);
+    return;
+  }
+  at_ms = std::max(at_ms, pass_started_ms_ + kSweepIntervalMs);
+  if (sweep_at_ms_ != 0 && sweep_at_ms_ <= at_ms) return;
+  sweep_at_ms_ = at_ms;
+  timers_->Arm(kSweepTimer, at_ms - clock_->NowMs());
+}
+
+void KeyValueActor::OnTimer(uint32_t token) {
+  if (token != kSweepTimer || !timers_) return;
+  const int64_t now = clock_->NowMs();
+  sweep_at_ms_ = 0;
+  if (!sweep_in_pass_) {
+    sweep_in_pass_ = true;
+    pass_started_ms_ = now;
+    expiry_during_pass_ = 0;
+  }
+  Result<KeyValueProvider::SweepStep> step = Status::Internal("sweep did not run");
+  try {
+    step = provider_->SweepExpired(kSweepStepItems);
+  } catch (const std::exception& e) {
+    step = Status::Internal(std::string("sweeping expired items: ") + e.what());
+  }
+  // A failed step (storage trouble) is retried later, from where the pass stood.
+  const int64_t again_in = !step.ok() ? kSweepRetryMs : !step->pass_complete ? kSweepStepGapMs : 0;
+  if (again_in != 0) {
+    sweep_at_ms_ = now + again_in;
+    timers_->Arm(kSweepTimer, again_in);
+    return;
+  }
+  sweep_in_pass_ = false;
+  SweepBy(EarlierOf(step->next_expiry_ms, expiry_during_pass_));
 }
 
 }  // namespace cloudkit

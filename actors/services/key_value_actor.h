@@ -3,6 +3,10 @@
 // A host that has several frames waiting hands them over together
 // (ReceiveAll): consecutive unconditional Puts then share one provider write
 // (group commit), so a durable store pays one sync for many acknowledgements.
+// Given a Timers port, the actor also sweeps expired items out of storage:
+// one pass shortly after it starts, then one at each known expiry (at most
+// one pass a second), in bounded steps between requests; no timer is armed
+// while nothing is due to expire.
 #pragma once
 
 #include <string>
@@ -10,17 +14,19 @@
 
 #include "core/actor.h"
 #include "ports/clock.h"
+#include "ports/timers.h"
 #include "services/key_value_provider.h"
 
 namespace cloudkit {
 
 class KeyValueActor : public Actor {
  public:
-  // The provider, clock and outbox must outlive the actor.
-  KeyValueActor(KeyValueProvider* provider, ports::Clock* clock, Outbox* outbox)
-      : provider_(provider), clock_(clock), outbox_(outbox) {}
+  // The provider, clock, outbox and timers must outlive the actor. Without
+  // timers, expired items are only hidden (and removed when next written).
+  KeyValueActor(KeyValueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers = nullptr);
 
   void Receive(Inbound&& frame) override;
+  void OnTimer(uint32_t token) override;
   // Handles `frames` in order, as Receive would one by one, except that each
   // run of consecutive unconditional Put requests is applied with one
   // KeyValueProvider::PutGroup; each is answered once the group is durable.
@@ -28,16 +34,33 @@ class KeyValueActor : public Actor {
 
   static constexpr char kServicePrefix[] = "cloudkit.v1.KeyValue/";
 
+  static constexpr uint32_t kSweepTimer = 1;
+  static constexpr size_t kSweepStepItems = 512;   // examined per step
+  static constexpr int64_t kSweepStepGapMs = 2;    // between the steps of a pass: requests go first
+  static constexpr int64_t kFirstSweepMs = 1000;   // after start: items stored before it may have expired
+  static constexpr int64_t kSweepIntervalMs = 1000;  // at least this long between the starts of two passes
+  static constexpr int64_t kSweepRetryMs = 10'000;   // after a failed step
+
  private:
   struct PendingPut {
     uint64_t call_id;
     v1::PutRequest request;
   };
   void CommitPuts(std::vector<PendingPut>* pending);
+  // Handles one frame; Receive and ReceiveAll then look for new expiries.
+  void Handle(Inbound&& frame);
+  // Makes sure a sweep starts by `at_ms` (absolute; 0 = nothing to do).
+  void SweepBy(int64_t at_ms);
+  void NoteNewExpiries();
 
   KeyValueProvider* provider_;
   ports::Clock* clock_;
   Outbox* outbox_;
+  ports::Timers* timers_;
+  int64_t sweep_at_ms_ = 0;          // when the armed sweep timer fires; 0 = not armed
+  bool sweep_in_pass_ = false;       // steps of a pass are under way
+  int64_t pass_started_ms_ = 0;
+  int64_t expiry_during_pass_ = 0;   // earliest expiry written while the pass ran
 };
 
 }  // namespace cloudkit

@@ -33,6 +33,22 @@ class KeyValueProvider {
     for (const v1::PutRequest* req : requests) results.push_back(Put(*req));
     return results;
   }
+
+  // Expired items read as absent at once; sweeping removes them from storage,
+  // a bounded step at a time so that requests keep their turns. The actor
+  // drives it from a timer (services/key_value_actor).
+  struct SweepStep {
+    size_t removed = 0;           // expired items this step removed
+    bool pass_complete = true;    // the step reached the end of the items
+    int64_t next_expiry_ms = 0;   // pass_complete: earliest expiry still ahead (0 = none)
+  };
+  // Examines at most `budget` items after where the previous step stopped and
+  // removes the expired ones; the step after a complete pass starts a new one.
+  // Providers without stored expiry (or that expire by themselves) keep this default.
+  virtual Result<SweepStep> SweepExpired(size_t budget) { return SweepStep{}; }
+  // The earliest expiry given to an item since the last call (0 = none), so
+  // the actor can schedule a sweep for it.
+  virtual int64_t TakeNewExpiry() { return 0; }
 };
 
 }  // namespace cloudkit

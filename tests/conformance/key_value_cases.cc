@@ -132,6 +132,57 @@ TEST_P(KeyValueConformance, ItemsExpireAfterTheirTtl) {
   EXPECT_EQ(Get("session")->item().expires_at_ms(), 0);
 }
 
+// Sweeping (what the actor runs from its timer) removes expired items from
+// storage in bounded steps, keeps the rest, and says when the next one is due.
+// Providers whose backend expires items by itself would skip this case.
+TEST_P(KeyValueConformance, SweepingRemovesExpiredItemsInStepsAndKeepsTheRest) {
+  const int64_t start = clock_.NowMs();
+  for (const char* key : {"a", "c", "e"}) CK_ASSERT_OK(Put(key, "soon", [](v1::PutRequest* r) { r->set_ttl_ms(1000); }));
+  for (const char* key : {"b", "d"}) CK_ASSERT_OK(Put(key, "forever"));
+  CK_ASSERT_OK(Put("f", "later", [](v1::PutRequest* r) { r->set_ttl_ms(10'000); }));
+  CK_ASSERT_OK(Put("g", "elsewhere", [](v1::PutRequest* r) { r->set_ttl_ms(1000); }, "other"));
+  EXPECT_EQ(kv().TakeNewExpiry(), start + 1000);
+  EXPECT_EQ(kv().TakeNewExpiry(), 0);  // taken
+
+  // Runs steps of `budget` items until a pass completes.
+  auto sweep = [this](size_t budget, int* steps) {
+    KeyValueProvider::SweepStep total;
+    *steps = 0;
+    for (;;) {
+      auto step = kv().SweepExpired(budget);
+      EXPECT_TRUE(step.ok()) << step.status().message();
+      if (!step.ok() || ++*steps > 100) return total;
+      total.removed += step->removed;
+      if (step->pass_complete) {
+        total.next_expiry_ms = step->next_expiry_ms;
+        return total;
+      }
+    }
+  };
+  int steps = 0;
+  auto early = sweep(2, &steps);  // nothing has expired yet
+  EXPECT_EQ(early.removed, 0u);
+  EXPECT_EQ(early.next_expiry_ms, start + 1000);
+  EXPECT_GE(steps, 4);  // 7 items, 2 at a time
+
+  clock_.Advance(1000);
+  auto due = sweep(2, &steps);
+  EXPECT_EQ(due.removed, 4u);
+  EXPECT_EQ(due.next_expiry_ms, start + 10'000);
+  for (const char* key : {"a", "c", "e"}) CK_EXPECT_CODE(Get(key), v1::NOT_FOUND);
+  CK_EXPECT_CODE(Get("g", "other"), v1::NOT_FOUND);
+  for (const char* key : {"b", "d", "f"}) CK_EXPECT_OK(Get(key));
+  EXPECT_EQ(sweep(100, &steps).removed, 0u);  // they are gone, not just hidden
+
+  clock_.Advance(9000);
+  auto last = sweep(100, &steps);
+  EXPECT_EQ(last.removed, 1u);
+  EXPECT_EQ(last.next_expiry_ms, 0);  // nothing left to expire
+  EXPECT_EQ(List("").items_size(), 2);
+  // ETags stay fresh after sweeps (the provider's own records are not items).
+  CK_EXPECT_OK(Put("b", "again"));
+}
+
 TEST_P(KeyValueConformance, ListByPrefixPagesThroughEverythingOnce) {
   for (int i = 0; i < 17; ++i) CK_ASSERT_OK(Put("user:" + std::to_string(100 + i), "v" + std::to_string(i)));
   CK_ASSERT_OK(Put("group:1", "g"));

@@ -32,6 +32,11 @@ const core = await createCloudKitCore({
   ckEmit: emit,
   ckIdb: createIdbStorage(self.indexedDB),
   ckHttp: createFetchHttp(),
+  // An actor's timer: its expiry waits in the actor's mailbox like a frame.
+  // setTimeout fires at once beyond 2^31-1 ms; an early expiry only makes the
+  // actor look and arm again.
+  ckArmTimer: (actorId, token, generation, delayMs) =>
+    setTimeout(() => mailboxes.post(actorId, { timer: token, generation }), Math.min(delayMs, 2 ** 31 - 1)),
   locateFile: (file) => new URL(file, self.location.href).href,
 });
 
@@ -72,10 +77,14 @@ const mailboxes = new Mailboxes(
   (actorId, message) => {
     if (actorId === Mailboxes.CONTROL) return message.run();
     try {
-      const { envelope, body } = message instanceof Uint8Array ? unpackFrame(message) : message;
-      const [envelopePtr, bodyPtr] = toHeap(envelope, body);
-      // Returns plainly, or a promise when an actor waits on storage or HTTP.
-      const done = call("ck_deliver", [actorId, envelopePtr, envelope.length, bodyPtr, body.length]);
+      let done;  // plain, or a promise when an actor waits on storage or HTTP
+      if (message instanceof Uint8Array || message.op === "frame") {
+        const { envelope, body } = message instanceof Uint8Array ? unpackFrame(message) : message;
+        const [envelopePtr, bodyPtr] = toHeap(envelope, body);
+        done = call("ck_deliver", [actorId, envelopePtr, envelope.length, bodyPtr, body.length]);
+      } else {
+        done = call("ck_timer", [actorId, message.timer, message.generation]);
+      }
       return done instanceof Promise ? done.catch(die) : done;
     } catch (error) {
       die(error);

@@ -110,6 +110,47 @@ test("local data persists across a page reload", async () => {
   await page.context().close();
 });
 
+test("expired items leave IndexedDB on the actor's timer", async () => {
+  const page = await harness.newPage();
+  const result = await page.evaluate(async () => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const ck = await CloudKit.start({ workers: 1, bindings: [{ name: "default", provider: "local", options: { path: "sweep" } }] });
+    // Records in the binding's key-value database, expired or not.
+    const stored = async () => {
+      const db = await new Promise((resolve, reject) => {
+        const request = indexedDB.open("cloudkit:sweep/kv");
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      const count = await new Promise((resolve) => {
+        const request = db.transaction("entries").objectStore("entries").count();
+        request.onsuccess = () => resolve(request.result);
+      });
+      db.close();
+      return count;
+    };
+    await ck.kv.put("t", "keep", "forever");
+    await ck.kv.put("t", "brief", "soon gone", { ttlMs: 300 });
+    const before = await stored();
+    const started = performance.now();
+    let after = before;
+    while (after === before && performance.now() - started < 10_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = await stored();
+    }
+    const waitedMs = performance.now() - started;
+    const brief = await ck.kv.get("t", "brief").then(() => "found", (e) => e.codeName);
+    const keep = new TextDecoder().decode((await ck.kv.get("t", "keep")).value);
+    await ck.stop();
+    return { removed: before - after, waitedMs, brief, keep };
+  });
+  assert.equal(result.removed, 1, "the expired item's record is gone from IndexedDB");
+  assert.ok(result.waitedMs < 5000, `swept ${result.waitedMs} ms after the put`);
+  assert.equal(result.brief, "NOT_FOUND");
+  assert.equal(result.keep, "forever");
+  await page.context().close();
+});
+
 test("a 100 MiB blob streams through IndexedDB local and back, checked by hash", { timeout: 300_000 }, async () => {
   const SIZE = 100 * 1024 * 1024;
   const pattern = (offset, n) => {

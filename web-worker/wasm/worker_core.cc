@@ -1,11 +1,13 @@
 // The wasm core one Web Worker runs: the actor core (actors/, unchanged) plus
 // a C interface the worker script drives. The worker script owns scheduling
-// (mailboxes, fairness); this file only creates actors, hands a frame to one
-// actor, and passes the actor's outbound frames back to JS as
+// (mailboxes, fairness, timers' setTimeout); this file only creates actors,
+// hands a frame or a timer expiry to one actor, and passes the actor's
+// outbound frames back to JS as
 // [cloudkit.v1.ResponseEnvelope, body] byte pairs, the daemon's wire format.
 #include <emscripten.h>
 #include <emscripten/em_js.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -15,6 +17,7 @@
 #include "indexeddb_storage.h"
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/web/v1/worker.pb.h"
+#include "ports/timers.h"
 #include "providers/registry.h"
 #include "services/key_value_actor.h"
 #include "services/object_storage_actor.h"
@@ -25,8 +28,33 @@ EM_JS(void, ck_emit, (uint32_t actor_id, const char* envelope, size_t envelope_s
                       size_t body_size, int ends_call),
       { Module.ckEmit(actor_id, envelope, envelope_size, body, body_size, ends_call != 0); });
 
+// Asks the worker script to queue a timer expiry into the actor's mailbox
+// after delay_ms (setTimeout); it comes back through ck_timer.
+EM_JS(void, ck_arm_timer, (uint32_t actor_id, uint32_t token, uint32_t generation, double delay_ms),
+      { Module.ckArmTimer(actor_id, token, generation, delay_ms); });
+
 namespace cloudkit::web {
 namespace {
+
+// The Timers port of one actor. JS cannot cancel a queued expiry cheaply, so
+// every Arm and Disarm starts a new generation of the token and an expiry
+// fires only if it belongs to the current one.
+class JsTimers : public ports::Timers {
+ public:
+  explicit JsTimers(uint32_t actor_id) : actor_id_(actor_id) {}
+  void Arm(uint32_t token, int64_t delay_ms) override {
+    ck_arm_timer(actor_id_, token, ++generations_[token], static_cast<double>(std::max<int64_t>(delay_ms, 0)));
+  }
+  void Disarm(uint32_t token) override { ++generations_[token]; }
+  bool IsCurrent(uint32_t token, uint32_t generation) const {
+    auto it = generations_.find(token);
+    return it != generations_.end() && it->second == generation;
+  }
+
+ private:
+  uint32_t actor_id_;
+  std::map<uint32_t, uint32_t> generations_;
+};
 
 class JsOutbox : public Outbox {
  public:
@@ -49,6 +77,7 @@ class JsOutbox : public Outbox {
 struct HostedActor {
   BindingInstance binding;
   std::unique_ptr<JsOutbox> outbox;
+  std::unique_ptr<JsTimers> timers;
   std::unique_ptr<Actor> actor;
 };
 
@@ -88,12 +117,13 @@ Status Spawn(const web::v1::SpawnActor& spec) {
   HostedActor hosted;
   hosted.binding = std::move(*binding);
   hosted.outbox = std::make_unique<JsOutbox>(spec.actor_id());
+  hosted.timers = std::make_unique<JsTimers>(spec.actor_id());
   if (hosted.binding.object_storage) {
     hosted.actor = std::make_unique<ObjectStorageActor>(hosted.binding.object_storage.get(), &core.clock,
                                                         hosted.outbox.get());
   } else if (hosted.binding.key_value) {
     hosted.actor = std::make_unique<KeyValueActor>(hosted.binding.key_value.get(), &core.clock,
-                                                   hosted.outbox.get());
+                                                   hosted.outbox.get(), hosted.timers.get());
   } else {
     return Status::InvalidArgument("binding '" + spec.binding() + "' serves no service '" + spec.service() + "'");
   }
@@ -151,6 +181,15 @@ EMSCRIPTEN_KEEPALIVE void ck_deliver(uint32_t actor_id, const char* envelope_byt
   in.end_of_stream = envelope.end_of_stream();
   if (envelope.timeout_ms() != 0) in.deadline_ms = core.clock.NowMs() + envelope.timeout_ms();
   hosted->second.actor->Receive(std::move(in));
+}
+
+// A timer the actor armed expired (queued by the worker script in turn with
+// its frames). Stale expiries (re-armed, disarmed, or a stopped actor) do nothing.
+EMSCRIPTEN_KEEPALIVE void ck_timer(uint32_t actor_id, uint32_t token, uint32_t generation) {
+  auto& core = TheCore();
+  auto hosted = core.actors.find(actor_id);
+  if (hosted == core.actors.end() || !hosted->second.timers->IsCurrent(token, generation)) return;
+  hosted->second.actor->OnTimer(token);
 }
 
 EMSCRIPTEN_KEEPALIVE void ck_stop(uint32_t actor_id) { TheCore().actors.erase(actor_id); }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "providers/embedded/store_keys.h"
 #include "providers/names.h"
@@ -129,6 +130,9 @@ Result<v1::PutResponse> EmbeddedKeyValue::StagePut(const std::string& table, con
   record.set_value(value);
   record.set_etag(std::move(*etag));
   record.set_expires_at_ms(ExpiryFor(ttl_ms));
+  if (record.expires_at_ms() != 0 && (new_expiry_ == 0 || record.expires_at_ms() < new_expiry_)) {
+    new_expiry_ = record.expires_at_ms();
+  }
   batch->Put(ItemKey(table, key), record.SerializeAsString());
   v1::PutResponse resp;
   resp.set_etag(std::move(*record.mutable_etag()));
@@ -266,5 +270,42 @@ Result<v1::BatchPutResponse> EmbeddedKeyValue::BatchPut(const v1::BatchPutReques
   if (!batch.ops.empty()) CK_RETURN_IF_ERROR(items_->Write(batch));
   return resp;
 }
+
+Result<KeyValueProvider::SweepStep> EmbeddedKeyValue::SweepExpired(size_t budget) {
+  budget = std::max<size_t>(budget, 1);
+  // Item keys start with their table's name, which is never empty nor starts
+  // with NUL; keys starting with NUL are the provider's own (the generation).
+  const std::string start = sweep_resume_.empty() ? std::string(1, '\x01') : sweep_resume_;
+  std::vector<std::pair<std::string, std::string>> entries;
+  CK_RETURN_IF_ERROR(items_->Scan(start, "", budget, &entries));
+  const int64_t now = clock_->NowMs();
+  ports::WriteBatch expired;
+  int64_t next_expiry = sweep_next_expiry_;
+  for (const auto& [store_key, value] : entries) {
+    ItemRecord record;
+    // A record that does not parse is left for a reader to report, not deleted.
+    if (!record.ParseFromString(value) || record.expires_at_ms() == 0) continue;
+    if (record.expires_at_ms() <= now) {
+      expired.Delete(store_key);
+    } else if (next_expiry == 0 || record.expires_at_ms() < next_expiry) {
+      next_expiry = record.expires_at_ms();
+    }
+  }
+  if (!expired.ops.empty()) CK_RETURN_IF_ERROR(items_->Write(expired));
+  SweepStep step;
+  step.removed = expired.ops.size();
+  step.pass_complete = entries.size() < budget;
+  if (step.pass_complete) {
+    step.next_expiry_ms = next_expiry;
+    sweep_resume_.clear();
+    sweep_next_expiry_ = 0;
+  } else {
+    sweep_resume_ = entries.back().first + '\0';
+    sweep_next_expiry_ = next_expiry;
+  }
+  return step;
+}
+
+int64_t EmbeddedKeyValue::TakeNewExpiry() { return std::exchange(new_expiry_, 0); }
 
 }  // namespace cloudkit::embedded

@@ -1,7 +1,7 @@
 // The KeyValue provider behind `memory` and `local`: items in an OrderedStore
 // (a map in memory, SQLite natively), one record per item holding its value,
-// ETag and expiry. Expired items read as absent and are removed when next
-// written; there is no background sweeper yet.
+// ETag and expiry. Expired items read as absent; SweepExpired removes them
+// (the actor runs it from a timer), and writing the key removes one too.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,8 @@ class EmbeddedKeyValue : public KeyValueProvider {
   Result<v1::BatchPutResponse> BatchPut(const v1::BatchPutRequest& req) override;
   // Unconditional puts share one OrderedStore write (one SQLite transaction).
   std::vector<Result<v1::PutResponse>> PutGroup(const std::vector<const v1::PutRequest*>& requests) override;
+  Result<SweepStep> SweepExpired(size_t budget) override;
+  int64_t TakeNewExpiry() override;
 
  private:
   // The live item, or nullopt when absent or expired.
@@ -47,6 +49,12 @@ class EmbeddedKeyValue : public KeyValueProvider {
   ports::Clock* clock_;
   uint64_t generation_ = 0;  // 0 until the first write claims one
   uint64_t writes_ = 0;
+  // Sweeping: where the pass in progress resumes (empty: a new pass starts),
+  // the earliest future expiry it has seen, and the earliest expiry written
+  // since TakeNewExpiry last ran (0 = none).
+  std::string sweep_resume_;
+  int64_t sweep_next_expiry_ = 0;
+  int64_t new_expiry_ = 0;
 };
 
 }  // namespace cloudkit::embedded
