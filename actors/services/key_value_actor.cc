@@ -120,7 +120,7 @@ void KeyValueActor::SweepBy(int64_t at_ms) {
     expiry_during_pass_ = EarlierOf(expiry_during_pass_, at_ms);
     return;
   }
-  at_ms = std::max(at_ms, pass_started_ms_ + kSweepIntervalMs);
+  at_ms = std::max(at_ms, pass_started_ms_ + std::max(kSweepIntervalMs, kSweepSpacing * last_pass_ms_));
   if (sweep_at_ms_ != 0 && sweep_at_ms_ <= at_ms) return;
   sweep_at_ms_ = at_ms;
   timers_->Arm(kSweepTimer, at_ms - clock_->NowMs());
@@ -149,6 +149,7 @@ void KeyValueActor::OnTimer(uint32_t token) {
     return;
   }
   sweep_in_pass_ = false;
+  last_pass_ms_ = now - pass_started_ms_;
   SweepBy(EarlierOf(step->next_expiry_ms, expiry_during_pass_));
 }
 

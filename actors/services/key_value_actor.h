@@ -4,9 +4,9 @@
 // (ReceiveAll): consecutive unconditional Puts then share one provider write
 // (group commit), so a durable store pays one sync for many acknowledgements.
 // Given a Timers port, the actor also sweeps expired items out of storage:
-// one pass shortly after it starts, then one at each known expiry (at most
-// one pass a second), in bounded steps between requests; no timer is armed
-// while nothing is due to expire.
+// one pass shortly after it starts, then one at each known expiry (passes at
+// most once a second, and ten times their own duration apart), in bounded
+// steps between requests; no timer is armed while nothing is due to expire.
 #pragma once
 
 #include <string>
@@ -38,7 +38,11 @@ class KeyValueActor : public Actor {
   static constexpr size_t kSweepStepItems = 512;   // examined per step
   static constexpr int64_t kSweepStepGapMs = 2;    // between the steps of a pass: requests go first
   static constexpr int64_t kFirstSweepMs = 1000;   // after start: items stored before it may have expired
-  static constexpr int64_t kSweepIntervalMs = 1000;  // at least this long between the starts of two passes
+  // Between the starts of two passes: at least this long, and at least
+  // kSweepSpacing times as long as the last pass took, so that sweeping a
+  // large store stays a small share of the actor's time.
+  static constexpr int64_t kSweepIntervalMs = 1000;
+  static constexpr int64_t kSweepSpacing = 10;
   static constexpr int64_t kSweepRetryMs = 10'000;   // after a failed step
 
  private:
@@ -60,6 +64,7 @@ class KeyValueActor : public Actor {
   int64_t sweep_at_ms_ = 0;          // when the armed sweep timer fires; 0 = not armed
   bool sweep_in_pass_ = false;       // steps of a pass are under way
   int64_t pass_started_ms_ = 0;
+  int64_t last_pass_ms_ = 0;         // how long the last complete pass took
   int64_t expiry_during_pass_ = 0;   // earliest expiry written while the pass ran
 };
 

@@ -17,6 +17,7 @@
 #include "indexeddb_storage.h"
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/web/v1/worker.pb.h"
+#include "ports/timer_generations.h"
 #include "ports/timers.h"
 #include "providers/registry.h"
 #include "services/key_value_actor.h"
@@ -36,24 +37,20 @@ EM_JS(void, ck_arm_timer, (uint32_t actor_id, uint32_t token, uint32_t generatio
 namespace cloudkit::web {
 namespace {
 
-// The Timers port of one actor. JS cannot cancel a queued expiry cheaply, so
-// every Arm and Disarm starts a new generation of the token and an expiry
-// fires only if it belongs to the current one.
+// The Timers port of one actor: setTimeout in the worker script, which queues
+// the expiry in the actor's mailbox; stale expiries are dropped by generation.
 class JsTimers : public ports::Timers {
  public:
   explicit JsTimers(uint32_t actor_id) : actor_id_(actor_id) {}
   void Arm(uint32_t token, int64_t delay_ms) override {
-    ck_arm_timer(actor_id_, token, ++generations_[token], static_cast<double>(std::max<int64_t>(delay_ms, 0)));
+    ck_arm_timer(actor_id_, token, generations_.Next(token), static_cast<double>(std::max<int64_t>(delay_ms, 0)));
   }
-  void Disarm(uint32_t token) override { ++generations_[token]; }
-  bool IsCurrent(uint32_t token, uint32_t generation) const {
-    auto it = generations_.find(token);
-    return it != generations_.end() && it->second == generation;
-  }
+  void Disarm(uint32_t token) override { generations_.Next(token); }
+  bool IsCurrent(uint32_t token, uint32_t generation) const { return generations_.IsCurrent(token, generation); }
 
  private:
   uint32_t actor_id_;
-  std::map<uint32_t, uint32_t> generations_;
+  ports::TimerGenerations generations_;
 };
 
 class JsOutbox : public Outbox {
