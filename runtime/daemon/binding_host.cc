@@ -29,9 +29,11 @@ BatchReceiver OneByOne(std::shared_ptr<Actor> actor) {
 // turns non-empty; the actor then takes everything that arrived meanwhile.
 class CafHostedActor : public HostedActor {
  public:
-  CafHostedActor(caf::actor_system& system, std::shared_ptr<Actor> actor, BatchReceiver receive)
+  CafHostedActor(caf::actor_system& system, std::shared_ptr<Actor> actor, BatchReceiver receive,
+                 std::shared_ptr<CafTimers> timers = nullptr)
       : actor_(std::move(actor)), inbox_(std::make_shared<Inbox>()) {
-    handle_ = system.spawn<caf::detached>(Behavior, inbox_, std::move(receive));
+    handle_ = system.spawn<caf::detached>(Behavior, inbox_, std::move(receive), actor_, timers);
+    if (timers) timers->Attach(handle_);
   }
   ~CafHostedActor() override { Stop(); }
   bool runs_inline() const override { return false; }
@@ -67,8 +69,13 @@ class CafHostedActor : public HostedActor {
     bool wake_pending = false;  // a drain message is on its way or being handled
   };
 
-  static caf::behavior Behavior(caf::event_based_actor*, std::shared_ptr<Inbox> inbox, BatchReceiver receive) {
+  static caf::behavior Behavior(caf::event_based_actor*, std::shared_ptr<Inbox> inbox, BatchReceiver receive,
+                                std::shared_ptr<Actor> actor, std::shared_ptr<CafTimers> timers) {
     return {
+        // Timer expiries arrive between batches of frames, never during one.
+        [actor, timers](timer_atom, uint32_t token, uint32_t generation) {
+          if (timers && timers->IsCurrent(token, generation)) actor->OnTimer(token);
+        },
         [inbox, receive](drain_atom) {
           std::vector<Inbound> frames;
           while (true) {
@@ -97,11 +104,15 @@ class CafHostedActor : public HostedActor {
 // thread; it answers into the ReplyQueue's front-door-only outbox.
 class InlineHostedActor : public HostedActor {
  public:
-  explicit InlineHostedActor(std::unique_ptr<Actor> actor) : actor_(std::move(actor)) {}
+  InlineHostedActor(std::unique_ptr<InlineTimers> timers, std::unique_ptr<Actor> actor)
+      : timers_(std::move(timers)), actor_(std::move(actor)) {
+    if (timers_) timers_->set_actor(actor_.get());
+  }
   void Deliver(Inbound&& frame) override { actor_->Receive(std::move(frame)); }
   bool runs_inline() const override { return true; }
 
  private:
+  std::unique_ptr<InlineTimers> timers_;  // outlives the actor, which holds a pointer to it
   std::unique_ptr<Actor> actor_;
 };
 
@@ -126,12 +137,15 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
   }
   if (auto* provider = hosted->instance.key_value.get()) {
     if (!hosted->instance.blocking_io) {
-      hosted->key_value = std::make_shared<InlineHostedActor>(
-          std::make_unique<KeyValueActor>(provider, &clock_, &replies_.front_door_outbox()));
+      auto timers = std::make_unique<InlineTimers>(&front_door_timers_);
+      auto actor = std::make_unique<KeyValueActor>(provider, &clock_, &replies_.front_door_outbox(), timers.get());
+      hosted->key_value = std::make_shared<InlineHostedActor>(std::move(timers), std::move(actor));
     } else {
-      auto actor = std::make_shared<KeyValueActor>(provider, &clock_, &replies_);
+      auto timers = std::make_shared<CafTimers>();
+      auto actor = std::make_shared<KeyValueActor>(provider, &clock_, &replies_, timers.get());
       hosted->key_value = std::make_shared<CafHostedActor>(
-          system_, actor, [actor](std::vector<Inbound>&& frames) { actor->ReceiveAll(std::move(frames)); });
+          system_, actor, [actor](std::vector<Inbound>&& frames) { actor->ReceiveAll(std::move(frames)); },
+          std::move(timers));
     }
   }
   by_name_[config.name] = hosted.get();

@@ -15,7 +15,8 @@
 //   and wake-up. Object storage always gets a detached actor: CopyObject
 //   copies a whole object, which must not stall the front door.
 // Replies from CAF-hosted actors go to the ReplyQueue; from inline actors to
-// its front-door-only outbox.
+// its front-door-only outbox. Each key-value actor gets a Timers port
+// (daemon/actor_timers) on the thread it runs on, to sweep expired items.
 #pragma once
 
 #include <memory>
@@ -27,6 +28,7 @@
 #include <caf/actor_system.hpp>
 
 #include "core/actor.h"
+#include "daemon/actor_timers.h"
 #include "daemon/reply_queue.h"
 #include "providers/registry.h"
 
@@ -70,10 +72,15 @@ class BindingHost {
   // Asks every actor to stop and waits for them, then releases the providers.
   void StopAll();
 
+  // The timers of the actors that run inline on the front door thread: the
+  // front door sleeps no longer than WaitMs() and calls FireDue() each turn.
+  FrontDoorTimers& front_door_timers() { return front_door_timers_; }
+
  private:
   caf::actor_system& system_;
   ReplyQueue& replies_;
   ports::Clock& clock_;
+  FrontDoorTimers front_door_timers_;  // declared before bindings_: outlives their inline actors
   std::vector<std::unique_ptr<HostedBinding>> bindings_;
   std::unordered_map<std::string, HostedBinding*> by_name_;
 };

@@ -98,6 +98,7 @@ void FrontDoor::Run(int signal_fd) {
                    calls_.size(), config_.limits.drain_timeout_ms);
     }
     ExpireDeadlines();
+    bindings_.front_door_timers().FireDue();
     FlushDeliveriesAndReplies();
     if (draining_ && (calls_.empty() || clock_.NowMs() >= drain_deadline)) break;
   }
@@ -108,9 +109,10 @@ void FrontDoor::Run(int signal_fd) {
 }
 
 int FrontDoor::PollTimeoutMs() const {
-  if (deadlines_.empty()) return -1;
-  int64_t wait = deadlines_.begin()->first - clock_.NowMs();
-  return static_cast<int>(std::clamp<int64_t>(wait, 0, 60'000));
+  const int timers = bindings_.front_door_timers().WaitMs();
+  if (deadlines_.empty()) return timers;
+  int64_t wait = std::clamp<int64_t>(deadlines_.begin()->first - clock_.NowMs(), 0, 60'000);
+  return timers < 0 ? static_cast<int>(wait) : std::min(timers, static_cast<int>(wait));
 }
 
 bool FrontDoor::OnClientMessage() {
@@ -136,7 +138,7 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
     return SendError(peer, 0, Status::InvalidArgument("a message must have exactly 2 frames (envelope, body), got " +
                                                      std::to_string(parts.size() - 1)));
   }
-  v1::RequestEnvelope env;
+  v1::RequestEnvelope& env = request_env_;
   if (!env.ParseFromArray(parts[1].data(), static_cast<int>(parts[1].size()))) {
     spdlog::warn("malformed message: envelope does not parse ({} bytes)", parts[1].size());
     return SendError(peer, 0, Status::InvalidArgument("the first frame is not a valid cloudkit.v1.RequestEnvelope"));
@@ -154,7 +156,9 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
                                                " bytes exceeds the limit of " +
                                                std::to_string(config_.limits.max_body_bytes)));
   }
-  std::string body = parts[2].to_string();
+  // Into a kept buffer: an inline actor gives it back (see DeliverInline).
+  std::string body = std::move(body_buffer_);
+  body.assign(static_cast<const char*>(parts[2].data()), parts[2].size());
   if (env.kind() == v1::REQUEST) return OnRequest(peer, env, std::move(body));
   OnStreamFrame(peer, env, std::move(body));
 }
@@ -162,14 +166,15 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
 void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body) {
   uint64_t request_id = env.request_id();
   if (draining_) return SendError(peer, request_id, Status::Unavailable("cloudkitd is shutting down", 1000));
-  if (by_client_.count({peer, request_id})) {
+  if (!by_client_.empty() && by_client_.count({peer, request_id})) {
     return SendError(peer, request_id,
                      Status::InvalidArgument("request id " + std::to_string(request_id) + " is already in flight"));
   }
   const std::string& method = env.method();
   if (method == kRuntimeStatusMethod) return AnswerStatus(peer, request_id);
 
-  std::string binding_name = env.binding().empty() ? "default" : env.binding();
+  static const std::string kDefaultBinding = "default";
+  const std::string& binding_name = env.binding().empty() ? kDefaultBinding : env.binding();
   HostedBinding* binding = bindings_.Find(binding_name);
   if (!binding) return SendError(peer, request_id, Status::NotFound("binding '" + binding_name + "'"));
 
@@ -195,33 +200,62 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
                                                std::to_string(binding->in_flight) + " calls in flight"));
   }
 
+  uint32_t timeout_ms = env.timeout_ms() ? env.timeout_ms() : config_.limits.default_timeout_ms;
+  bool streaming = method == kPutObjectMethod || method == kGetObjectMethod;
   uint64_t call_id = next_call_id_++;
+  Inbound in;
+  in.call_id = call_id;
+  in.kind = v1::REQUEST;
+  in.method.swap(*env.mutable_method());
+  in.body = std::move(body);
+  in.credits = env.credits();
+  if (actor->runs_inline()) {
+    return DeliverInline(peer, request_id, binding, actor, std::move(in), timeout_ms, streaming);
+  }
   Call& call = calls_[call_id];
   call.peer = peer;
   call.request_id = request_id;
   call.binding = binding;
   call.actor = actor;
-  call.timeout_ms = env.timeout_ms() ? env.timeout_ms() : config_.limits.default_timeout_ms;
-  call.streaming = method == kPutObjectMethod || method == kGetObjectMethod;
+  call.timeout_ms = timeout_ms;
+  call.streaming = streaming;
   binding->in_flight++;
-
-  Inbound in;
-  in.call_id = call_id;
-  in.kind = v1::REQUEST;
-  in.method = std::move(*env.mutable_method());
-  in.body = std::move(body);
-  in.credits = env.credits();
   by_client_[{peer, request_id}] = call_id;
-  if (actor->runs_inline()) {
-    // The actor answers before Deliver returns, so a unary call ends with the
-    // batch; only calls still open then get a deadline (FlushDeliveriesAndReplies).
-    inline_calls_.push_back(call_id);
-    actor->Deliver(std::move(in));
-    return;
-  }
   SetDeadline(call_id, call);
   in.deadline_ms = call.deadline_ms;
   DeliverLater(actor, std::move(in));
+}
+
+void FrontDoor::DeliverInline(const std::string& peer, uint64_t request_id, HostedBinding* binding,
+                              HostedActor* actor, Inbound&& in, uint32_t timeout_ms, bool streaming) {
+  uint64_t call_id = in.call_id;
+  const std::vector<Outbound>& sent = replies_.front_door_frames();
+  size_t first = sent.size();
+  actor->Deliver(std::move(in));
+  // The actor is done with the frame; what it left of its strings (KeyValue
+  // actors only read them) serves the next message without an allocation.
+  request_env_.mutable_method()->swap(in.method);
+  body_buffer_.swap(in.body);
+  // A unary call is answered before Deliver returns: it needs no entry in the
+  // call tables (two hash-map nodes and their lookups per call), only its
+  // address until its reply goes out with the batch.
+  for (size_t i = first; i < sent.size(); ++i) {
+    if (sent[i].call_id == call_id && sent[i].ends_call) {
+      answered_inline_.push_back({call_id, peer, request_id});
+      return;
+    }
+  }
+  Call& call = calls_[call_id];
+  call.peer = peer;
+  call.request_id = request_id;
+  call.binding = binding;
+  call.actor = actor;
+  call.timeout_ms = timeout_ms;
+  call.streaming = streaming;
+  binding->in_flight++;
+  by_client_[{peer, request_id}] = call_id;
+  // Still open: it gets a deadline when the batch ends (FlushDeliveriesAndReplies).
+  inline_calls_.push_back(call_id);
 }
 
 void FrontDoor::OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body) {
@@ -246,24 +280,42 @@ void FrontDoor::OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env,
 
 void FrontDoor::OnActorFrames(bool woken) {
   replies_.Drain(&outbound_, woken);
-  v1::ResponseEnvelope env;
-  while (!outbound_.empty()) {
-    Outbound frame = std::move(outbound_.front());
-    outbound_.pop_front();
-    auto it = calls_.find(frame.call_id);
-    if (it == calls_.end()) continue;  // answered already (deadline) or cancelled
+  v1::ResponseEnvelope& env = response_env_;
+  for (Outbound& frame : outbound_) {
+    // Frames of calls answered inline come in the order of answered_inline_.
+    bool answered_inline =
+        answered_head_ < answered_inline_.size() && answered_inline_[answered_head_].call_id == frame.call_id;
+    const std::string* peer;
+    uint64_t request_id;
+    if (answered_inline) {
+      peer = &answered_inline_[answered_head_].peer;
+      request_id = answered_inline_[answered_head_].request_id;
+    } else {
+      auto it = calls_.find(frame.call_id);
+      if (it == calls_.end()) continue;  // answered already (deadline) or cancelled
+      peer = &it->second.peer;
+      request_id = it->second.request_id;
+    }
     env.Clear();
-    env.set_request_id(it->second.request_id);
+    env.set_request_id(request_id);
     env.set_kind(frame.kind);
     if (!frame.status.ok()) frame.status.ToProto(env.mutable_status());
     env.set_credits(frame.credits);
     env.set_end_of_stream(frame.end_of_stream);
-    SendFrame(it->second.peer, env, frame.body);
+    SendFrame(*peer, env, frame.body);
     if (frame.ends_call) {
       requests_served_++;
-      ForgetCall(frame.call_id);
+      if (answered_inline) {
+        if (++answered_head_ == answered_inline_.size()) {
+          answered_inline_.clear();  // keeps its capacity
+          answered_head_ = 0;
+        }
+      } else {
+        ForgetCall(frame.call_id);
+      }
     }
   }
+  outbound_.clear();
 }
 
 void FrontDoor::DeliverLater(HostedActor* actor, Inbound&& frame) {

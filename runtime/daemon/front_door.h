@@ -61,6 +61,10 @@ class FrontDoor {
   void OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnActorFrames(bool woken);
+  // Runs an inline actor on a new call; registers the call only if it is
+  // still open when the actor returns.
+  void DeliverInline(const std::string& peer, uint64_t request_id, HostedBinding* binding, HostedActor* actor,
+                     Inbound&& in, uint32_t timeout_ms, bool streaming);
   // Delivers a frame; actors on other threads get it with the turn's others.
   void DeliverLater(HostedActor* actor, Inbound&& frame);
   // Ends a turn of the loop: flushes the frames held for actors on other
@@ -88,8 +92,20 @@ class FrontDoor {
   std::unordered_map<uint64_t, Call> calls_;
   std::unordered_map<ClientKey, uint64_t, ClientKeyHash> by_client_;
   std::set<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline_ms, call_id)
-  std::deque<Outbound> outbound_;
-  std::vector<uint64_t> inline_calls_;  // calls given to inline actors in this turn
+  std::vector<Outbound> outbound_;  // drained whole by OnActorFrames
+  std::vector<uint64_t> inline_calls_;  // calls given to inline actors in this turn, still open
+  // Calls an inline actor answered in full before Deliver returned: they never
+  // enter calls_ / by_client_; their frames, in order, name them here.
+  struct AnsweredInline {
+    uint64_t call_id;
+    std::string peer;
+    uint64_t request_id;
+  };
+  std::vector<AnsweredInline> answered_inline_;
+  size_t answered_head_ = 0;  // answered_inline_[answered_head_] is the next to go out
+  v1::RequestEnvelope request_env_;     // reused: parsing into it keeps its strings' buffers
+  v1::ResponseEnvelope response_env_;   // reused likewise
+  std::string body_buffer_;             // reused for request bodies likewise
   std::vector<HostedActor*> actors_to_flush_;  // got frames in this turn
   bool draining_ = false;
   int64_t started_ms_ = 0;

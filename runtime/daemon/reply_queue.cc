@@ -31,9 +31,14 @@ void ReplyQueue::Send(Outbound&& frame) {
   }
 }
 
-void ReplyQueue::Drain(std::deque<Outbound>* out, bool woken) {
-  for (auto& frame : front_door_outbox_.frames) out->push_back(std::move(frame));
-  front_door_outbox_.frames.clear();
+void ReplyQueue::Drain(std::vector<Outbound>* out, bool woken) {
+  // Swapping hands over the frames and keeps both buffers' capacity.
+  if (out->empty()) {
+    out->swap(front_door_outbox_.frames);
+  } else {
+    for (auto& frame : front_door_outbox_.frames) out->push_back(std::move(frame));
+    front_door_outbox_.frames.clear();
+  }
   if (!woken) return;
   uint64_t count;
   [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);

@@ -3,11 +3,11 @@
 // the ZeroMQ socket, polls an eventfd beside the socket and drains the queue.
 // The eventfd is written only when the queue turns non-empty, so a burst of
 // replies costs one wake-up. Actors that run inline on the front door thread
-// use front_door_outbox(): a plain deque, no lock, no wake-up.
+// use front_door_outbox(): a plain vector, no lock, no wake-up.
 #pragma once
 
-#include <deque>
 #include <mutex>
+#include <vector>
 
 #include "core/actor.h"
 
@@ -28,22 +28,26 @@ class ReplyQueue : public Outbox {
   // Takes every queued frame: those of the front door outbox, and, when
   // `woken` (wake_fd was readable), those of other threads (clearing the
   // wake-up). Front door thread only.
-  void Drain(std::deque<Outbound>* out, bool woken);
+  void Drain(std::vector<Outbound>* out, bool woken);
 
   // The outbox of actors running on the front door thread. Front door thread only.
   Outbox& front_door_outbox() { return front_door_outbox_; }
   bool has_front_door_frames() const { return !front_door_outbox_.frames.empty(); }
+  // The frames inline actors have sent and the front door not drained yet.
+  const std::vector<Outbound>& front_door_frames() const { return front_door_outbox_.frames; }
 
  private:
   struct FrontDoorOutbox : Outbox {
     void Send(Outbound&& frame) override { frames.push_back(std::move(frame)); }
-    std::deque<Outbound> frames;
+    // A vector, not a deque: drained whole each turn, it keeps its capacity
+    // and costs no allocation per frame.
+    std::vector<Outbound> frames;
   };
 
   FrontDoorOutbox front_door_outbox_;
   int wake_fd_;
   std::mutex mutex_;
-  std::deque<Outbound> frames_;
+  std::vector<Outbound> frames_;
 };
 
 }  // namespace cloudkit
