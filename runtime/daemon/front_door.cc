@@ -212,15 +212,7 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   if (actor->runs_inline()) {
     return DeliverInline(peer, request_id, binding, actor, std::move(in), timeout_ms, streaming);
   }
-  Call& call = calls_[call_id];
-  call.peer = peer;
-  call.request_id = request_id;
-  call.binding = binding;
-  call.actor = actor;
-  call.timeout_ms = timeout_ms;
-  call.streaming = streaming;
-  binding->in_flight++;
-  by_client_[{peer, request_id}] = call_id;
+  Call& call = RegisterCall(call_id, peer, request_id, binding, actor, timeout_ms, streaming);
   SetDeadline(call_id, call);
   in.deadline_ms = call.deadline_ms;
   DeliverLater(actor, std::move(in));
@@ -245,6 +237,14 @@ void FrontDoor::DeliverInline(const std::string& peer, uint64_t request_id, Host
       return;
     }
   }
+  RegisterCall(call_id, peer, request_id, binding, actor, timeout_ms, streaming);
+  // Still open: it gets a deadline when the batch ends (FlushDeliveriesAndReplies).
+  inline_calls_.push_back(call_id);
+}
+
+FrontDoor::Call& FrontDoor::RegisterCall(uint64_t call_id, const std::string& peer, uint64_t request_id,
+                                         HostedBinding* binding, HostedActor* actor, uint32_t timeout_ms,
+                                         bool streaming) {
   Call& call = calls_[call_id];
   call.peer = peer;
   call.request_id = request_id;
@@ -254,8 +254,7 @@ void FrontDoor::DeliverInline(const std::string& peer, uint64_t request_id, Host
   call.streaming = streaming;
   binding->in_flight++;
   by_client_[{peer, request_id}] = call_id;
-  // Still open: it gets a deadline when the batch ends (FlushDeliveriesAndReplies).
-  inline_calls_.push_back(call_id);
+  return call;
 }
 
 void FrontDoor::OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body) {

@@ -76,6 +76,9 @@ class FrontDoor {
   void SendError(const std::string& peer, uint64_t request_id, const Status& status);
   void SendFrame(const std::string& peer, const v1::ResponseEnvelope& env, const std::string& body);
   void ForgetCall(uint64_t call_id);
+  // Enters a call that stays open after its first frame in the call tables.
+  Call& RegisterCall(uint64_t call_id, const std::string& peer, uint64_t request_id, HostedBinding* binding,
+                     HostedActor* actor, uint32_t timeout_ms, bool streaming);
   void SetDeadline(uint64_t call_id, Call& call);
   int PollTimeoutMs() const;
 
