@@ -28,6 +28,15 @@ Outbound Credit(uint64_t call_id, uint32_t credits) {
   return out;
 }
 
+void ToResponseEnvelope(const Outbound& frame, uint64_t request_id, v1::ResponseEnvelope* env) {
+  env->Clear();
+  env->set_request_id(request_id);
+  env->set_kind(frame.kind);
+  if (!frame.status.ok()) frame.status.ToProto(env->mutable_status());
+  env->set_credits(frame.credits);
+  env->set_end_of_stream(frame.end_of_stream);
+}
+
 Outbound Data(uint64_t call_id, std::string chunk, bool end_of_stream) {
   Outbound out;
   out.call_id = call_id;

@@ -35,6 +35,11 @@ Outbound Reply(uint64_t call_id, const Result<Resp>& result) {
   return Response(call_id, result->SerializeAsString());
 }
 
+// The envelope a host sends with `frame` to the client that asked under
+// `request_id` (Clears `env` first, so a host may reuse one). The status is
+// written only when not OK: an absent status reads as OK.
+void ToResponseEnvelope(const Outbound& frame, uint64_t request_id, v1::ResponseEnvelope* env);
+
 // DEADLINE_EXCEEDED when the request's deadline passed while it waited.
 Status CheckDeadline(const Inbound& in, ports::Clock& clock);
 

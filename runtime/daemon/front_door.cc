@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cloudkit/v1/runtime.pb.h"
+#include "services/call_frames.h"
 #include "services/key_value_actor.h"
 #include "services/object_storage_actor.h"
 
@@ -295,12 +296,7 @@ void FrontDoor::OnActorFrames(bool woken) {
       peer = &it->second.peer;
       request_id = it->second.request_id;
     }
-    env.Clear();
-    env.set_request_id(request_id);
-    env.set_kind(frame.kind);
-    if (!frame.status.ok()) frame.status.ToProto(env.mutable_status());
-    env.set_credits(frame.credits);
-    env.set_end_of_stream(frame.end_of_stream);
+    frames::ToResponseEnvelope(frame, request_id, &env);
     SendFrame(*peer, env, frame.body);
     if (frame.ends_call) {
       requests_served_++;

@@ -118,9 +118,6 @@ self.onmessage = ({ data }) => {
       mailboxes.remove(data.actorId);
       mailboxes.exclusive(() => core._ck_stop(data.actorId));
       break;
-    case "ping":  // liveness, and the floor of a page <-> worker round trip
-      self.postMessage({ op: "pong", id: data.id });
-      break;
     case "crash":  // tests: die the way a wasm trap would
       setTimeout(() => { throw new Error("worker crashed on request"); });
       break;

@@ -12,9 +12,7 @@ namespace {
 
 constexpr size_t kBlobChunk = 256 << 10;
 
-// Requests travel as a StorageReply-shaped message too: handle in `number`,
-// key/value/keys as each op needs. One message type keeps the JS side small.
-Result<v1::StorageReply> Call(const char* op, const v1::StorageReply& request) {
+Result<v1::StorageReply> Call(const char* op, const v1::StorageRequest& request) {
   auto bytes = CallJsPort("ckIdb", op, request.SerializeAsString());
   if (!bytes.ok()) return bytes.status();
   v1::StorageReply reply;
@@ -24,8 +22,8 @@ Result<v1::StorageReply> Call(const char* op, const v1::StorageReply& request) {
 }
 
 Result<int64_t> Open(const std::string& location) {
-  v1::StorageReply request;
-  request.set_message(location);
+  v1::StorageRequest request;
+  request.set_name(location);
   auto reply = Call("open", request);
   if (!reply.ok()) return reply.status();
   return reply->number();
@@ -36,9 +34,9 @@ class IdbOrderedStore : public ports::OrderedStore {
   explicit IdbOrderedStore(int64_t db) : db_(db) {}
 
   Result<std::string> Get(const std::string& key) override {
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.set_value(key);
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_key(key);
     auto reply = Call("get", request);
     if (!reply.ok()) return reply.status();
     if (!reply->found()) return Status::NotFound("key");
@@ -48,11 +46,11 @@ class IdbOrderedStore : public ports::OrderedStore {
   Status Scan(const std::string& start, const std::string& end, size_t limit,
               std::vector<std::pair<std::string, std::string>>* out) override {
     if (limit == 0) return Status::Ok();
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.add_keys(start);
-    request.add_keys(end);
-    request.set_value(std::to_string(limit));
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_start(start);
+    request.set_end(end);
+    request.set_count(limit);
     auto reply = Call("scan", request);
     if (!reply.ok()) return reply.status();
     for (int i = 0; i < reply->keys_size() && i < reply->values_size(); ++i) {
@@ -62,15 +60,13 @@ class IdbOrderedStore : public ports::OrderedStore {
   }
 
   Status Write(const ports::WriteBatch& batch) override {
-    v1::StorageWrite write;
+    v1::StorageRequest request;
+    request.set_db(db_);
     for (const auto& op : batch.ops) {
-      v1::StorageOp* out = write.add_ops();
+      v1::StorageOp* out = request.add_ops();
       out->set_key(op.key);
       if (op.value) out->set_value(*op.value); else out->set_remove(true);
     }
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.set_value(write.SerializeAsString());
     return Call("write", request).status();
   }
 
@@ -79,9 +75,9 @@ class IdbOrderedStore : public ports::OrderedStore {
 };
 
 Status RemoveBlob(int64_t db, const std::string& blob_id) {
-  v1::StorageReply request;
-  request.set_number(db);
-  request.set_message(blob_id);
+  v1::StorageRequest request;
+  request.set_db(db);
+  request.set_name(blob_id);
   return Call("blob_remove", request).status();
 }
 
@@ -104,10 +100,10 @@ class IdbBlobWriter : public ports::BlobWriter {
   Result<std::string> Commit() override {
     if (done_) return Status::FailedPrecondition("blob writer already finished");
     if (!pending_.empty()) CK_RETURN_IF_ERROR(Flush());
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.set_message(id_);
-    request.add_keys(std::to_string(size_));
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_name(id_);
+    request.set_count(size_);
     CK_RETURN_IF_ERROR(Call("blob_commit", request).status());
     done_ = true;
     return id_;
@@ -121,14 +117,14 @@ class IdbBlobWriter : public ports::BlobWriter {
 
  private:
   Status Flush() {
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.set_message(id_);
-    request.add_keys(std::to_string(chunks_));
-    request.set_value(std::move(pending_));
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_name(id_);
+    request.set_count(chunks_);
+    request.set_data(std::move(pending_));
     pending_.clear();
     CK_RETURN_IF_ERROR(Call("chunk_put", request).status());
-    size_ += request.value().size();
+    size_ += request.data().size();
     ++chunks_;
     return Status::Ok();
   }
@@ -167,10 +163,10 @@ class IdbBlobReader : public ports::BlobReader {
     if (offset >= size_ || max_bytes == 0) return std::string();
     uint64_t index = offset / kBlobChunk;
     if (index != cached_index_) {
-      v1::StorageReply request;
-      request.set_number(db_);
-      request.set_message(id_);
-      request.add_keys(std::to_string(index));
+      v1::StorageRequest request;
+      request.set_db(db_);
+      request.set_name(id_);
+      request.set_count(index);
       auto reply = Call("chunk_get", request);
       if (!reply.ok()) return reply.status();
       if (!reply->found()) return Status::Internal("chunk " + std::to_string(index) + " of blob " + id_ + " is missing");
@@ -196,17 +192,17 @@ class IdbBlobStore : public ports::BlobStore {
   explicit IdbBlobStore(int64_t db) : db_(db), open_(std::make_shared<OpenBlobs>()) { open_->db = db; }
 
   Result<std::unique_ptr<ports::BlobWriter>> Create() override {
-    v1::StorageReply request;
-    request.set_number(db_);
+    v1::StorageRequest request;
+    request.set_db(db_);
     auto reply = Call("blob_new_id", request);
     if (!reply.ok()) return reply.status();
     return std::unique_ptr<ports::BlobWriter>(std::make_unique<IdbBlobWriter>(db_, reply->message()));
   }
 
   Result<std::unique_ptr<ports::BlobReader>> Open(const std::string& blob_id) override {
-    v1::StorageReply request;
-    request.set_number(db_);
-    request.set_message(blob_id);
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_name(blob_id);
     auto reply = Call("blob_size", request);
     if (!reply.ok()) return reply.status();
     if (!reply->found()) return Status::NotFound("blob '" + blob_id + "'");

@@ -20,6 +20,7 @@
 #include "ports/timer_generations.h"
 #include "ports/timers.h"
 #include "providers/registry.h"
+#include "services/call_frames.h"
 #include "services/key_value_actor.h"
 #include "services/object_storage_actor.h"
 
@@ -57,18 +58,15 @@ class JsOutbox : public Outbox {
  public:
   explicit JsOutbox(uint32_t actor_id) : actor_id_(actor_id) {}
   void Send(Outbound&& frame) override {
-    ::cloudkit::v1::ResponseEnvelope envelope;
-    envelope.set_request_id(frame.call_id);
-    envelope.set_kind(frame.kind);
-    if (!frame.status.ok() || frame.kind == ::cloudkit::v1::RESPONSE) frame.status.ToProto(envelope.mutable_status());
-    envelope.set_credits(frame.credits);
-    envelope.set_end_of_stream(frame.end_of_stream);
-    std::string bytes = envelope.SerializeAsString();
+    // The page chose the call id: it is the request id its envelope carried.
+    frames::ToResponseEnvelope(frame, frame.call_id, &envelope_);
+    std::string bytes = envelope_.SerializeAsString();
     ck_emit(actor_id_, bytes.data(), bytes.size(), frame.body.data(), frame.body.size(), frame.ends_call);
   }
 
  private:
   uint32_t actor_id_;
+  ::cloudkit::v1::ResponseEnvelope envelope_;  // reused: Send runs on one thread, one frame at a time
 };
 
 struct HostedActor {
