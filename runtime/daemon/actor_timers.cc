@@ -43,20 +43,26 @@ void FrontDoorTimers::FireDue() {
   while (!due_.empty() && due_.begin()->first <= now) {
     Pending pending = due_.begin()->second;
     due_.erase(due_.begin());
+    pending.timers->armed_.erase(pending.token);
     // OnTimer may arm again (and so insert into due_): nothing is held across it.
-    if (pending.timers->actor_ && pending.timers->generations_.IsCurrent(pending.token, pending.generation)) {
-      pending.timers->actor_->OnTimer(pending.token);
-    }
+    if (pending.timers->actor_) pending.timers->actor_->OnTimer(pending.token);
   }
 }
 
 void InlineTimers::Arm(uint32_t token, int64_t delay_ms) {
-  front_door_->due_.emplace(SteadyClock::now() + Delay(delay_ms),
-                            FrontDoorTimers::Pending{this, token, generations_.Next(token)});
+  Disarm(token);
+  armed_[token] = front_door_->due_.emplace(SteadyClock::now() + Delay(delay_ms), FrontDoorTimers::Pending{this, token});
+}
+
+void InlineTimers::Disarm(uint32_t token) {
+  auto it = armed_.find(token);
+  if (it == armed_.end()) return;
+  front_door_->due_.erase(it->second);
+  armed_.erase(it);
 }
 
 InlineTimers::~InlineTimers() {
-  std::erase_if(front_door_->due_, [this](const auto& entry) { return entry.second.timers == this; });
+  for (const auto& [token, entry] : armed_) front_door_->due_.erase(entry);
 }
 
 }  // namespace cloudkit

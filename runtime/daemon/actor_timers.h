@@ -5,14 +5,16 @@
 //   batches of frames.
 // - InlineTimers: the actor runs on the front door thread; its timers wait in
 //   the front door's FrontDoorTimers, which bounds the front door's sleep and
-//   fires what is due after each poll.
-// Expiries already on their way when a timer is re-armed or disarmed are
-// dropped by generation (ports/timer_generations.h).
+//   fires what is due after each poll. Re-arming or disarming takes the
+//   pending expiry out.
+// A CAF delayed message cannot be taken back: CafTimers drops the expiries of
+// a re-armed or disarmed timer by generation (ports/timer_generations.h).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -63,9 +65,9 @@ class FrontDoorTimers {
   struct Pending {
     InlineTimers* timers;
     uint32_t token;
-    uint32_t generation;
   };
-  std::multimap<std::chrono::steady_clock::time_point, Pending> due_;
+  using Due = std::multimap<std::chrono::steady_clock::time_point, Pending>;
+  Due due_;
 };
 
 class InlineTimers : public ports::Timers {
@@ -75,13 +77,13 @@ class InlineTimers : public ports::Timers {
   // The actor these timers wake; set once it exists (it arms while constructed).
   void set_actor(Actor* actor) { actor_ = actor; }
   void Arm(uint32_t token, int64_t delay_ms) override;
-  void Disarm(uint32_t token) override { generations_.Next(token); }
+  void Disarm(uint32_t token) override;
 
  private:
   friend class FrontDoorTimers;
   FrontDoorTimers* front_door_;
   Actor* actor_ = nullptr;
-  ports::TimerGenerations generations_;
+  std::unordered_map<uint32_t, FrontDoorTimers::Due::iterator> armed_;  // token -> its entry in due_
 };
 
 }  // namespace cloudkit

@@ -26,14 +26,16 @@ BatchReceiver OneByOne(std::shared_ptr<Actor> actor) {
 
 // An actor on a detached CAF actor (its own thread). The front door appends
 // frames to `inbox` and sends the CAF actor one `drain` message when the inbox
-// turns non-empty; the actor then takes everything that arrived meanwhile.
+// turns non-empty; the actor then takes everything that arrived meanwhile, and
+// if more came while it worked, sends itself another `drain` behind whatever
+// else waits in its mailbox (timer expiries, exit), so load never starves those.
 class CafHostedActor : public HostedActor {
  public:
   CafHostedActor(caf::actor_system& system, std::shared_ptr<Actor> actor, BatchReceiver receive,
                  std::shared_ptr<CafTimers> timers = nullptr)
-      : actor_(std::move(actor)), inbox_(std::make_shared<Inbox>()) {
-    handle_ = system.spawn<caf::detached>(Behavior, inbox_, std::move(receive), actor_, timers);
-    if (timers) timers->Attach(handle_);
+      : timers_(std::move(timers)), actor_(std::move(actor)), inbox_(std::make_shared<Inbox>()) {
+    handle_ = system.spawn<caf::detached>(Behavior, inbox_, std::move(receive), actor_, timers_);
+    if (timers_) timers_->Attach(handle_);
   }
   ~CafHostedActor() override { Stop(); }
   bool runs_inline() const override { return false; }
@@ -69,31 +71,31 @@ class CafHostedActor : public HostedActor {
     bool wake_pending = false;  // a drain message is on its way or being handled
   };
 
-  static caf::behavior Behavior(caf::event_based_actor*, std::shared_ptr<Inbox> inbox, BatchReceiver receive,
+  static caf::behavior Behavior(caf::event_based_actor* self, std::shared_ptr<Inbox> inbox, BatchReceiver receive,
                                 std::shared_ptr<Actor> actor, std::shared_ptr<CafTimers> timers) {
     return {
         // Timer expiries arrive between batches of frames, never during one.
         [actor, timers](timer_atom, uint32_t token, uint32_t generation) {
           if (timers && timers->IsCurrent(token, generation)) actor->OnTimer(token);
         },
-        [inbox, receive](drain_atom) {
+        [self, inbox, receive](drain_atom) {
           std::vector<Inbound> frames;
-          while (true) {
-            {
-              std::lock_guard<std::mutex> lock(inbox->mutex);
-              frames.clear();
-              frames.swap(inbox->frames);
-              if (frames.empty()) {
-                inbox->wake_pending = false;
-                return;
-              }
-            }
-            receive(std::move(frames));
+          {
+            std::lock_guard<std::mutex> lock(inbox->mutex);
+            frames.swap(inbox->frames);
+          }
+          if (!frames.empty()) receive(std::move(frames));
+          std::lock_guard<std::mutex> lock(inbox->mutex);
+          if (inbox->frames.empty()) {
+            inbox->wake_pending = false;
+          } else {
+            self->send(self, drain_atom::value);  // wake_pending stays set: the front door need not
           }
         },
     };
   }
 
+  std::shared_ptr<CafTimers> timers_;  // outlives the actor, which holds a pointer to it
   std::shared_ptr<Actor> actor_;
   std::shared_ptr<Inbox> inbox_;
   std::vector<Inbound> held_;  // delivered this turn, not yet flushed (front door thread)
