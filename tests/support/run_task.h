@@ -1,0 +1,79 @@
+// RunTask: drives an operation (a Task) to completion from a test, as an
+// actor's host would: the test thread is the actor, ports that answer later
+// post to its executor, and RunTask runs those completions until the task is
+// done. For ports that answer at once (memory) it never waits.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+
+#include "core/executor.h"
+#include "core/task.h"
+
+namespace cloudkit::testing_util {
+
+// An actor mailbox for the test thread.
+class TestExecutor : public Executor {
+ public:
+  void Post(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(fn));
+    ready_.notify_one();
+  }
+  // Runs one posted function; false when none came within `timeout`.
+  bool RunOne(std::chrono::milliseconds timeout) {
+    std::function<void()> fn;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!ready_.wait_for(lock, timeout, [this] { return !queue_.empty(); })) return false;
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    fn();
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::function<void()>> queue_;
+};
+
+// The test thread's executor (one per thread, for the test's lifetime).
+inline const std::shared_ptr<TestExecutor>& ThisThreadExecutor() {
+  static thread_local std::shared_ptr<TestExecutor> executor = std::make_shared<TestExecutor>();
+  return executor;
+}
+
+// Runs `task` to completion on this thread and returns its value. Throws when
+// nothing completes for `timeout` (a port lost an answer).
+template <typename T>
+T RunTask(Task<T> task, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const auto& executor = ThisThreadExecutor();
+  ExecutorScope scope(executor);
+  std::optional<T> result;
+  bool done = false;
+  Detach([](Task<T> t, std::optional<T>* out, bool* finished) -> Task<void> {
+    out->emplace(co_await std::move(t));
+    *finished = true;
+  }(std::move(task), &result, &done));
+  while (!done) {
+    if (!executor->RunOne(timeout)) throw std::runtime_error("RunTask: no completion within the timeout");
+  }
+  return std::move(*result);
+}
+
+inline void RunTask(Task<void> task, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  RunTask([](Task<void> t) -> Task<bool> {
+    co_await std::move(t);
+    co_return true;
+  }(std::move(task)), timeout);
+}
+
+}  // namespace cloudkit::testing_util
