@@ -15,6 +15,7 @@ namespace cloudkit {
 // One frame of a call, delivered to the actor serving it.
 struct Inbound {
   uint64_t call_id = 0;       // unique within the host for the life of the call
+  uint64_t client = 0;        // REQUEST: who sent it (the host's id for the connection)
   v1::FrameKind kind = v1::REQUEST;
   std::string method;         // REQUEST: "cloudkit.v1.KeyValue/Get"
   std::string body;           // REQUEST: request message; DATA: raw chunk

@@ -15,7 +15,7 @@ namespace cloudkit {
 
 using StatusCode = v1::StatusCode;
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(StatusCode code, std::string message, bool retryable = false,
@@ -58,7 +58,7 @@ class Status {
 
 // A value or the Status explaining why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
@@ -83,4 +83,11 @@ class Result {
   do {                                    \
     ::cloudkit::Status ck_status_ = (expr); \
     if (!ck_status_.ok()) return ck_status_; \
+  } while (0)
+
+// The same, in a coroutine (core/task.h).
+#define CK_CO_RETURN_IF_ERROR(expr)          \
+  do {                                       \
+    ::cloudkit::Status ck_status_ = (expr);  \
+    if (!ck_status_.ok()) co_return ck_status_; \
   } while (0)

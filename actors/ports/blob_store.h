@@ -3,14 +3,18 @@
 // memory stays bounded whatever the size. Natively: files under the data dir,
 // written to a temp file, fsynced and renamed (runtime/ports/file_blob_store).
 //
-// REQUIRES: one user at a time (the actor owning it).
+// Every call is asynchronous (core/async.h): natively the file work runs on
+// the host's disk workers, so a long copy never holds up the actor.
+//
+// REQUIRES: called from the turns of the one actor owning the store; a
+// writer's calls one after another (await each before the next).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 
+#include "core/async.h"
 #include "core/status.h"
 
 namespace cloudkit::ports {
@@ -19,9 +23,9 @@ namespace cloudkit::ports {
 class BlobWriter {
  public:
   virtual ~BlobWriter() = default;
-  virtual Status Append(std::string_view chunk) = 0;
+  virtual Async<Status> Append(std::string chunk) = 0;
   // Makes the blob durable and returns its id. The writer is spent afterwards.
-  virtual Result<std::string> Commit() = 0;
+  virtual Async<Result<std::string>> Commit() = 0;
   // Discards the content. Also what the destructor does when not committed.
   virtual void Abort() = 0;
 };
@@ -31,17 +35,17 @@ class BlobReader {
   virtual ~BlobReader() = default;
   virtual uint64_t size() const = 0;
   // Reads up to `max_bytes` starting at `offset`; an empty result means end.
-  virtual Result<std::string> Read(uint64_t offset, size_t max_bytes) = 0;
+  virtual Async<Result<std::string>> Read(uint64_t offset, size_t max_bytes) = 0;
 };
 
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
-  virtual Result<std::unique_ptr<BlobWriter>> Create() = 0;
+  virtual Async<Result<std::unique_ptr<BlobWriter>>> Create() = 0;
   // NOT_FOUND when no blob has that id.
-  virtual Result<std::unique_ptr<BlobReader>> Open(const std::string& blob_id) = 0;
+  virtual Async<Result<std::unique_ptr<BlobReader>>> Open(const std::string& blob_id) = 0;
   // Removing a missing blob is OK.
-  virtual Status Remove(const std::string& blob_id) = 0;
+  virtual Async<Status> Remove(const std::string& blob_id) = 0;
 };
 
 }  // namespace cloudkit::ports

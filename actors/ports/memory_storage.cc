@@ -4,46 +4,47 @@
 
 namespace cloudkit::ports {
 
-Result<std::string> MemoryOrderedStore::Get(const std::string& key) {
+Async<Result<std::string>> MemoryOrderedStore::Get(const std::string& key) {
   auto it = entries_.find(key);
-  if (it == entries_.end()) return Status::NotFound("key");
-  return it->second;
+  if (it == entries_.end()) return Async<Result<std::string>>::Ready(Status::NotFound("key"));
+  return Async<Result<std::string>>::Ready(it->second);
 }
 
-Status MemoryOrderedStore::Scan(const std::string& start, const std::string& end, size_t limit,
-                                std::vector<std::pair<std::string, std::string>>* out) {
+Async<Result<OrderedStore::Entries>> MemoryOrderedStore::Scan(const std::string& start, const std::string& end,
+                                                              size_t limit) {
+  Entries out;
   for (auto it = entries_.lower_bound(start);
        it != entries_.end() && limit > 0 && (end.empty() || it->first < end); ++it, --limit) {
-    out->emplace_back(it->first, it->second);
+    out.emplace_back(it->first, it->second);
   }
-  return Status::Ok();
+  return Async<Result<Entries>>::Ready(std::move(out));
 }
 
-Status MemoryOrderedStore::Write(const WriteBatch& batch) {
-  for (const WriteBatch::Op& op : batch.ops) {
+Async<Status> MemoryOrderedStore::Write(WriteBatch batch) {
+  for (WriteBatch::Op& op : batch.ops) {
     if (op.value) {
-      entries_[op.key] = *op.value;
+      entries_[std::move(op.key)] = std::move(*op.value);
     } else {
       entries_.erase(op.key);
     }
   }
-  return Status::Ok();
+  return Async<Status>::Ready(Status::Ok());
 }
 
 class MemoryBlobWriter : public BlobWriter {
  public:
   MemoryBlobWriter(MemoryBlobStore* store) : store_(store) {}
-  Status Append(std::string_view chunk) override {
-    if (!store_) return Status::FailedPrecondition("blob writer already finished");
+  Async<Status> Append(std::string chunk) override {
+    if (!store_) return Async<Status>::Ready(Status::FailedPrecondition("blob writer already finished"));
     content_.append(chunk);
-    return Status::Ok();
+    return Async<Status>::Ready(Status::Ok());
   }
-  Result<std::string> Commit() override {
-    if (!store_) return Status::FailedPrecondition("blob writer already finished");
+  Async<Result<std::string>> Commit() override {
+    if (!store_) return Async<Result<std::string>>::Ready(Status::FailedPrecondition("blob writer already finished"));
     std::string id = std::to_string(store_->next_id_++);
     store_->blobs_[id] = std::make_shared<const std::string>(std::move(content_));
     store_ = nullptr;
-    return id;
+    return Async<Result<std::string>>::Ready(std::move(id));
   }
   void Abort() override {
     store_ = nullptr;
@@ -62,9 +63,9 @@ class MemoryBlobReader : public BlobReader {
   explicit MemoryBlobReader(std::shared_ptr<const std::string> content)
       : content_(std::move(content)) {}
   uint64_t size() const override { return content_->size(); }
-  Result<std::string> Read(uint64_t offset, size_t max_bytes) override {
-    if (offset >= content_->size()) return std::string();
-    return content_->substr(offset, max_bytes);
+  Async<Result<std::string>> Read(uint64_t offset, size_t max_bytes) override {
+    if (offset >= content_->size()) return Async<Result<std::string>>::Ready(std::string());
+    return Async<Result<std::string>>::Ready(content_->substr(offset, max_bytes));
   }
 
  private:
@@ -73,19 +74,21 @@ class MemoryBlobReader : public BlobReader {
 
 }  // namespace
 
-Result<std::unique_ptr<BlobWriter>> MemoryBlobStore::Create() {
-  return std::unique_ptr<BlobWriter>(std::make_unique<MemoryBlobWriter>(this));
+Async<Result<std::unique_ptr<BlobWriter>>> MemoryBlobStore::Create() {
+  return Async<Result<std::unique_ptr<BlobWriter>>>::Ready(std::unique_ptr<BlobWriter>(
+      std::make_unique<MemoryBlobWriter>(this)));
 }
 
-Result<std::unique_ptr<BlobReader>> MemoryBlobStore::Open(const std::string& blob_id) {
+Async<Result<std::unique_ptr<BlobReader>>> MemoryBlobStore::Open(const std::string& blob_id) {
+  using Opened = Result<std::unique_ptr<BlobReader>>;
   auto it = blobs_.find(blob_id);
-  if (it == blobs_.end()) return Status::NotFound("blob '" + blob_id + "'");
-  return std::unique_ptr<BlobReader>(std::make_unique<MemoryBlobReader>(it->second));
+  if (it == blobs_.end()) return Async<Opened>::Ready(Status::NotFound("blob '" + blob_id + "'"));
+  return Async<Opened>::Ready(std::unique_ptr<BlobReader>(std::make_unique<MemoryBlobReader>(it->second)));
 }
 
-Status MemoryBlobStore::Remove(const std::string& blob_id) {
+Async<Status> MemoryBlobStore::Remove(const std::string& blob_id) {
   blobs_.erase(blob_id);
-  return Status::Ok();
+  return Async<Status>::Ready(Status::Ok());
 }
 
 Result<std::unique_ptr<OrderedStore>> MemoryStoragePort::OpenOrderedStore(const std::string&) {

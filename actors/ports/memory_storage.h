@@ -1,7 +1,8 @@
 // In-memory implementations of the storage ports: the `memory` provider's
 // backing, and what unit tests use when they need a store without a disk.
-// Nothing here survives the process. Not thread-safe (one owner at a time,
-// like every store the ports hand out).
+// Nothing here survives the process. Every call answers at once (an Async
+// that is ready), so an operation over memory never suspends. Not
+// thread-safe (one owner at a time, like every store the ports hand out).
 #pragma once
 
 #include <map>
@@ -16,10 +17,9 @@ namespace cloudkit::ports {
 
 class MemoryOrderedStore : public OrderedStore {
  public:
-  Result<std::string> Get(const std::string& key) override;
-  Status Scan(const std::string& start, const std::string& end, size_t limit,
-              std::vector<std::pair<std::string, std::string>>* out) override;
-  Status Write(const WriteBatch& batch) override;
+  Async<Result<std::string>> Get(const std::string& key) override;
+  Async<Result<Entries>> Scan(const std::string& start, const std::string& end, size_t limit) override;
+  Async<Status> Write(WriteBatch batch) override;
 
  private:
   std::map<std::string, std::string> entries_;
@@ -29,9 +29,9 @@ class MemoryOrderedStore : public OrderedStore {
 // reading the content it opened even if the object is replaced meanwhile.
 class MemoryBlobStore : public BlobStore {
  public:
-  Result<std::unique_ptr<BlobWriter>> Create() override;
-  Result<std::unique_ptr<BlobReader>> Open(const std::string& blob_id) override;
-  Status Remove(const std::string& blob_id) override;
+  Async<Result<std::unique_ptr<BlobWriter>>> Create() override;
+  Async<Result<std::unique_ptr<BlobReader>>> Open(const std::string& blob_id) override;
+  Async<Status> Remove(const std::string& blob_id) override;
 
  private:
   friend class MemoryBlobWriter;

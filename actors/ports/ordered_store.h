@@ -4,8 +4,11 @@
 // SQLite table (runtime/ports/sqlite_ordered_store); in memory a std::map
 // (ports/memory_storage); in the browser, IndexedDB.
 //
-// REQUIRES: one user at a time (the actor owning it); implementations need not
-// be thread-safe.
+// Every call is asynchronous (core/async.h): an implementation that must wait
+// (SQLite natively, IndexedDB) answers on a later turn of the calling actor,
+// in the order the calls were made; the memory one answers at once.
+//
+// REQUIRES: called from the turns of the one actor owning the store.
 #pragma once
 
 #include <optional>
@@ -13,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/async.h"
 #include "core/status.h"
 
 namespace cloudkit::ports {
@@ -31,17 +35,20 @@ class OrderedStore {
  public:
   virtual ~OrderedStore() = default;
 
+  using Entries = std::vector<std::pair<std::string, std::string>>;
+
   // OK with the value, NOT_FOUND when absent, another code on I/O failure.
-  virtual Result<std::string> Get(const std::string& key) = 0;
+  virtual Async<Result<std::string>> Get(const std::string& key) = 0;
 
-  // Appends to *out up to `limit` entries with start <= key < end, in key
-  // order. An empty `end` means no upper bound.
-  virtual Status Scan(const std::string& start, const std::string& end, size_t limit,
-                      std::vector<std::pair<std::string, std::string>>* out) = 0;
+  // Up to `limit` entries with start <= key < end, in key order. An empty
+  // `end` means no upper bound.
+  virtual Async<Result<Entries>> Scan(const std::string& start, const std::string& end, size_t limit) = 0;
 
-  // Applies every op or none. When it returns OK the batch is durable: it
-  // survives a crash of the process (for durable implementations).
-  virtual Status Write(const WriteBatch& batch) = 0;
+  // Applies every op or none, after every write asked for before it. When it
+  // answers OK the batch is durable: it survives a crash of the process (for
+  // durable implementations). Writes asked for while one is being made durable
+  // may share the next sync (group commit).
+  virtual Async<Status> Write(WriteBatch batch) = 0;
 };
 
 }  // namespace cloudkit::ports

@@ -10,28 +10,24 @@
 namespace cloudkit {
 namespace {
 
-using Handler = Outbound (*)(KeyValueProvider&, const Inbound&);
+using Keys = std::vector<KeyLocks::Key>;
 
-template <typename Req, typename Resp, Result<Resp> (KeyValueProvider::*Method)(const Req&)>
-Outbound Unary(KeyValueProvider& provider, const Inbound& in) {
-  Req req;
-  Status decoded = frames::Decode(in, &req);
-  if (!decoded.ok()) return frames::Error(in.call_id, decoded);
-  return frames::Reply(in.call_id, (provider.*Method)(req));
+std::string ItemLock(const std::string& table, const std::string& key) { return table + '\0' + key; }
+
+template <typename Req>
+Keys ReadsKey(const Req& req) { return {{ItemLock(req.table(), req.key()), false}}; }
+template <typename Req>
+Keys WritesKey(const Req& req) { return {{ItemLock(req.table(), req.key()), true}}; }
+Keys NoKeys(const v1::ListRequest&) { return {}; }
+Keys BatchGetKeys(const v1::BatchGetRequest& req) {
+  Keys keys;
+  for (const std::string& key : req.keys()) keys.push_back({ItemLock(req.table(), key), false});
+  return keys;
 }
-
-const std::unordered_map<std::string_view, Handler>& Handlers() {
-  using P = KeyValueProvider;
-  static const std::unordered_map<std::string_view, Handler> handlers = {
-      {"Get", &Unary<v1::GetRequest, v1::GetResponse, &P::Get>},
-      {"Put", &Unary<v1::PutRequest, v1::PutResponse, &P::Put>},
-      {"Delete", &Unary<v1::DeleteRequest, v1::DeleteResponse, &P::Delete>},
-      {"Exists", &Unary<v1::ExistsRequest, v1::ExistsResponse, &P::Exists>},
-      {"List", &Unary<v1::ListRequest, v1::ListResponse, &P::List>},
-      {"BatchGet", &Unary<v1::BatchGetRequest, v1::BatchGetResponse, &P::BatchGet>},
-      {"BatchPut", &Unary<v1::BatchPutRequest, v1::BatchPutResponse, &P::BatchPut>},
-  };
-  return handlers;
+Keys BatchPutKeys(const v1::BatchPutRequest& req) {
+  Keys keys;
+  for (const auto& entry : req.entries()) keys.push_back({ItemLock(req.table(), entry.key()), true});
+  return keys;
 }
 
 // The earlier of two absolute times where 0 means "none".
@@ -44,70 +40,42 @@ int64_t EarlierOf(int64_t a, int64_t b) {
 }  // namespace
 
 KeyValueActor::KeyValueActor(KeyValueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers)
-    : provider_(provider), clock_(clock), outbox_(outbox), timers_(timers) {
-  SweepBy(clock_->NowMs() + kFirstSweepMs);
+    : OperationActor(clock, outbox), provider_(provider), timers_(timers) {
+  SweepBy(clock->NowMs() + kFirstSweepMs);
 }
 
-void KeyValueActor::Receive(Inbound&& in) {
-  Handle(std::move(in));
+template <typename Req, typename Resp, Task<Result<Resp>> (KeyValueProvider::*Method)(const Req&),
+          std::vector<KeyLocks::Key> (*KeysOf)(const Req&)>
+Task<void> KeyValueActor::Unary(Call& call, Inbound& in) {
+  Req req;
+  Status decoded = frames::Decode(in, &req);
+  if (!decoded.ok()) co_return Fail(call, decoded);
+  auto ticket = OrderFor(in, KeysOf(req));
+  co_await ticket->Granted();
+  Result<Resp> result = co_await (provider_->*Method)(req);
+  Reply(call, result);
   NoteNewExpiries();
 }
 
-void KeyValueActor::Handle(Inbound&& in) {
-  // Every KeyValue call is unary: DATA, CREDIT and CANCEL frames have nothing to act on.
-  if (in.kind != v1::REQUEST) return;
-  Status on_time = frames::CheckDeadline(in, *clock_);
-  if (!on_time.ok()) return outbox_->Send(frames::Error(in.call_id, on_time));
-
+Task<void> KeyValueActor::Start(Call& call, Inbound& in) {
+  using P = KeyValueProvider;
+  using Handler = Task<void> (KeyValueActor::*)(Call&, Inbound&);
+  static const std::unordered_map<std::string_view, Handler> handlers = {
+      {"Get", &KeyValueActor::Unary<v1::GetRequest, v1::GetResponse, &P::Get, &ReadsKey<v1::GetRequest>>},
+      {"Put", &KeyValueActor::Unary<v1::PutRequest, v1::PutResponse, &P::Put, &WritesKey<v1::PutRequest>>},
+      {"Delete",
+       &KeyValueActor::Unary<v1::DeleteRequest, v1::DeleteResponse, &P::Delete, &WritesKey<v1::DeleteRequest>>},
+      {"Exists",
+       &KeyValueActor::Unary<v1::ExistsRequest, v1::ExistsResponse, &P::Exists, &ReadsKey<v1::ExistsRequest>>},
+      {"List", &KeyValueActor::Unary<v1::ListRequest, v1::ListResponse, &P::List, &NoKeys>},
+      {"BatchGet", &KeyValueActor::Unary<v1::BatchGetRequest, v1::BatchGetResponse, &P::BatchGet, &BatchGetKeys>},
+      {"BatchPut", &KeyValueActor::Unary<v1::BatchPutRequest, v1::BatchPutResponse, &P::BatchPut, &BatchPutKeys>},
+  };
   std::string_view method(in.method);
   std::string_view prefix(kServicePrefix);
-  auto handler = method.starts_with(prefix) ? Handlers().find(method.substr(prefix.size()))
-                                            : Handlers().end();
-  if (handler == Handlers().end()) {
-    return outbox_->Send(frames::Error(in.call_id, Status::Unimplemented("method " + in.method)));
-  }
-  try {
-    outbox_->Send(handler->second(*provider_, in));
-  } catch (const std::exception& e) {
-    // A provider bug must cost one call, never the daemon.
-    outbox_->Send(frames::Error(in.call_id, Status::Internal(in.method + ": " + e.what())));
-  }
-}
-
-void KeyValueActor::ReceiveAll(std::vector<Inbound>&& frames) {
-  static const std::string kPutMethod = std::string(kServicePrefix) + "Put";
-  std::vector<PendingPut> pending;
-  for (Inbound& in : frames) {
-    if (in.kind == v1::REQUEST && in.method == kPutMethod && frames::CheckDeadline(in, *clock_).ok()) {
-      PendingPut put{in.call_id, {}};
-      if (frames::Decode(in, &put.request).ok() && !put.request.if_absent() && put.request.if_match().empty()) {
-        pending.push_back(std::move(put));
-        continue;
-      }
-    }
-    CommitPuts(&pending);  // earlier puts land before this frame is handled
-    Handle(std::move(in));
-  }
-  CommitPuts(&pending);
-  NoteNewExpiries();
-}
-
-void KeyValueActor::CommitPuts(std::vector<PendingPut>* pending) {
-  if (pending->empty()) return;
-  std::vector<const v1::PutRequest*> requests;
-  requests.reserve(pending->size());
-  for (const PendingPut& put : *pending) requests.push_back(&put.request);
-  std::vector<Result<v1::PutResponse>> results;
-  try {
-    results = provider_->PutGroup(requests);
-  } catch (const std::exception& e) {
-    results.assign(pending->size(), Status::Internal(std::string(kServicePrefix) + "Put: " + e.what()));
-  }
-  for (size_t i = 0; i < pending->size(); ++i) {
-    outbox_->Send(i < results.size() ? frames::Reply((*pending)[i].call_id, results[i])
-                                     : frames::Error((*pending)[i].call_id, Status::Internal("no result for put")));
-  }
-  pending->clear();
+  auto handler = method.starts_with(prefix) ? handlers.find(method.substr(prefix.size())) : handlers.end();
+  if (handler == handlers.end()) co_return Fail(call, Status::Unimplemented("method " + in.method));
+  co_await (this->*(handler->second))(call, in);
 }
 
 void KeyValueActor::NoteNewExpiries() {
@@ -123,30 +91,36 @@ void KeyValueActor::SweepBy(int64_t at_ms) {
   at_ms = std::max(at_ms, pass_started_ms_ + std::max(kSweepIntervalMs, kSweepSpacing * last_pass_ms_));
   if (sweep_at_ms_ != 0 && sweep_at_ms_ <= at_ms) return;
   sweep_at_ms_ = at_ms;
-  timers_->Arm(kSweepTimer, at_ms - clock_->NowMs());
+  timers_->Arm(kSweepTimer, at_ms - clock().NowMs());
 }
 
 void KeyValueActor::OnTimer(uint32_t token) {
-  if (token != kSweepTimer || !timers_) return;
-  const int64_t now = clock_->NowMs();
+  if (token != kSweepTimer || !timers_ || sweep_running_) return;
   sweep_at_ms_ = 0;
+  Detach(SweepStep());
+}
+
+Task<void> KeyValueActor::SweepStep() {
+  sweep_running_ = true;
   if (!sweep_in_pass_) {
     sweep_in_pass_ = true;
-    pass_started_ms_ = now;
+    pass_started_ms_ = clock().NowMs();
     expiry_during_pass_ = 0;
   }
   Result<KeyValueProvider::SweepStep> step = Status::Internal("sweep did not run");
   try {
-    step = provider_->SweepExpired(kSweepStepItems);
+    step = co_await provider_->SweepExpired(kSweepStepItems);
   } catch (const std::exception& e) {
     step = Status::Internal(std::string("sweeping expired items: ") + e.what());
   }
+  sweep_running_ = false;
+  const int64_t now = clock().NowMs();
   // A failed step (storage trouble) is retried later, from where the pass stood.
   const int64_t again_in = !step.ok() ? kSweepRetryMs : !step->pass_complete ? kSweepStepGapMs : 0;
   if (again_in != 0) {
     sweep_at_ms_ = now + again_in;
     timers_->Arm(kSweepTimer, again_in);
-    return;
+    co_return;
   }
   sweep_in_pass_ = false;
   last_pass_ms_ = now - pass_started_ms_;

@@ -1,8 +1,9 @@
-// The actor serving the KeyValue service of one binding: decodes each request,
-// calls the binding's KeyValueProvider and replies. All calls are unary.
-// A host that has several frames waiting hands them over together
-// (ReceiveAll): consecutive unconditional Puts then share one provider write
-// (group commit), so a durable store pays one sync for many acknowledgements.
+// The actor serving the KeyValue service of one binding. Each call is an
+// operation of its own (services/operation_actor): it takes its place in its
+// client's order on its keys (reads share a key, writes hold it), runs the
+// provider's coroutine and replies. All calls are unary. Durable puts
+// that overlap share one sync: the store commits the writes waiting for it
+// together (group commit, see ports/ordered_store.h).
 // Given a Timers port, the actor also sweeps expired items out of storage:
 // one pass shortly after it starts, then one at each known expiry (passes at
 // most once a second, and ten times their own duration apart), in bounded
@@ -12,25 +13,20 @@
 #include <string>
 #include <vector>
 
-#include "core/actor.h"
 #include "ports/clock.h"
 #include "ports/timers.h"
 #include "services/key_value_provider.h"
+#include "services/operation_actor.h"
 
 namespace cloudkit {
 
-class KeyValueActor : public Actor {
+class KeyValueActor : public OperationActor {
  public:
   // The provider, clock, outbox and timers must outlive the actor. Without
   // timers, expired items are only hidden (and removed when next written).
   KeyValueActor(KeyValueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers = nullptr);
 
-  void Receive(Inbound&& frame) override;
   void OnTimer(uint32_t token) override;
-  // Handles `frames` in order, as Receive would one by one, except that each
-  // run of consecutive unconditional Put requests is applied with one
-  // KeyValueProvider::PutGroup; each is answered once the group is durable.
-  void ReceiveAll(std::vector<Inbound>&& frames);
 
   static constexpr char kServicePrefix[] = "cloudkit.v1.KeyValue/";
 
@@ -45,23 +41,22 @@ class KeyValueActor : public Actor {
   static constexpr int64_t kSweepSpacing = 10;
   static constexpr int64_t kSweepRetryMs = 10'000;   // after a failed step
 
+ protected:
+  Task<void> Start(Call& call, Inbound& request) override;
+
  private:
-  struct PendingPut {
-    uint64_t call_id;
-    v1::PutRequest request;
-  };
-  void CommitPuts(std::vector<PendingPut>* pending);
-  // Handles one frame; Receive and ReceiveAll then look for new expiries.
-  void Handle(Inbound&& frame);
+  template <typename Req, typename Resp, Task<Result<Resp>> (KeyValueProvider::*Method)(const Req&),
+            std::vector<KeyLocks::Key> (*Keys)(const Req&)>
+  Task<void> Unary(Call& call, Inbound& request);
+  Task<void> SweepStep();
   // Makes sure a sweep starts by `at_ms` (absolute; 0 = nothing to do).
   void SweepBy(int64_t at_ms);
   void NoteNewExpiries();
 
   KeyValueProvider* provider_;
-  ports::Clock* clock_;
-  Outbox* outbox_;
   ports::Timers* timers_;
   int64_t sweep_at_ms_ = 0;          // when the armed sweep timer fires; 0 = not armed
+  bool sweep_running_ = false;       // a step is under way (it may wait on storage)
   bool sweep_in_pass_ = false;       // steps of a pass are under way
   int64_t pass_started_ms_ = 0;
   int64_t last_pass_ms_ = 0;         // how long the last complete pass took

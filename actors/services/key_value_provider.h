@@ -1,38 +1,28 @@
 // What a provider implements to serve the KeyValue service. The service actor
 // (services/key_value_actor) decodes requests and calls these; the provider
 // enforces the semantics documented in proto/cloudkit/v1/key_value.proto.
+// Every method is a coroutine (core/task.h); calls may overlap, started by
+// the actor in the order their keys allow (docs/protocol.md, "Ordering").
 //
-// REQUIRES: called by one actor at a time.
+// REQUIRES: called from the turns of one actor.
 #pragma once
-
-#include <vector>
 
 #include "cloudkit/v1/key_value.pb.h"
 #include "core/status.h"
+#include "core/task.h"
 
 namespace cloudkit {
 
 class KeyValueProvider {
  public:
   virtual ~KeyValueProvider() = default;
-  virtual Result<v1::GetResponse> Get(const v1::GetRequest& req) = 0;
-  virtual Result<v1::PutResponse> Put(const v1::PutRequest& req) = 0;
-  virtual Result<v1::DeleteResponse> Delete(const v1::DeleteRequest& req) = 0;
-  virtual Result<v1::ExistsResponse> Exists(const v1::ExistsRequest& req) = 0;
-  virtual Result<v1::ListResponse> List(const v1::ListRequest& req) = 0;
-  virtual Result<v1::BatchGetResponse> BatchGet(const v1::BatchGetRequest& req) = 0;
-  virtual Result<v1::BatchPutResponse> BatchPut(const v1::BatchPutRequest& req) = 0;
-
-  // Group commit: the outcome of each of `requests` (independent Puts from
-  // different calls, applied in order), as if Put were called for each in
-  // turn. A durable provider may commit them all in one write; every OK
-  // result is durable when this returns. This default calls Put for each.
-  virtual std::vector<Result<v1::PutResponse>> PutGroup(const std::vector<const v1::PutRequest*>& requests) {
-    std::vector<Result<v1::PutResponse>> results;
-    results.reserve(requests.size());
-    for (const v1::PutRequest* req : requests) results.push_back(Put(*req));
-    return results;
-  }
+  virtual Task<Result<v1::GetResponse>> Get(const v1::GetRequest& req) = 0;
+  virtual Task<Result<v1::PutResponse>> Put(const v1::PutRequest& req) = 0;
+  virtual Task<Result<v1::DeleteResponse>> Delete(const v1::DeleteRequest& req) = 0;
+  virtual Task<Result<v1::ExistsResponse>> Exists(const v1::ExistsRequest& req) = 0;
+  virtual Task<Result<v1::ListResponse>> List(const v1::ListRequest& req) = 0;
+  virtual Task<Result<v1::BatchGetResponse>> BatchGet(const v1::BatchGetRequest& req) = 0;
+  virtual Task<Result<v1::BatchPutResponse>> BatchPut(const v1::BatchPutRequest& req) = 0;
 
   // Expired items read as absent at once; sweeping removes them from storage,
   // a bounded step at a time so that requests keep their turns. The actor
@@ -45,7 +35,7 @@ class KeyValueProvider {
   // Examines at most `budget` items after where the previous step stopped and
   // removes the expired ones; the step after a complete pass starts a new one.
   // Providers without stored expiry (or that expire by themselves) keep this default.
-  virtual Result<SweepStep> SweepExpired(size_t budget) { return SweepStep{}; }
+  virtual Task<Result<SweepStep>> SweepExpired(size_t budget) { co_return SweepStep{}; }
   // The earliest expiry given to an item since the last call (0 = none), so
   // the actor can schedule a sweep for it.
   virtual int64_t TakeNewExpiry() { return 0; }

@@ -1,7 +1,6 @@
 #include "services/object_storage_actor.h"
 
 #include <algorithm>
-#include <exception>
 #include <string_view>
 #include <unordered_map>
 
@@ -10,166 +9,149 @@
 namespace cloudkit {
 namespace {
 
-using UnaryHandler = Outbound (*)(ObjectStorageProvider&, const Inbound&);
+using Keys = std::vector<KeyLocks::Key>;
 
-template <typename Req, typename Resp, Result<Resp> (ObjectStorageProvider::*Method)(const Req&)>
-Outbound Unary(ObjectStorageProvider& provider, const Inbound& in) {
-  Req req;
-  Status decoded = frames::Decode(in, &req);
-  if (!decoded.ok()) return frames::Error(in.call_id, decoded);
-  return frames::Reply(in.call_id, (provider.*Method)(req));
+KeyLocks::Key Bucket(const std::string& bucket, bool exclusive) { return {"b" + bucket, exclusive}; }
+KeyLocks::Key Object(const std::string& bucket, const std::string& key, bool exclusive) {
+  return {"o" + bucket + '\0' + key, exclusive};
 }
 
-const std::unordered_map<std::string_view, UnaryHandler>& UnaryHandlers() {
-  using P = ObjectStorageProvider;
-  static const std::unordered_map<std::string_view, UnaryHandler> handlers = {
-      {"CreateBucket", &Unary<v1::CreateBucketRequest, v1::CreateBucketResponse, &P::CreateBucket>},
-      {"DeleteBucket", &Unary<v1::DeleteBucketRequest, v1::DeleteBucketResponse, &P::DeleteBucket>},
-      {"ListBuckets", &Unary<v1::ListBucketsRequest, v1::ListBucketsResponse, &P::ListBuckets>},
-      {"BucketExists", &Unary<v1::BucketExistsRequest, v1::BucketExistsResponse, &P::BucketExists>},
-      {"HeadObject", &Unary<v1::HeadObjectRequest, v1::HeadObjectResponse, &P::HeadObject>},
-      {"DeleteObject", &Unary<v1::DeleteObjectRequest, v1::DeleteObjectResponse, &P::DeleteObject>},
-      {"DeleteObjects", &Unary<v1::DeleteObjectsRequest, v1::DeleteObjectsResponse, &P::DeleteObjects>},
-      {"CopyObject", &Unary<v1::CopyObjectRequest, v1::CopyObjectResponse, &P::CopyObject>},
-      {"ListObjects", &Unary<v1::ListObjectsRequest, v1::ListObjectsResponse, &P::ListObjects>},
-  };
-  return handlers;
+Keys NoKeys(const v1::ListBucketsRequest&) { return {}; }
+template <typename Req>
+Keys HoldsBucket(const Req& req) { return {Bucket(req.bucket(), true)}; }
+template <typename Req>
+Keys SharesBucket(const Req& req) { return {Bucket(req.bucket(), false)}; }
+template <typename Req>
+Keys ReadsObject(const Req& req) { return {Bucket(req.bucket(), false), Object(req.bucket(), req.key(), false)}; }
+template <typename Req>
+Keys WritesObject(const Req& req) { return {Bucket(req.bucket(), false), Object(req.bucket(), req.key(), true)}; }
+Keys DeleteObjectsKeys(const v1::DeleteObjectsRequest& req) {
+  Keys keys{Bucket(req.bucket(), false)};
+  for (const std::string& key : req.keys()) keys.push_back(Object(req.bucket(), key, true));
+  return keys;
+}
+Keys CopyObjectKeys(const v1::CopyObjectRequest& req) {
+  return {Bucket(req.source_bucket(), false), Object(req.source_bucket(), req.source_key(), false),
+          Bucket(req.bucket(), false), Object(req.bucket(), req.key(), true)};
 }
 
 }  // namespace
 
-void ObjectStorageActor::Receive(Inbound&& in) {
-  try {
-    switch (in.kind) {
-      case v1::REQUEST: return HandleRequest(in);
-      case v1::DATA: return OnUploadData(in);
-      case v1::CREDIT: return OnDownloadCredit(in);
-      case v1::CANCEL:
-        // Dropping the upload discards its content; nothing became visible.
-        uploads_.erase(in.call_id);
-        downloads_.erase(in.call_id);
-        return;
-      default: return;
-    }
-  } catch (const std::exception& e) {
-    // A provider bug must cost one call, never the daemon.
-    uploads_.erase(in.call_id);
-    downloads_.erase(in.call_id);
-    outbox_->Send(frames::Error(in.call_id, Status::Internal(in.method + ": " + e.what())));
-  }
+template <typename Req, typename Resp, Task<Result<Resp>> (ObjectStorageProvider::*Method)(const Req&),
+          std::vector<KeyLocks::Key> (*KeysOf)(const Req&)>
+Task<void> ObjectStorageActor::Unary(Call& call, Inbound& in) {
+  Req req;
+  Status decoded = frames::Decode(in, &req);
+  if (!decoded.ok()) co_return Fail(call, decoded);
+  auto ticket = OrderFor(in, KeysOf(req));
+  co_await ticket->Granted();
+  Result<Resp> result = co_await (provider_->*Method)(req);
+  Reply(call, result);
 }
 
-void ObjectStorageActor::HandleRequest(Inbound& in) {
-  Status on_time = frames::CheckDeadline(in, *clock_);
-  if (!on_time.ok()) return outbox_->Send(frames::Error(in.call_id, on_time));
-
+Task<void> ObjectStorageActor::Start(Call& call, Inbound& in) {
+  using P = ObjectStorageProvider;
+  using Handler = Task<void> (ObjectStorageActor::*)(Call&, Inbound&);
+  using A = ObjectStorageActor;
+  static const std::unordered_map<std::string_view, Handler> handlers = {
+      {"CreateBucket", &A::Unary<v1::CreateBucketRequest, v1::CreateBucketResponse, &P::CreateBucket,
+                                 &HoldsBucket<v1::CreateBucketRequest>>},
+      {"DeleteBucket", &A::Unary<v1::DeleteBucketRequest, v1::DeleteBucketResponse, &P::DeleteBucket,
+                                 &HoldsBucket<v1::DeleteBucketRequest>>},
+      {"ListBuckets", &A::Unary<v1::ListBucketsRequest, v1::ListBucketsResponse, &P::ListBuckets, &NoKeys>},
+      {"BucketExists", &A::Unary<v1::BucketExistsRequest, v1::BucketExistsResponse, &P::BucketExists,
+                                 &SharesBucket<v1::BucketExistsRequest>>},
+      {"HeadObject", &A::Unary<v1::HeadObjectRequest, v1::HeadObjectResponse, &P::HeadObject,
+                               &ReadsObject<v1::HeadObjectRequest>>},
+      {"DeleteObject", &A::Unary<v1::DeleteObjectRequest, v1::DeleteObjectResponse, &P::DeleteObject,
+                                 &WritesObject<v1::DeleteObjectRequest>>},
+      {"DeleteObjects", &A::Unary<v1::DeleteObjectsRequest, v1::DeleteObjectsResponse, &P::DeleteObjects,
+                                  &DeleteObjectsKeys>},
+      {"CopyObject", &A::Unary<v1::CopyObjectRequest, v1::CopyObjectResponse, &P::CopyObject, &CopyObjectKeys>},
+      {"ListObjects", &A::Unary<v1::ListObjectsRequest, v1::ListObjectsResponse, &P::ListObjects,
+                                &SharesBucket<v1::ListObjectsRequest>>},
+      {"PutObject", &A::PutObject},
+      {"GetObject", &A::GetObject},
+  };
   std::string_view method(in.method);
   std::string_view prefix(kServicePrefix);
-  if (!method.starts_with(prefix)) {
-    return outbox_->Send(frames::Error(in.call_id, Status::Unimplemented("method " + in.method)));
-  }
-  std::string_view rpc = method.substr(prefix.size());
-  if (rpc == "PutObject") return StartPut(in);
-  if (rpc == "GetObject") return StartGet(in);
-  HandleUnary(in, rpc);
+  auto handler = method.starts_with(prefix) ? handlers.find(method.substr(prefix.size())) : handlers.end();
+  if (handler == handlers.end()) co_return Fail(call, Status::Unimplemented("method " + in.method));
+  co_await (this->*(handler->second))(call, in);
 }
 
-void ObjectStorageActor::HandleUnary(Inbound& in, std::string_view rpc) {
-  auto handler = UnaryHandlers().find(rpc);
-  if (handler == UnaryHandlers().end()) {
-    return outbox_->Send(frames::Error(in.call_id, Status::Unimplemented("method " + in.method)));
-  }
-  outbox_->Send(handler->second(*provider_, in));
-}
-
-void ObjectStorageActor::StartPut(Inbound& in) {
+Task<void> ObjectStorageActor::PutObject(Call& call, Inbound& in) {
   v1::PutObjectRequest req;
   Status decoded = frames::Decode(in, &req);
-  if (!decoded.ok()) return outbox_->Send(frames::Error(in.call_id, decoded));
+  if (!decoded.ok()) co_return Fail(call, decoded);
   if (req.data().size() > frames::kMaxChunkBytes) {
-    return outbox_->Send(frames::Error(
-        in.call_id, Status::InvalidArgument("inline data of " + std::to_string(req.data().size()) +
-                                            " bytes exceeds the 1 MiB chunk limit; stream it")));
+    co_return Fail(call, Status::InvalidArgument("inline data of " + std::to_string(req.data().size()) +
+                                                 " bytes exceeds the 1 MiB chunk limit; stream it"));
   }
-  Result<std::unique_ptr<ObjectUpload>> upload = provider_->BeginPut(req);
-  if (!upload.ok()) return outbox_->Send(frames::Error(in.call_id, upload.status()));
-  Status appended = (*upload)->Append(req.data());
-  if (!appended.ok()) return outbox_->Send(frames::Error(in.call_id, appended));
-  uploads_[in.call_id] = std::move(*upload);
-  if (!req.more_data()) return FinishUpload(in.call_id);
-  outbox_->Send(frames::Credit(in.call_id, kUploadWindow));
-}
-
-void ObjectStorageActor::OnUploadData(Inbound& in) {
-  auto it = uploads_.find(in.call_id);
-  if (it == uploads_.end()) return;  // already failed or cancelled: late frames are expected
-  Status appended = in.body.size() > frames::kMaxChunkBytes
-                        ? Status::InvalidArgument("DATA frame of " + std::to_string(in.body.size()) +
-                                                  " bytes exceeds the 1 MiB chunk limit")
-                        : it->second->Append(in.body);
-  if (!appended.ok()) {
-    uploads_.erase(it);
-    return outbox_->Send(frames::Error(in.call_id, appended));
+  // The upload holds its object until it is published or abandoned, so that
+  // calls the client sent after it see its outcome.
+  auto ticket = OrderFor(in, WritesObject(req));
+  co_await ticket->Granted();
+  Result<std::unique_ptr<ObjectUpload>> upload = co_await provider_->BeginPut(req);
+  if (!upload.ok()) co_return Fail(call, upload.status());
+  Status appended = co_await (*upload)->Append(std::move(*req.mutable_data()));
+  if (!appended.ok()) co_return Fail(call, appended);
+  if (req.more_data()) {
+    GrantData(call, kUploadWindow);
+    while (true) {
+      std::optional<Inbound> frame = co_await call.Next();
+      if (!frame) co_return;  // cancelled: dropping the upload discards its content
+      if (frame->kind != v1::DATA) continue;
+      if (frame->body.size() > frames::kMaxChunkBytes) {
+        co_return Fail(call, Status::InvalidArgument("DATA frame of " + std::to_string(frame->body.size()) +
+                                                     " bytes exceeds the 1 MiB chunk limit"));
+      }
+      appended = co_await (*upload)->Append(std::move(frame->body));
+      if (!appended.ok()) co_return Fail(call, appended);
+      if (frame->end_of_stream) break;
+      GrantData(call, 1);
+    }
   }
-  if (in.end_of_stream) return FinishUpload(in.call_id);
-  outbox_->Send(frames::Credit(in.call_id, 1));
+  Result<v1::PutObjectResponse> finished = co_await (*upload)->Finish();
+  Reply(call, finished);
 }
 
-void ObjectStorageActor::FinishUpload(uint64_t call_id) {
-  auto node = uploads_.extract(call_id);
-  outbox_->Send(frames::Reply(call_id, node.mapped()->Finish()));
-}
-
-void ObjectStorageActor::StartGet(Inbound& in) {
+Task<void> ObjectStorageActor::GetObject(Call& call, Inbound& in) {
   v1::GetObjectRequest req;
   Status decoded = frames::Decode(in, &req);
-  if (!decoded.ok()) return outbox_->Send(frames::Error(in.call_id, decoded));
+  if (!decoded.ok()) co_return Fail(call, decoded);
+  auto ticket = OrderFor(in, ReadsObject(req));
+  co_await ticket->Granted();
   v1::GetObjectResponse head;
-  Result<std::unique_ptr<ObjectDownload>> body = provider_->BeginGet(req, &head);
-  if (!body.ok()) return outbox_->Send(frames::Error(in.call_id, body.status()));
+  Result<std::unique_ptr<ObjectDownload>> body = co_await provider_->BeginGet(req, &head);
+  if (!body.ok()) co_return Fail(call, body.status());
+  ObjectDownload& download = **body;
 
-  Result<std::string> first = (*body)->Next(frames::kChunkBytes);
-  if (!first.ok()) return outbox_->Send(frames::Error(in.call_id, first.status()));
+  Result<std::string> first = co_await download.Next(frames::kChunkBytes);
+  ticket.reset();  // the body is read from content no later call can change
+  if (!first.ok()) co_return Fail(call, first.status());
   uint64_t remaining = head.content_length() - std::min<uint64_t>(head.content_length(), first->size());
   head.set_data(std::move(*first));
   head.set_more_data(remaining > 0);
-  outbox_->Send(frames::Response(in.call_id, head.SerializeAsString(), remaining == 0));
-  if (remaining == 0) return;
-
-  Download& download = downloads_[in.call_id];
-  download.body = std::move(*body);
-  download.remaining = remaining;
-  download.credits = in.credits;
-  PumpDownload(in.call_id, download);
-}
-
-void ObjectStorageActor::OnDownloadCredit(Inbound& in) {
-  auto it = downloads_.find(in.call_id);
-  if (it == downloads_.end()) return;
-  it->second.credits += in.credits;
-  PumpDownload(in.call_id, it->second);
-}
-
-void ObjectStorageActor::PumpDownload(uint64_t call_id, Download& download) {
-  while (download.credits > 0) {
-    Result<std::string> chunk = download.body->Next(frames::kChunkBytes);
+  Send(call, frames::Response(call.id(), head.SerializeAsString(), remaining == 0));
+  uint32_t credits = std::min(in.credits, kDownloadWindow);
+  while (remaining > 0) {
+    while (credits == 0) {
+      std::optional<Inbound> frame = co_await call.Next();
+      if (!frame) co_return;  // cancelled
+      if (frame->kind == v1::CREDIT) credits = std::min(credits + frame->credits, kDownloadWindow);
+    }
+    Result<std::string> chunk = co_await download.Next(frames::kChunkBytes);
+    if (call.cancelled()) co_return;
     if (!chunk.ok() || chunk->empty()) {
-      Status failure = chunk.ok() ? Status::Internal("object body ended " + std::to_string(download.remaining) +
-                                                     " bytes early")
-                                  : chunk.status();
-      Outbound out = frames::Data(call_id, {}, /*end_of_stream=*/true);
-      out.status = failure;
-      downloads_.erase(call_id);
-      return outbox_->Send(std::move(out));
+      Outbound out = frames::Data(call.id(), {}, /*end_of_stream=*/true);
+      out.status = chunk.ok() ? Status::Internal("object body ended " + std::to_string(remaining) + " bytes early")
+                              : chunk.status();
+      co_return Send(call, std::move(out));
     }
-    download.remaining -= std::min<uint64_t>(download.remaining, chunk->size());
-    download.credits--;
-    bool last = download.remaining == 0;
-    outbox_->Send(frames::Data(call_id, std::move(*chunk), last));
-    if (last) {
-      downloads_.erase(call_id);
-      return;
-    }
+    remaining -= std::min<uint64_t>(remaining, chunk->size());
+    credits--;
+    Send(call, frames::Data(call.id(), std::move(*chunk), remaining == 0));
   }
 }
 

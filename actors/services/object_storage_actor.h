@@ -1,57 +1,52 @@
-// The actor serving the ObjectStorage service of one binding. Unary calls go
-// straight to the ObjectStorageProvider; PutObject and GetObject may stream,
-// and this actor runs their flow control (docs/protocol.md, "Streams"): it
-// grants an upload a window of DATA frames and refills it as chunks are
-// written, and sends a download no more chunks than the client granted. So
-// each transfer holds at most a window of chunks in memory, whatever its size.
+// The actor serving the ObjectStorage service of one binding. Each call is an
+// operation of its own (services/operation_actor), so a long copy or a slow
+// upload never holds up a head or a list on the same binding. One client's
+// calls on an object (or bucket) take effect in the order it sent them
+// (OperationActor::OrderFor): an object's writers hold it, its readers share
+// it, calls on a bucket's objects share the bucket, and creating or deleting
+// the bucket holds it. An upload holds its object until it is published; a
+// download only until its first response: the body it streams is immutable.
+//
+// PutObject and GetObject may stream, and their operations run the flow
+// control (docs/protocol.md, "Streams"): an upload is granted a window of
+// DATA frames, refilled as chunks are written; a download sends no more
+// chunks than the client granted, and counts at most a window of grants.
+// So each transfer holds at most a window of chunks in memory, whatever its
+// size and whatever the client does.
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <string>
-#include <unordered_map>
 
-#include "core/actor.h"
 #include "ports/clock.h"
 #include "services/object_storage_provider.h"
+#include "services/operation_actor.h"
 
 namespace cloudkit {
 
-class ObjectStorageActor : public Actor {
+class ObjectStorageActor : public OperationActor {
  public:
   // The provider, clock and outbox must outlive the actor.
   ObjectStorageActor(ObjectStorageProvider* provider, ports::Clock* clock, Outbox* outbox)
-      : provider_(provider), clock_(clock), outbox_(outbox) {}
-
-  void Receive(Inbound&& frame) override;
+      : OperationActor(clock, outbox), provider_(provider) {}
 
   static constexpr char kServicePrefix[] = "cloudkit.v1.ObjectStorage/";
   // DATA frames an upload may have in flight towards this actor.
   static constexpr uint32_t kUploadWindow = 8;
+  // DATA frames a download may have granted and not yet received: more
+  // credit than this is not counted (a client grants as it reads).
+  static constexpr uint32_t kDownloadWindow = 16;
 
-  size_t open_streams() const { return uploads_.size() + downloads_.size(); }
+ protected:
+  Task<void> Start(Call& call, Inbound& request) override;
 
  private:
-  struct Download {
-    std::unique_ptr<ObjectDownload> body;
-    uint64_t remaining = 0;  // bytes not yet sent
-    uint32_t credits = 0;    // DATA frames the client is ready for
-  };
-
-  void HandleRequest(Inbound& in);
-  void HandleUnary(Inbound& in, std::string_view rpc);
-  void StartPut(Inbound& in);
-  void StartGet(Inbound& in);
-  void OnUploadData(Inbound& in);
-  void OnDownloadCredit(Inbound& in);
-  void PumpDownload(uint64_t call_id, Download& download);
-  void FinishUpload(uint64_t call_id);
+  template <typename Req, typename Resp, Task<Result<Resp>> (ObjectStorageProvider::*Method)(const Req&),
+            std::vector<KeyLocks::Key> (*Keys)(const Req&)>
+  Task<void> Unary(Call& call, Inbound& request);
+  Task<void> PutObject(Call& call, Inbound& request);
+  Task<void> GetObject(Call& call, Inbound& request);
 
   ObjectStorageProvider* provider_;
-  ports::Clock* clock_;
-  Outbox* outbox_;
-  std::unordered_map<uint64_t, std::unique_ptr<ObjectUpload>> uploads_;
-  std::unordered_map<uint64_t, Download> downloads_;
 };
 
 }  // namespace cloudkit

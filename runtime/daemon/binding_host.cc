@@ -1,6 +1,5 @@
 #include "daemon/binding_host.h"
 
-#include <deque>
 #include <functional>
 #include <mutex>
 #include <utility>
@@ -15,48 +14,87 @@ namespace {
 
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
-// Hands every frame waiting in an inbox to the actor, in order.
-using BatchReceiver = std::function<void(std::vector<Inbound>&&)>;
+// The mailbox of an actor hosted on a detached CAF actor: frames from the
+// front door, and completions its ports post (it is the actor's Executor).
+// Either wakes the CAF actor with one `drain` message when the inbox turns
+// non-empty; the actor then takes everything that arrived meanwhile.
+class Inbox : public Executor {
+ public:
+  void Attach(caf::actor handle) { handle_ = std::move(handle); }
 
-BatchReceiver OneByOne(std::shared_ptr<Actor> actor) {
-  return [actor](std::vector<Inbound>&& frames) {
-    for (Inbound& frame : frames) actor->Receive(std::move(frame));
-  };
-}
+  void Post(std::function<void()> fn) override {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      completions_.push_back(std::move(fn));
+      wake = !std::exchange(wake_pending_, true);
+    }
+    if (wake) caf::anon_send(handle_, drain_atom::value);
+  }
 
-// An actor on a detached CAF actor (its own thread). The front door appends
-// frames to `inbox` and sends the CAF actor one `drain` message when the inbox
-// turns non-empty; the actor then takes everything that arrived meanwhile, and
-// if more came while it worked, sends itself another `drain` behind whatever
-// else waits in its mailbox (timer expiries, exit), so load never starves those.
+  // Front door thread: hands over the frames of its turn.
+  void Deliver(std::vector<Inbound>* held) {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (frames_.empty()) {
+        frames_.swap(*held);
+      } else {
+        for (Inbound& frame : *held) frames_.push_back(std::move(frame));
+      }
+      wake = !std::exchange(wake_pending_, true);
+    }
+    held->clear();
+    if (wake) caf::anon_send(handle_, drain_atom::value);
+  }
+
+  // Actor thread: takes what is waiting; false when nothing was.
+  bool Take(std::vector<Inbound>* frames, std::vector<std::function<void()>>* completions) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    frames->swap(frames_);
+    completions->swap(completions_);
+    return !frames->empty() || !completions->empty();
+  }
+
+  // Actor thread, after a drain: true when more came meanwhile (wake_pending
+  // then stays set and the actor drains again; else it is cleared).
+  bool MoreWaiting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (frames_.empty() && completions_.empty()) {
+      wake_pending_ = false;
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  caf::actor handle_;
+  std::mutex mutex_;
+  std::vector<Inbound> frames_;
+  std::vector<std::function<void()>> completions_;
+  bool wake_pending_ = false;  // a drain message is on its way or being handled
+};
+
+// An actor on a detached CAF actor (its own thread): its operations never
+// block (ports answer by message), so one thread serves all of its calls.
+// After each drain, if more arrived meanwhile, the actor sends itself another
+// `drain` behind whatever else waits in its mailbox (timer expiries, exit),
+// so load never starves those.
 class CafHostedActor : public HostedActor {
  public:
-  CafHostedActor(caf::actor_system& system, std::shared_ptr<Actor> actor, BatchReceiver receive,
+  CafHostedActor(caf::actor_system& system, std::shared_ptr<Actor> actor,
                  std::shared_ptr<CafTimers> timers = nullptr)
       : timers_(std::move(timers)), actor_(std::move(actor)), inbox_(std::make_shared<Inbox>()) {
-    handle_ = system.spawn<caf::detached>(Behavior, inbox_, std::move(receive), actor_, timers_);
+    handle_ = system.spawn<caf::detached>(Behavior, inbox_, actor_, timers_);
+    inbox_->Attach(handle_);
     if (timers_) timers_->Attach(handle_);
   }
   ~CafHostedActor() override { Stop(); }
   bool runs_inline() const override { return false; }
 
   void Deliver(Inbound&& frame) override { held_.push_back(std::move(frame)); }
-
   void Flush() override {
-    if (held_.empty()) return;
-    bool wake;
-    {
-      std::lock_guard<std::mutex> lock(inbox_->mutex);
-      if (inbox_->frames.empty()) {
-        inbox_->frames.swap(held_);
-      } else {
-        for (Inbound& frame : held_) inbox_->frames.push_back(std::move(frame));
-        held_.clear();
-      }
-      wake = !inbox_->wake_pending;
-      inbox_->wake_pending = true;
-    }
-    if (wake) caf::anon_send(handle_, drain_atom::value);
+    if (!held_.empty()) inbox_->Deliver(&held_);
   }
 
   void Stop() {
@@ -65,32 +103,24 @@ class CafHostedActor : public HostedActor {
   }
 
  private:
-  struct Inbox {
-    std::mutex mutex;
-    std::vector<Inbound> frames;
-    bool wake_pending = false;  // a drain message is on its way or being handled
-  };
-
-  static caf::behavior Behavior(caf::event_based_actor* self, std::shared_ptr<Inbox> inbox, BatchReceiver receive,
+  static caf::behavior Behavior(caf::event_based_actor* self, std::shared_ptr<Inbox> inbox,
                                 std::shared_ptr<Actor> actor, std::shared_ptr<CafTimers> timers) {
     return {
-        // Timer expiries arrive between batches of frames, never during one.
-        [actor, timers](timer_atom, uint32_t token, uint32_t generation) {
-          if (timers && timers->IsCurrent(token, generation)) actor->OnTimer(token);
+        // Timer expiries arrive between drains, never during one.
+        [inbox, actor, timers](timer_atom, uint32_t token, uint32_t generation) {
+          if (!timers || !timers->IsCurrent(token, generation)) return;
+          ExecutorScope scope(inbox);
+          actor->OnTimer(token);
         },
-        [self, inbox, receive](drain_atom) {
+        [self, inbox, actor](drain_atom) {
           std::vector<Inbound> frames;
-          {
-            std::lock_guard<std::mutex> lock(inbox->mutex);
-            frames.swap(inbox->frames);
+          std::vector<std::function<void()>> completions;
+          if (inbox->Take(&frames, &completions)) {
+            ExecutorScope scope(inbox);
+            for (auto& completion : completions) completion();
+            for (Inbound& frame : frames) actor->Receive(std::move(frame));
           }
-          if (!frames.empty()) receive(std::move(frames));
-          std::lock_guard<std::mutex> lock(inbox->mutex);
-          if (inbox->frames.empty()) {
-            inbox->wake_pending = false;
-          } else {
-            self->send(self, drain_atom::value);  // wake_pending stays set: the front door need not
-          }
+          if (inbox->MoreWaiting()) self->send(self, drain_atom::value);
         },
     };
   }
@@ -102,8 +132,9 @@ class CafHostedActor : public HostedActor {
   caf::actor handle_;
 };
 
-// An actor whose work never blocks, run to completion on the front door
-// thread; it answers into the ReplyQueue's front-door-only outbox.
+// An actor whose ports never wait (memory), run to completion on the front
+// door thread; it answers into the ReplyQueue's front-door-only outbox. The
+// front door's loop runs under its InlineExecutor.
 class InlineHostedActor : public HostedActor {
  public:
   InlineHostedActor(std::unique_ptr<InlineTimers> timers, std::unique_ptr<Actor> actor)
@@ -135,7 +166,7 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
   // it always gets its own actor thread: a slow copy must not stall the front door.
   if (auto* provider = hosted->instance.object_storage.get()) {
     auto actor = std::make_shared<ObjectStorageActor>(provider, &clock_, &replies_);
-    hosted->object_storage = std::make_shared<CafHostedActor>(system_, actor, OneByOne(actor));
+    hosted->object_storage = std::make_shared<CafHostedActor>(system_, actor);
   }
   if (auto* provider = hosted->instance.key_value.get()) {
     if (!hosted->instance.blocking_io) {
@@ -145,9 +176,7 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
     } else {
       auto timers = std::make_shared<CafTimers>();
       auto actor = std::make_shared<KeyValueActor>(provider, &clock_, &replies_, timers.get());
-      hosted->key_value = std::make_shared<CafHostedActor>(
-          system_, actor, [actor](std::vector<Inbound>&& frames) { actor->ReceiveAll(std::move(frames)); },
-          std::move(timers));
+      hosted->key_value = std::make_shared<CafHostedActor>(system_, actor, std::move(timers));
     }
   }
   by_name_[config.name] = hosted.get();

@@ -2,12 +2,14 @@
 // hosts its service actors, one per (binding, service), behind HostedActor.
 //
 // Where an actor runs depends on its provider:
-// - A binding whose provider blocks on I/O (`local`: fsync, SQLite) gets
+// - A binding whose provider waits on I/O (`local`: fsync, SQLite) gets
 //   detached CAF actors, each on its own thread, so it can never stall the
-//   front door or another binding. The front door delivers the frames of one
-//   turn of its loop together (Flush); one CAF message wakes the actor for all
-//   the frames that arrived meanwhile, and it takes them together (so the
-//   KeyValue actor can group-commit puts).
+//   front door or another binding. Its operations never block that thread:
+//   the disk work runs on the storage port's workers, whose answers come back
+//   through the actor's inbox, which is also its Executor. The front door
+//   delivers the frames of one turn of its loop together (Flush); one CAF
+//   message wakes the actor for all the frames and completions that arrived
+//   meanwhile.
 // - A binding whose provider never blocks (`memory`) runs its KeyValue actor
 //   inline on the front door thread: its work (a map lookup) costs less than
 //   the two thread hand-offs a hop to CAF and back would

@@ -59,6 +59,7 @@ Status FrontDoor::Bind() {
 }
 
 void FrontDoor::Run(int signal_fd) {
+  ExecutorScope inline_actors(inline_executor_);
   int64_t drain_deadline = 0;
   // Plain poll(2) over the ROUTER's ZMQ_FD: zmq_poll would build and tear
   // down a poller on every call, which showed in the profile (RESULTS.md).
@@ -206,6 +207,9 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   uint64_t call_id = next_call_id_++;
   Inbound in;
   in.call_id = call_id;
+  // The connection's routing id names the client; its hash is enough to keep
+  // each client's order (a collision only orders two clients together).
+  in.client = std::hash<std::string>{}(peer);
   in.kind = v1::REQUEST;
   in.method.swap(*env.mutable_method());
   in.body = std::move(body);
@@ -322,6 +326,7 @@ void FrontDoor::DeliverLater(HostedActor* actor, Inbound&& frame) {
 }
 
 void FrontDoor::FlushDeliveriesAndReplies() {
+  if (inline_executor_->has_pending()) inline_executor_->RunPending();
   for (HostedActor* actor : actors_to_flush_) actor->Flush();
   actors_to_flush_.clear();
   if (replies_.has_front_door_frames()) OnActorFrames(false);

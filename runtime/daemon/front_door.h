@@ -19,6 +19,7 @@
 
 #include "daemon/binding_host.h"
 #include "daemon/config.h"
+#include "daemon/inline_executor.h"
 #include "daemon/reply_queue.h"
 
 namespace cloudkit {
@@ -110,6 +111,8 @@ class FrontDoor {
   v1::ResponseEnvelope response_env_;   // reused likewise
   std::string body_buffer_;             // reused for request bodies likewise
   std::vector<HostedActor*> actors_to_flush_;  // got frames in this turn
+  // The executor of the actors inline on this thread (Run installs it).
+  std::shared_ptr<InlineExecutor> inline_executor_ = std::make_shared<InlineExecutor>();
   bool draining_ = false;
   int64_t started_ms_ = 0;
   uint64_t requests_served_ = 0;

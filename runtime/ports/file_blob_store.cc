@@ -61,13 +61,13 @@ Status RemoveLeftoverParts(const std::string& tmp_dir) {
   return status;
 }
 
-class FileBlobWriter : public ports::BlobWriter {
+class FileBlobWriterImpl : public FileBlobWriter {
  public:
-  FileBlobWriter(std::string dir, std::string tmp_path, int fd)
+  FileBlobWriterImpl(std::string dir, std::string tmp_path, int fd)
       : dir_(std::move(dir)), tmp_path_(std::move(tmp_path)), fd_(fd) {}
-  ~FileBlobWriter() override { Abort(); }
-  FileBlobWriter(const FileBlobWriter&) = delete;
-  FileBlobWriter& operator=(const FileBlobWriter&) = delete;
+  ~FileBlobWriterImpl() override { Abort(); }
+  FileBlobWriterImpl(const FileBlobWriterImpl&) = delete;
+  FileBlobWriterImpl& operator=(const FileBlobWriterImpl&) = delete;
 
   Status Append(std::string_view chunk) override {
     if (fd_ < 0) return Status::FailedPrecondition("blob writer already committed or aborted");
@@ -139,13 +139,13 @@ class FileBlobWriter : public ports::BlobWriter {
   Status failed_;
 };
 
-class FileBlobReader : public ports::BlobReader {
+class FileBlobReaderImpl : public FileBlobReader {
  public:
-  FileBlobReader(std::string path, int fd, uint64_t size)
+  FileBlobReaderImpl(std::string path, int fd, uint64_t size)
       : path_(std::move(path)), fd_(fd), size_(size) {}
-  ~FileBlobReader() override { ::close(fd_); }
-  FileBlobReader(const FileBlobReader&) = delete;
-  FileBlobReader& operator=(const FileBlobReader&) = delete;
+  ~FileBlobReaderImpl() override { ::close(fd_); }
+  FileBlobReaderImpl(const FileBlobReaderImpl&) = delete;
+  FileBlobReaderImpl& operator=(const FileBlobReaderImpl&) = delete;
 
   uint64_t size() const override { return size_; }
 
@@ -227,7 +227,7 @@ std::string FileBlobStore::PathOf(const std::string& blob_id) const {
   return dir_ + "/" + blob_id.substr(0, 2) + "/" + blob_id;
 }
 
-Result<std::unique_ptr<ports::BlobWriter>> FileBlobStore::Create() {
+Result<std::unique_ptr<FileBlobWriter>> FileBlobStore::Create() {
   for (int attempt = 0; attempt < 4; ++attempt) {
     Result<std::string> name = posix_fs::RandomHex(kIdBytes);
     if (!name.ok()) return name.status();
@@ -237,13 +237,13 @@ Result<std::unique_ptr<ports::BlobWriter>> FileBlobStore::Create() {
       if (errno == EEXIST) continue;
       return ErrnoStatus("create", tmp_path, errno);
     }
-    return std::unique_ptr<ports::BlobWriter>(
-        std::make_unique<FileBlobWriter>(dir_, std::move(tmp_path), fd));
+    return std::unique_ptr<FileBlobWriter>(
+        std::make_unique<FileBlobWriterImpl>(dir_, std::move(tmp_path), fd));
   }
   return Status::Internal("could not pick an unused temp file name in " + dir_ + "/tmp");
 }
 
-Result<std::unique_ptr<ports::BlobReader>> FileBlobStore::Open(const std::string& blob_id) {
+Result<std::unique_ptr<FileBlobReader>> FileBlobStore::Open(const std::string& blob_id) {
   CK_RETURN_IF_ERROR(CheckId(blob_id));
   std::string path = PathOf(blob_id);
   int fd;
@@ -260,8 +260,8 @@ Result<std::unique_ptr<ports::BlobReader>> FileBlobStore::Open(const std::string
     ::close(fd);
     return ErrnoStatus("stat", path, err);
   }
-  return std::unique_ptr<ports::BlobReader>(
-      std::make_unique<FileBlobReader>(std::move(path), fd, static_cast<uint64_t>(st.st_size)));
+  return std::unique_ptr<FileBlobReader>(
+      std::make_unique<FileBlobReaderImpl>(std::move(path), fd, static_cast<uint64_t>(st.st_size)));
 }
 
 Status FileBlobStore::Remove(const std::string& blob_id) {

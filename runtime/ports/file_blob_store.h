@@ -1,4 +1,5 @@
-// FileBlobStore: the native BlobStore port, one file per blob under a
+// FileBlobStore: the blocking store behind the native BlobStore port
+// (runtime/ports/disk_stores runs its calls on the disk workers), one file per blob under a
 // directory:
 //
 //   <dir>/.lock           flock: shared while a store is open on <dir>
@@ -20,25 +21,47 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <cstdint>
 #include <utility>
 
 #include "core/status.h"
-#include "ports/blob_store.h"
 
 namespace cloudkit {
 
-class FileBlobStore : public ports::BlobStore {
+// Receives a new blob's content. Nothing is visible until Commit.
+class FileBlobWriter {
+ public:
+  virtual ~FileBlobWriter() = default;
+  virtual Status Append(std::string_view chunk) = 0;
+  // Makes the blob durable and returns its id. The writer is spent afterwards.
+  virtual Result<std::string> Commit() = 0;
+  // Discards the content. Also what the destructor does when not committed.
+  virtual void Abort() = 0;
+};
+
+// Reads a committed blob; safe to use from several threads at once (pread).
+class FileBlobReader {
+ public:
+  virtual ~FileBlobReader() = default;
+  virtual uint64_t size() const = 0;
+  // Reads up to `max_bytes` starting at `offset`; an empty result means end.
+  virtual Result<std::string> Read(uint64_t offset, size_t max_bytes) = 0;
+};
+
+class FileBlobStore {
  public:
   // Opens the store in `dir`, creating `dir` (mode 0700) and `dir`/tmp if
   // needed. (Not `Open`: that name is BlobStore's, for reading a blob.)
   static Result<std::unique_ptr<FileBlobStore>> OpenDirectory(const std::string& dir);
-  ~FileBlobStore() override;
+  ~FileBlobStore();
   FileBlobStore(const FileBlobStore&) = delete;
   FileBlobStore& operator=(const FileBlobStore&) = delete;
 
-  Result<std::unique_ptr<ports::BlobWriter>> Create() override;
-  Result<std::unique_ptr<ports::BlobReader>> Open(const std::string& blob_id) override;
-  Status Remove(const std::string& blob_id) override;
+  Result<std::unique_ptr<FileBlobWriter>> Create();
+  // NOT_FOUND when no blob has that id.
+  Result<std::unique_ptr<FileBlobReader>> Open(const std::string& blob_id);
+  // Removing a missing blob is OK.
+  Status Remove(const std::string& blob_id);
 
   // True for ids this store can have made: 32 characters of [0-9a-f].
   static bool IsValidId(std::string_view blob_id);

@@ -1,5 +1,6 @@
 #include "ports/native_storage.h"
 
+#include "ports/disk_stores.h"
 #include "ports/file_blob_store.h"
 #include "ports/posix_fs.h"
 #include "ports/sqlite_ordered_store.h"
@@ -21,7 +22,7 @@ Result<std::unique_ptr<ports::OrderedStore>> NativeStoragePort::OpenOrderedStore
   CK_RETURN_IF_ERROR(PrepareLocation(location));
   auto store = SqliteOrderedStore::Open(location + "/meta.db");
   if (!store.ok()) return store.status();
-  return std::unique_ptr<ports::OrderedStore>(std::move(*store));
+  return std::unique_ptr<ports::OrderedStore>(std::make_unique<LaneOrderedStore>(std::move(*store)));
 }
 
 Result<std::unique_ptr<ports::BlobStore>> NativeStoragePort::OpenBlobStore(
@@ -29,7 +30,7 @@ Result<std::unique_ptr<ports::BlobStore>> NativeStoragePort::OpenBlobStore(
   CK_RETURN_IF_ERROR(PrepareLocation(location));
   auto store = FileBlobStore::OpenDirectory(location + "/blobs");
   if (!store.ok()) return store.status();
-  return std::unique_ptr<ports::BlobStore>(std::move(*store));
+  return std::unique_ptr<ports::BlobStore>(std::make_unique<PooledBlobStore>(std::move(*store), &disk_workers_));
 }
 
 }  // namespace cloudkit

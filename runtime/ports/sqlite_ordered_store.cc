@@ -194,15 +194,25 @@ Status SqliteOrderedStore::ApplyOps(const ports::WriteBatch& batch) {
   return Status::Ok();
 }
 
-Status SqliteOrderedStore::Write(const ports::WriteBatch& batch) {
-  if (batch.ops.empty()) return Status::Ok();
+Status SqliteOrderedStore::Write(const ports::WriteBatch& batch) { return WriteAll({&batch}); }
+
+Status SqliteOrderedStore::WriteAll(const std::vector<const ports::WriteBatch*>& batches) {
+  if (std::all_of(batches.begin(), batches.end(), [](const ports::WriteBatch* b) { return b->ops.empty(); })) {
+    return Status::Ok();
+  }
   CK_RETURN_IF_ERROR(Run(begin_, "begin transaction on"));
-  Status status = ApplyOps(batch);
+  Status status = Status::Ok();
+  for (const ports::WriteBatch* batch : batches) {
+    status = ApplyOps(*batch);
+    if (!status.ok()) break;
+  }
   if (status.ok()) status = Run(commit_, "commit to");
   if (!status.ok() && sqlite3_get_autocommit(db_) == 0) {
     // Still inside the transaction (SQLite may already have rolled it back
-    // itself, e.g. on SQLITE_FULL): undo every op of the batch.
-    Run(rollback_, "roll back");
+    // itself, e.g. on SQLITE_FULL): undo every op of the batches. The
+    // failure being reported is the one that matters.
+    Status rolled_back = Run(rollback_, "roll back");
+    (void)rolled_back;
   }
   return status;
 }

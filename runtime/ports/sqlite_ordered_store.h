@@ -1,4 +1,5 @@
-// SqliteOrderedStore: the native OrderedStore port, one SQLite file holding
+// SqliteOrderedStore: the blocking store behind the native OrderedStore port
+// (runtime/ports/disk_stores runs it on its own disk lane), one SQLite file holding
 // one table `kv(k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID`.
 //
 // Durability: journal_mode=WAL with synchronous=FULL, so a Write that returned
@@ -31,21 +32,25 @@ struct SqliteOrderedStoreOptions {
   int busy_timeout_ms = 5000;
 };
 
-class SqliteOrderedStore : public ports::OrderedStore {
+class SqliteOrderedStore {
  public:
   // Opens (creating if needed) the database file at `path`; its directory must
   // exist. Errors name the file and carry sqlite3_errmsg.
   static Result<std::unique_ptr<SqliteOrderedStore>> Open(const std::string& path);
   static Result<std::unique_ptr<SqliteOrderedStore>> Open(const std::string& path,
                                                           const SqliteOrderedStoreOptions& options);
-  ~SqliteOrderedStore() override;
+  ~SqliteOrderedStore();
   SqliteOrderedStore(const SqliteOrderedStore&) = delete;
   SqliteOrderedStore& operator=(const SqliteOrderedStore&) = delete;
 
-  Result<std::string> Get(const std::string& key) override;
+  Result<std::string> Get(const std::string& key);
+  // Appends to *out up to `limit` entries with start <= key < end, in key
+  // order. An empty `end` means no upper bound.
   Status Scan(const std::string& start, const std::string& end, size_t limit,
-              std::vector<std::pair<std::string, std::string>>* out) override;
-  Status Write(const ports::WriteBatch& batch) override;
+              std::vector<std::pair<std::string, std::string>>* out);
+  Status Write(const ports::WriteBatch& batch);
+  // Applies the batches in order in one transaction (one sync): all or none.
+  Status WriteAll(const std::vector<const ports::WriteBatch*>& batches);
 
   const std::string& path() const { return path_; }
 

@@ -15,6 +15,7 @@
 #include "core/status.h"
 #include "ports/clock.h"
 #include "providers/registry.h"
+#include "support/run_task.h"
 
 namespace cloudkit::conformance {
 
@@ -36,6 +37,11 @@ std::vector<TargetParam> ConformanceTargets();
 
 inline void PrintTo(const TargetParam& param, std::ostream* os) { *os << param.name; }
 inline std::string ParamName(const ::testing::TestParamInfo<TargetParam>& info) { return info.param.name; }
+
+// Runs a provider's call to completion: the test thread is its actor.
+using testing_util::RunTask;
+template <typename T>
+T Sync(Task<T> task) { return RunTask(std::move(task)); }
 
 inline const Status& StatusOf(const Status& s) { return s; }
 template <typename T>
@@ -76,6 +82,7 @@ class ConformanceTest : public ::testing::TestWithParam<TargetParam> {
   }
   bool durable() const { return target_->durable(); }
 
+  testing_util::TestTurn turn_;  // before the binding: its ports answer here
   ports::ManualClock clock_;
   std::unique_ptr<ConformanceTarget> target_;
   BindingInstance binding_;

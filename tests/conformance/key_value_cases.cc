@@ -20,19 +20,19 @@ class KeyValueConformance : public ConformanceTest {
     req.set_key(key);
     req.set_value(value);
     if (tweak) tweak(&req);
-    return kv().Put(req);
+    return Sync(kv().Put(req));
   }
   Result<v1::GetResponse> Get(const std::string& key, const std::string& table = "users") {
     v1::GetRequest req;
     req.set_table(table);
     req.set_key(key);
-    return kv().Get(req);
+    return Sync(kv().Get(req));
   }
   bool Exists(const std::string& key) {
     v1::ExistsRequest req;
     req.set_table("users");
     req.set_key(key);
-    auto resp = kv().Exists(req);
+    auto resp = Sync(kv().Exists(req));
     EXPECT_TRUE(resp.ok()) << resp.status().message();
     return resp.ok() && resp->exists();
   }
@@ -44,7 +44,7 @@ class KeyValueConformance : public ConformanceTest {
     req.set_page_size(page);
     req.set_continuation_token(token);
     req.set_keys_only(keys_only);
-    auto resp = kv().List(req);
+    auto resp = Sync(kv().List(req));
     EXPECT_TRUE(resp.ok()) << resp.status().message();
     return resp.ok() ? *resp : v1::ListResponse();
   }
@@ -103,14 +103,14 @@ TEST_P(KeyValueConformance, DeleteReportsExistenceAndHonoursIfMatch) {
   del.set_table("users");
   del.set_key("k");
   del.set_if_match("stale");
-  CK_EXPECT_CODE(kv().Delete(del), v1::FAILED_PRECONDITION);
+  CK_EXPECT_CODE(Sync(kv().Delete(del)), v1::FAILED_PRECONDITION);
   del.set_if_match(put->etag());
-  auto removed = kv().Delete(del);
+  auto removed = Sync(kv().Delete(del));
   CK_ASSERT_OK(removed);
   EXPECT_TRUE(removed->existed());
-  CK_EXPECT_CODE(kv().Delete(del), v1::NOT_FOUND);
+  CK_EXPECT_CODE(Sync(kv().Delete(del)), v1::NOT_FOUND);
   del.clear_if_match();
-  auto again = kv().Delete(del);
+  auto again = Sync(kv().Delete(del));
   CK_ASSERT_OK(again);
   EXPECT_FALSE(again->existed());
   CK_EXPECT_CODE(Get("k"), v1::NOT_FOUND);
@@ -149,7 +149,7 @@ TEST_P(KeyValueConformance, SweepingRemovesExpiredItemsInStepsAndKeepsTheRest) {
     KeyValueProvider::SweepStep total;
     *steps = 0;
     for (;;) {
-      auto step = kv().SweepExpired(budget);
+      auto step = Sync(kv().SweepExpired(budget));
       EXPECT_TRUE(step.ok()) << step.status().message();
       if (!step.ok() || ++*steps > 100) return total;
       total.removed += step->removed;
@@ -212,7 +212,7 @@ TEST_P(KeyValueConformance, BadContinuationTokenIsInvalidArgument) {
   v1::ListRequest req;
   req.set_table("users");
   req.set_continuation_token("zz");
-  CK_EXPECT_CODE(kv().List(req), v1::INVALID_ARGUMENT);
+  CK_EXPECT_CODE(Sync(kv().List(req)), v1::INVALID_ARGUMENT);
 }
 
 TEST_P(KeyValueConformance, BatchGetKeepsRequestOrderAndListsMissing) {
@@ -221,7 +221,7 @@ TEST_P(KeyValueConformance, BatchGetKeepsRequestOrderAndListsMissing) {
   v1::BatchGetRequest req;
   req.set_table("users");
   for (const char* key : {"c", "b", "a"}) req.add_keys(key);
-  auto resp = kv().BatchGet(req);
+  auto resp = Sync(kv().BatchGet(req));
   CK_ASSERT_OK(resp);
   ASSERT_EQ(resp->items_size(), 2);
   EXPECT_EQ(resp->items(0).key(), "c");
@@ -240,7 +240,7 @@ TEST_P(KeyValueConformance, BatchPutIsAllOrNothing) {
     e->set_value(std::string("v-") + key);
   }
   req.mutable_entries(1)->set_ttl_ms(50);
-  auto resp = kv().BatchPut(req);
+  auto resp = Sync(kv().BatchPut(req));
   CK_ASSERT_OK(resp);
   ASSERT_EQ(resp->etags_size(), 2);
   EXPECT_EQ(Get("x")->item().etag(), resp->etags(0));
@@ -249,7 +249,7 @@ TEST_P(KeyValueConformance, BatchPutIsAllOrNothing) {
   auto* bad = req.add_entries();
   bad->set_key(std::string("nul\0key", 7));
   req.mutable_entries(0)->set_value("changed");
-  CK_EXPECT_CODE(kv().BatchPut(req), v1::INVALID_ARGUMENT);
+  CK_EXPECT_CODE(Sync(kv().BatchPut(req)), v1::INVALID_ARGUMENT);
   EXPECT_EQ(Get("x")->item().value(), "v-x");
 }
 

@@ -15,7 +15,7 @@ class ObjectStorageConformance : public ConformanceTest {
     if (!binding_.object_storage) GTEST_SKIP() << "target does not serve object storage";
     v1::CreateBucketRequest create;
     create.set_bucket("docs");
-    CK_ASSERT_OK(storage().CreateBucket(create));
+    CK_ASSERT_OK(Sync(storage().CreateBucket(create)));
   }
   ObjectStorageProvider& storage() { return *binding_.object_storage; }
 
@@ -26,12 +26,12 @@ class ObjectStorageConformance : public ConformanceTest {
     req.set_bucket(bucket);
     req.set_key(key);
     if (tweak) tweak(&req);
-    auto upload = storage().BeginPut(req);
+    auto upload = Sync(storage().BeginPut(req));
     if (!upload.ok()) return upload.status();
     for (size_t at = 0; at < content.size(); at += chunk) {
-      CK_RETURN_IF_ERROR((*upload)->Append(content.substr(at, chunk)));
+      CK_RETURN_IF_ERROR(Sync((*upload)->Append(std::string(content.substr(at, chunk)))));
     }
-    return (*upload)->Finish();
+    return Sync((*upload)->Finish());
   }
 
   // Reads the whole selected content in chunks of `chunk` bytes.
@@ -39,11 +39,11 @@ class ObjectStorageConformance : public ConformanceTest {
                           size_t chunk = 64 * 1024) {
     v1::GetObjectResponse local_head;
     if (head == nullptr) head = &local_head;
-    auto download = storage().BeginGet(req, head);
+    auto download = Sync(storage().BeginGet(req, head));
     if (!download.ok()) return download.status();
     std::string out;
     while (true) {
-      Result<std::string> next = (*download)->Next(chunk);
+      Result<std::string> next = Sync((*download)->Next(chunk));
       if (!next.ok()) return next.status();
       if (next->empty()) break;
       EXPECT_LE(next->size(), chunk);
@@ -66,7 +66,7 @@ class ObjectStorageConformance : public ConformanceTest {
     req.set_delimiter(delimiter);
     req.set_page_size(page);
     req.set_continuation_token(token);
-    auto resp = storage().ListObjects(req);
+    auto resp = Sync(storage().ListObjects(req));
     EXPECT_TRUE(resp.ok()) << resp.status().message();
     return resp.ok() ? *resp : v1::ListObjectsResponse();
   }
@@ -86,12 +86,12 @@ TEST_P(ObjectStorageConformance, BucketsAreCreatedListedAndDeleted) {
   v1::CreateBucketRequest create;
   create.set_bucket("photos");
   clock_.Advance(5);
-  auto created = storage().CreateBucket(create);
+  auto created = Sync(storage().CreateBucket(create));
   CK_ASSERT_OK(created);
   EXPECT_EQ(created->bucket().name(), "photos");
   EXPECT_EQ(created->bucket().created_ms(), clock_.NowMs());
 
-  auto listed = storage().ListBuckets({});
+  auto listed = Sync(storage().ListBuckets({}));
   CK_ASSERT_OK(listed);
   std::vector<std::string> names;
   for (const auto& b : listed->buckets()) names.push_back(b.name());
@@ -99,18 +99,18 @@ TEST_P(ObjectStorageConformance, BucketsAreCreatedListedAndDeleted) {
 
   v1::BucketExistsRequest exists;
   exists.set_bucket("photos");
-  EXPECT_TRUE(storage().BucketExists(exists)->exists());
+  EXPECT_TRUE(Sync(storage().BucketExists(exists))->exists());
   v1::DeleteBucketRequest remove;
   remove.set_bucket("photos");
-  CK_EXPECT_OK(storage().DeleteBucket(remove));
-  EXPECT_FALSE(storage().BucketExists(exists)->exists());
-  CK_EXPECT_CODE(storage().DeleteBucket(remove), v1::NOT_FOUND);
+  CK_EXPECT_OK(Sync(storage().DeleteBucket(remove)));
+  EXPECT_FALSE(Sync(storage().BucketExists(exists))->exists());
+  CK_EXPECT_CODE(Sync(storage().DeleteBucket(remove)), v1::NOT_FOUND);
 }
 
 TEST_P(ObjectStorageConformance, CreatingAnExistingBucketIsAlreadyExists) {
   v1::CreateBucketRequest create;
   create.set_bucket("docs");
-  auto again = storage().CreateBucket(create);
+  auto again = Sync(storage().CreateBucket(create));
   CK_EXPECT_CODE(again, v1::ALREADY_EXISTS);
   EXPECT_EQ(again.status().message(), "already exists: bucket 'docs'");
 }
@@ -119,12 +119,12 @@ TEST_P(ObjectStorageConformance, OnlyEmptyBucketsCanBeDeleted) {
   CK_ASSERT_OK(Put("docs", "a.txt", "x"));
   v1::DeleteBucketRequest remove;
   remove.set_bucket("docs");
-  CK_EXPECT_CODE(storage().DeleteBucket(remove), v1::FAILED_PRECONDITION);
+  CK_EXPECT_CODE(Sync(storage().DeleteBucket(remove)), v1::FAILED_PRECONDITION);
   v1::DeleteObjectRequest del;
   del.set_bucket("docs");
   del.set_key("a.txt");
-  CK_ASSERT_OK(storage().DeleteObject(del));
-  CK_EXPECT_OK(storage().DeleteBucket(remove));
+  CK_ASSERT_OK(Sync(storage().DeleteObject(del)));
+  CK_EXPECT_OK(Sync(storage().DeleteBucket(remove)));
 }
 
 TEST_P(ObjectStorageConformance, BadBucketNamesAreInvalidArgument) {
@@ -132,7 +132,7 @@ TEST_P(ObjectStorageConformance, BadBucketNamesAreInvalidArgument) {
                            std::string("-a"), std::string("a\0b", 3), std::string("/etc"), std::string("a b")}) {
     v1::CreateBucketRequest create;
     create.set_bucket(name);
-    CK_EXPECT_CODE(storage().CreateBucket(create), v1::INVALID_ARGUMENT);
+    CK_EXPECT_CODE(Sync(storage().CreateBucket(create)), v1::INVALID_ARGUMENT);
     CK_EXPECT_CODE(Put(name, "k", "v"), v1::INVALID_ARGUMENT);
   }
 }
@@ -180,7 +180,7 @@ TEST_P(ObjectStorageConformance, PutThenGetReturnsContentAndMetadata) {
   v1::HeadObjectRequest h;
   h.set_bucket("docs");
   h.set_key("a.txt");
-  auto headed = storage().HeadObject(h);
+  auto headed = Sync(storage().HeadObject(h));
   CK_ASSERT_OK(headed);
   EXPECT_EQ(headed->object().size(), 11u);
   EXPECT_EQ(headed->object().content_type(), "text/plain");
@@ -228,7 +228,7 @@ TEST_P(ObjectStorageConformance, MissingThingsAreNotFoundNamingThem) {
   v1::HeadObjectRequest head;
   head.set_bucket("docs");
   head.set_key("a.txt");
-  CK_EXPECT_CODE(storage().HeadObject(head), v1::NOT_FOUND);
+  CK_EXPECT_CODE(Sync(storage().HeadObject(head)), v1::NOT_FOUND);
 }
 
 TEST_P(ObjectStorageConformance, RangesSelectBytes) {
@@ -294,11 +294,11 @@ TEST_P(ObjectStorageConformance, PreconditionsAreCheckedAgainWhenTheUploadFinish
   req.set_bucket("docs");
   req.set_key("race");
   req.set_if_none_match(true);
-  auto slow = storage().BeginPut(req);
+  auto slow = Sync(storage().BeginPut(req));
   CK_ASSERT_OK(slow);
-  CK_ASSERT_OK((*slow)->Append("slow writer"));
+  CK_ASSERT_OK(Sync((*slow)->Append("slow writer")));
   CK_ASSERT_OK(Put("docs", "race", "fast writer"));
-  CK_EXPECT_CODE((*slow)->Finish(), v1::FAILED_PRECONDITION);
+  CK_EXPECT_CODE(Sync((*slow)->Finish()), v1::FAILED_PRECONDITION);
   EXPECT_EQ(*Get("docs", "race"), "fast writer");
 }
 
@@ -307,9 +307,9 @@ TEST_P(ObjectStorageConformance, AbandonedUploadLeavesNothing) {
     v1::PutObjectRequest req;
     req.set_bucket("docs");
     req.set_key("half");
-    auto upload = storage().BeginPut(req);
+    auto upload = Sync(storage().BeginPut(req));
     CK_ASSERT_OK(upload);
-    CK_ASSERT_OK((*upload)->Append(Pattern(100000)));
+    CK_ASSERT_OK(Sync((*upload)->Append(Pattern(100000))));
   }
   CK_EXPECT_CODE(Get("docs", "half"), v1::NOT_FOUND);
   EXPECT_EQ(List("").objects_size(), 0);
@@ -322,14 +322,14 @@ TEST_P(ObjectStorageConformance, DownloadKeepsReadingWhatItOpened) {
   req.set_bucket("docs");
   req.set_key("snap");
   v1::GetObjectResponse head;
-  auto download = storage().BeginGet(req, &head);
+  auto download = Sync(storage().BeginGet(req, &head));
   CK_ASSERT_OK(download);
-  auto first = (*download)->Next(1000);
+  auto first = Sync((*download)->Next(1000));
   CK_ASSERT_OK(first);
   CK_ASSERT_OK(Put("docs", "snap", "replaced"));
   std::string rest;
   while (true) {
-    auto next = (*download)->Next(64 * 1024);
+    auto next = Sync((*download)->Next(64 * 1024));
     CK_ASSERT_OK(next);
     if (next->empty()) break;
     rest += *next;
@@ -345,18 +345,18 @@ TEST_P(ObjectStorageConformance, DeleteReportsWhetherTheObjectExisted) {
   del.set_bucket("docs");
   del.set_key("d");
   del.set_if_match("\"stale\"");
-  CK_EXPECT_CODE(storage().DeleteObject(del), v1::FAILED_PRECONDITION);
+  CK_EXPECT_CODE(Sync(storage().DeleteObject(del)), v1::FAILED_PRECONDITION);
   del.set_if_match(put->object().etag());
-  auto removed = storage().DeleteObject(del);
+  auto removed = Sync(storage().DeleteObject(del));
   CK_ASSERT_OK(removed);
   EXPECT_TRUE(removed->existed());
-  CK_EXPECT_CODE(storage().DeleteObject(del), v1::NOT_FOUND);  // conditional on a missing object
+  CK_EXPECT_CODE(Sync(storage().DeleteObject(del)), v1::NOT_FOUND);  // conditional on a missing object
   del.clear_if_match();
-  auto again = storage().DeleteObject(del);
+  auto again = Sync(storage().DeleteObject(del));
   CK_ASSERT_OK(again);
   EXPECT_FALSE(again->existed());
   del.set_bucket("nope");
-  CK_EXPECT_CODE(storage().DeleteObject(del), v1::NOT_FOUND);
+  CK_EXPECT_CODE(Sync(storage().DeleteObject(del)), v1::NOT_FOUND);
 }
 
 TEST_P(ObjectStorageConformance, DeleteManyReportsEachKey) {
@@ -365,7 +365,7 @@ TEST_P(ObjectStorageConformance, DeleteManyReportsEachKey) {
   v1::DeleteObjectsRequest req;
   req.set_bucket("docs");
   for (const char* key : {"a", "b", "missing", "../bad"}) req.add_keys(key);
-  auto resp = storage().DeleteObjects(req);
+  auto resp = Sync(storage().DeleteObjects(req));
   CK_ASSERT_OK(resp);
   EXPECT_EQ(std::vector<std::string>(resp->deleted().begin(), resp->deleted().end()),
             (std::vector<std::string>{"a", "b", "missing"}));
@@ -378,7 +378,7 @@ TEST_P(ObjectStorageConformance, DeleteManyReportsEachKey) {
 TEST_P(ObjectStorageConformance, CopyDuplicatesContentAndMetadata) {
   v1::CreateBucketRequest create;
   create.set_bucket("backup");
-  CK_ASSERT_OK(storage().CreateBucket(create));
+  CK_ASSERT_OK(Sync(storage().CreateBucket(create)));
   std::string content = Pattern(2 * 1024 * 1024 + 3);
   auto put = Put("docs", "src", content, 1 << 20, [](v1::PutObjectRequest* r) {
     r->set_content_type("image/png");
@@ -390,7 +390,7 @@ TEST_P(ObjectStorageConformance, CopyDuplicatesContentAndMetadata) {
   copy.set_source_key("src");
   copy.set_bucket("backup");
   copy.set_key("dst");
-  auto copied = storage().CopyObject(copy);
+  auto copied = Sync(storage().CopyObject(copy));
   CK_ASSERT_OK(copied);
   EXPECT_EQ(copied->object().etag(), put->object().etag());
   EXPECT_EQ(copied->object().size(), content.size());
@@ -402,13 +402,13 @@ TEST_P(ObjectStorageConformance, CopyDuplicatesContentAndMetadata) {
   EXPECT_TRUE(*Get("backup", "dst") == content);
 
   copy.set_if_match(put->object().etag());  // now stale
-  CK_EXPECT_CODE(storage().CopyObject(copy), v1::FAILED_PRECONDITION);
+  CK_EXPECT_CODE(Sync(storage().CopyObject(copy)), v1::FAILED_PRECONDITION);
   copy.clear_if_match();
   copy.set_source_key("missing");
-  CK_EXPECT_CODE(storage().CopyObject(copy), v1::NOT_FOUND);
+  CK_EXPECT_CODE(Sync(storage().CopyObject(copy)), v1::NOT_FOUND);
   copy.set_source_key("src");
   copy.set_bucket("nope");
-  CK_EXPECT_CODE(storage().CopyObject(copy), v1::NOT_FOUND);
+  CK_EXPECT_CODE(Sync(storage().CopyObject(copy)), v1::NOT_FOUND);
 }
 
 TEST_P(ObjectStorageConformance, ListFiltersByPrefixInKeyOrder) {
@@ -483,21 +483,21 @@ TEST_P(ObjectStorageConformance, ForeignContinuationTokensAreInvalidArgument) {
   req.set_bucket("docs");
   req.set_prefix("zzz");
   req.set_continuation_token(page.next_continuation_token());
-  CK_EXPECT_CODE(storage().ListObjects(req), v1::INVALID_ARGUMENT);
+  CK_EXPECT_CODE(Sync(storage().ListObjects(req)), v1::INVALID_ARGUMENT);
   req.set_prefix("");
   req.set_continuation_token("not a token");
-  CK_EXPECT_CODE(storage().ListObjects(req), v1::INVALID_ARGUMENT);
+  CK_EXPECT_CODE(Sync(storage().ListObjects(req)), v1::INVALID_ARGUMENT);
 }
 
 TEST_P(ObjectStorageConformance, BucketsDoNotShareObjects) {
   v1::CreateBucketRequest create;
   create.set_bucket("doc");  // a prefix of "docs"
-  CK_ASSERT_OK(storage().CreateBucket(create));
+  CK_ASSERT_OK(Sync(storage().CreateBucket(create)));
   CK_ASSERT_OK(Put("docs", "k", "in docs"));
   CK_EXPECT_CODE(Get("doc", "k"), v1::NOT_FOUND);
   v1::ListObjectsRequest req;
   req.set_bucket("doc");
-  EXPECT_EQ(storage().ListObjects(req)->objects_size(), 0);
+  EXPECT_EQ(Sync(storage().ListObjects(req))->objects_size(), 0);
 }
 
 TEST_P(ObjectStorageConformance, DataSurvivesReopening) {

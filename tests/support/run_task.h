@@ -13,6 +13,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "core/async.h"
 #include "core/executor.h"
 #include "core/task.h"
 
@@ -74,6 +75,29 @@ inline void RunTask(Task<void> task, std::chrono::milliseconds timeout = std::ch
     co_await std::move(t);
     co_return true;
   }(std::move(task)), timeout);
+}
+
+// Makes the test thread an actor's turn while it lives: ports called
+// meanwhile answer to the thread's executor, and Await/RunTask run the answers.
+class TestTurn {
+ public:
+  TestTurn() : scope_(ThisThreadExecutor()) {}
+
+ private:
+  ExecutorScope scope_;
+};
+
+// Waits for a port's answer (the port must have been called during a TestTurn).
+template <typename T>
+T Await(Async<T> async, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  return RunTask([](Async<T> a) -> Task<T> { co_return co_await std::move(a); }(std::move(async)), timeout);
+}
+
+// The value of an Async that a port answered at once (a memory store).
+template <typename T>
+T ReadyValue(Async<T> async) {
+  if (!async.await_ready()) throw std::logic_error("ReadyValue: the port did not answer at once");
+  return async.await_resume();
 }
 
 }  // namespace cloudkit::testing_util

@@ -1,8 +1,12 @@
-// The KeyValue actor's group commit: frames handed over together
-// (ReceiveAll) are answered in order, exactly once each, as if handled one by
-// one, while consecutive unconditional puts share one store write.
+// The KeyValue actor's calls as operations: calls on different keys wait on
+// storage at the same time; calls on one key take effect in arrival order
+// (writes hold a key, reads share it); a call over a store that answers at
+// once is answered inside the turn it arrived in. The store here holds every
+// answer until the test releases it, as a slow disk would.
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -16,17 +20,42 @@ namespace {
 constexpr char kPut[] = "cloudkit.v1.KeyValue/Put";
 constexpr char kGet[] = "cloudkit.v1.KeyValue/Get";
 
-// A memory store that counts its writes (each would be one SQLite transaction).
-class CountingStore : public ports::MemoryOrderedStore {
+// A memory store whose answers wait until Release: the test plays the disk.
+class HeldStore : public ports::OrderedStore {
  public:
-  explicit CountingStore(int* writes) : writes_(writes) {}
-  Status Write(const ports::WriteBatch& batch) override {
-    ++*writes_;
-    return MemoryOrderedStore::Write(batch);
+  Async<Result<std::string>> Get(const std::string& key) override {
+    return Hold(memory_.Get(key));
+  }
+  Async<Result<Entries>> Scan(const std::string& start, const std::string& end, size_t limit) override {
+    return Hold(memory_.Scan(start, end, limit));
+  }
+  Async<Status> Write(ports::WriteBatch batch) override {
+    ++writes_started;
+    return Hold(memory_.Write(std::move(batch)));
   }
 
+  size_t held() const { return held_.size(); }
+  // Answers the oldest held call (resuming its operation right here).
+  void ReleaseOne() {
+    auto answer = std::move(held_.front());
+    held_.pop_front();
+    answer();
+  }
+  void ReleaseAll() {
+    while (!held_.empty()) ReleaseOne();
+  }
+  int writes_started = 0;
+
  private:
-  int* writes_;
+  template <typename T>
+  Async<T> Hold(Async<T> ready) {
+    T value = ready.await_resume();
+    Completion<T> done;
+    held_.push_back([done, value = std::make_shared<T>(std::move(value))] { done.Complete(std::move(*value)); });
+    return done.async();
+  }
+  ports::MemoryOrderedStore memory_;
+  std::deque<std::function<void()>> held_;
 };
 
 struct RecordingOutbox : Outbox {
@@ -34,13 +63,11 @@ struct RecordingOutbox : Outbox {
   std::vector<Outbound> frames;
 };
 
-Inbound PutFrame(uint64_t call_id, const std::string& table, const std::string& key, const std::string& value,
-                 bool if_absent = false) {
+Inbound PutFrame(uint64_t call_id, const std::string& key, const std::string& value) {
   v1::PutRequest put;
-  put.set_table(table);
+  put.set_table("t");
   put.set_key(key);
   put.set_value(value);
-  put.set_if_absent(if_absent);
   Inbound in;
   in.call_id = call_id;
   in.method = kPut;
@@ -59,65 +86,95 @@ Inbound GetFrame(uint64_t call_id, const std::string& key) {
   return in;
 }
 
+std::vector<uint64_t> AnsweredIds(const RecordingOutbox& outbox) {
+  std::vector<uint64_t> ids;
+  for (const Outbound& frame : outbox.frames) ids.push_back(frame.call_id);
+  return ids;
+}
+
 class KeyValueActorTest : public ::testing::Test {
  protected:
-  KeyValueActorTest()
-      : provider_(std::make_unique<CountingStore>(&writes_), &clock_), actor_(&provider_, &clock_, &outbox_) {
-    // The first put also claims the ETag generation: keep that write out of the counts.
-    actor_.Receive(PutFrame(100, "t", "warm", "up"));
+  KeyValueActorTest() : store_(new HeldStore), provider_(std::unique_ptr<HeldStore>(store_), &clock_),
+                        actor_(&provider_, &clock_, &outbox_) {
+    // The first put also reads the ETag generation: keep it out of the cases.
+    actor_.Receive(PutFrame(100, "warm", "up"));
+    store_->ReleaseAll();
     outbox_.frames.clear();
-    writes_ = 0;
+    store_->writes_started = 0;
   }
 
-  int writes_ = 0;
   ports::ManualClock clock_;
+  HeldStore* store_;  // owned by provider_
   embedded::EmbeddedKeyValue provider_;
   RecordingOutbox outbox_;
   KeyValueActor actor_;
 };
 
-TEST_F(KeyValueActorTest, ConsecutivePutsShareOneWriteAndEveryCallIsAnsweredInOrder) {
-  std::vector<Inbound> frames;
-  frames.push_back(PutFrame(1, "t", "a", "1"));
-  frames.push_back(PutFrame(2, "t", "b", "2"));
-  frames.push_back(PutFrame(3, "bad table!", "c", "3"));  // fails alone
-  frames.push_back(PutFrame(4, "t", "a", "4"));           // later put of the same key wins
-  frames.push_back(GetFrame(5, "a"));                      // sees the puts before it
-  frames.push_back(PutFrame(6, "t", "b", "6", /*if_absent=*/true));  // conditional: on its own
-  frames.push_back(PutFrame(7, "t", "d", "7"));
-  actor_.ReceiveAll(std::move(frames));
-
-  ASSERT_EQ(outbox_.frames.size(), 7u);
-  for (size_t i = 0; i < outbox_.frames.size(); ++i) EXPECT_EQ(outbox_.frames[i].call_id, i + 1);
-  EXPECT_TRUE(outbox_.frames[0].status.ok());
-  EXPECT_TRUE(outbox_.frames[1].status.ok());
-  EXPECT_EQ(outbox_.frames[2].status.code(), v1::INVALID_ARGUMENT);
-  EXPECT_TRUE(outbox_.frames[3].status.ok());
-  ASSERT_TRUE(outbox_.frames[4].status.ok()) << outbox_.frames[4].status.message();
-  v1::GetResponse got;
-  ASSERT_TRUE(got.ParseFromString(outbox_.frames[4].body));
-  EXPECT_EQ(got.item().value(), "4");
-  EXPECT_EQ(outbox_.frames[5].status.code(), v1::ALREADY_EXISTS);
-  EXPECT_TRUE(outbox_.frames[6].status.ok());
-  // Puts 1-4 in one write, put 7 in another; the conditional put wrote nothing.
-  EXPECT_EQ(writes_, 2);
-
-  v1::PutResponse first, fourth;
-  ASSERT_TRUE(first.ParseFromString(outbox_.frames[0].body));
-  ASSERT_TRUE(fourth.ParseFromString(outbox_.frames[3].body));
-  EXPECT_NE(first.etag(), fourth.etag());
+TEST_F(KeyValueActorTest, CallsOnDifferentKeysWaitOnStorageTogether) {
+  actor_.Receive(PutFrame(1, "a", "1"));
+  actor_.Receive(PutFrame(2, "b", "2"));
+  actor_.Receive(GetFrame(3, "c"));
+  EXPECT_EQ(store_->held(), 3u) << "every call reached the store before any was answered";
+  EXPECT_EQ(actor_.open_calls(), 3u);
+  EXPECT_TRUE(outbox_.frames.empty());
+  store_->ReleaseAll();
+  EXPECT_EQ(AnsweredIds(outbox_), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(actor_.open_calls(), 0u);
 }
 
-TEST_F(KeyValueActorTest, ExpiredPutsAreRefusedNotGrouped) {
-  std::vector<Inbound> frames;
-  frames.push_back(PutFrame(1, "t", "a", "1"));
-  Inbound late = PutFrame(2, "t", "b", "2");
+TEST_F(KeyValueActorTest, CallsOnOneKeyTakeEffectInArrivalOrder) {
+  actor_.Receive(PutFrame(1, "a", "first"));
+  actor_.Receive(GetFrame(2, "a"));
+  actor_.Receive(PutFrame(3, "a", "second"));
+  actor_.Receive(GetFrame(4, "a"));
+  EXPECT_EQ(store_->held(), 1u) << "only the first put runs; the rest wait for the key";
+  EXPECT_EQ(store_->writes_started, 1);
+  store_->ReleaseAll();
+  ASSERT_EQ(AnsweredIds(outbox_), (std::vector<uint64_t>{1, 2, 3, 4}));
+  v1::GetResponse got;
+  ASSERT_TRUE(got.ParseFromString(outbox_.frames[1].body));
+  EXPECT_EQ(got.item().value(), "first");
+  ASSERT_TRUE(got.ParseFromString(outbox_.frames[3].body));
+  EXPECT_EQ(got.item().value(), "second");
+}
+
+TEST_F(KeyValueActorTest, ReadsOfOneKeyShareIt) {
+  actor_.Receive(PutFrame(1, "a", "v"));
+  store_->ReleaseAll();
+  outbox_.frames.clear();
+  actor_.Receive(GetFrame(2, "a"));
+  actor_.Receive(GetFrame(3, "a"));
+  EXPECT_EQ(store_->held(), 2u);
+  actor_.Receive(PutFrame(4, "a", "w"));  // waits for both reads
+  EXPECT_EQ(store_->held(), 2u);
+  store_->ReleaseOne();
+  store_->ReleaseOne();
+  EXPECT_EQ(store_->held(), 1u) << "the put starts once both reads are done";
+  store_->ReleaseAll();
+  EXPECT_EQ(AnsweredIds(outbox_), (std::vector<uint64_t>{2, 3, 4}));
+}
+
+TEST_F(KeyValueActorTest, ExpiredRequestIsRefusedWithoutTouchingStorage) {
+  Inbound late = PutFrame(1, "a", "1");
   late.deadline_ms = clock_.NowMs() - 1;
-  frames.push_back(std::move(late));
-  actor_.ReceiveAll(std::move(frames));
-  ASSERT_EQ(outbox_.frames.size(), 2u);
-  EXPECT_TRUE(outbox_.frames[0].status.ok());
-  EXPECT_EQ(outbox_.frames[1].status.code(), v1::DEADLINE_EXCEEDED);
+  actor_.Receive(std::move(late));
+  ASSERT_EQ(outbox_.frames.size(), 1u);
+  EXPECT_EQ(outbox_.frames[0].status.code(), v1::DEADLINE_EXCEEDED);
+  EXPECT_EQ(store_->held(), 0u);
+}
+
+TEST(KeyValueActorInline, CallsOverMemoryAreAnsweredInTheTurnTheyArrive) {
+  ports::ManualClock clock;
+  embedded::EmbeddedKeyValue provider(std::make_unique<ports::MemoryOrderedStore>(), &clock);
+  RecordingOutbox outbox;
+  KeyValueActor actor(&provider, &clock, &outbox);
+  actor.Receive(PutFrame(1, "a", "1"));
+  ASSERT_EQ(outbox.frames.size(), 1u);
+  EXPECT_TRUE(outbox.frames[0].status.ok()) << outbox.frames[0].status.message();
+  actor.Receive(GetFrame(2, "a"));
+  ASSERT_EQ(outbox.frames.size(), 2u);
+  EXPECT_TRUE(outbox.frames[1].status.ok());
+  EXPECT_EQ(actor.open_calls(), 0u);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "ports/memory_storage.h"
 #include "providers/embedded/embedded_key_value.h"
 #include "services/key_value_actor.h"
+#include "support/run_task.h"
 
 namespace cloudkit {
 namespace {
@@ -55,9 +56,9 @@ class ManualTimers : public ports::Timers {
 // A memory store whose writes can be made to fail, and whose size is visible.
 class FlakyStore : public ports::MemoryOrderedStore {
  public:
-  Status Write(const ports::WriteBatch& batch) override {
-    if (fail_writes) return Status::Unavailable("disk on fire");
-    return MemoryOrderedStore::Write(batch);
+  Async<Status> Write(ports::WriteBatch batch) override {
+    if (fail_writes) return Async<Status>::Ready(Status::Unavailable("disk on fire"));
+    return MemoryOrderedStore::Write(std::move(batch));
   }
   bool fail_writes = false;
 };
@@ -90,9 +91,9 @@ class KeyValueSweepTest : public ::testing::Test {
   }
   // Items in storage, expired or not (plus the provider's generation record).
   size_t Stored() {
-    std::vector<std::pair<std::string, std::string>> all;
-    EXPECT_TRUE(store_->Scan("", "", 1'000'000, &all).ok());
-    return all.size();
+    Result<ports::OrderedStore::Entries> all = testing_util::ReadyValue(store_->Scan("", "", 1'000'000));
+    EXPECT_TRUE(all.ok());
+    return all.ok() ? all->size() : 0;
   }
   int64_t now() { return clock_.NowMs(); }
 

@@ -10,31 +10,34 @@
 #include <fstream>
 
 #include "ports/system_clock.h"
+#include "support/run_task.h"
 #include "unit/temp_dir.h"
 
 namespace cloudkit {
 namespace {
 
+using testing_util::Await;
 using testing_util::TempDir;
 
 TEST(NativeStoragePortTest, CreatesTheLocationAndReopensTheSameData) {
   TempDir dir;
   const std::string location = dir / "data/bindings/local";  // parents created too
   NativeStoragePort port;
+  testing_util::TestTurn turn;
   std::string blob_id;
   {
     auto ordered = port.OpenOrderedStore(location);
     ASSERT_TRUE(ordered.ok()) << ordered.status().message();
     ports::WriteBatch b;
     b.Put("bucket/docs", "meta");
-    ASSERT_TRUE((*ordered)->Write(b).ok());
+    ASSERT_TRUE(Await((*ordered)->Write(b)).ok());
 
     auto blobs = port.OpenBlobStore(location);
     ASSERT_TRUE(blobs.ok()) << blobs.status().message();
-    auto w = (*blobs)->Create();
+    auto w = Await((*blobs)->Create());
     ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->Append("body").ok());
-    auto id = (*w)->Commit();
+    ASSERT_TRUE(Await((*w)->Append("body")).ok());
+    auto id = Await((*w)->Commit());
     ASSERT_TRUE(id.ok());
     blob_id = *id;
   }
@@ -46,24 +49,57 @@ TEST(NativeStoragePortTest, CreatesTheLocationAndReopensTheSameData) {
 
   auto ordered = port.OpenOrderedStore(location);
   ASSERT_TRUE(ordered.ok());
-  EXPECT_EQ(*(*ordered)->Get("bucket/docs"), "meta");
+  EXPECT_EQ(*Await((*ordered)->Get("bucket/docs")), "meta");
   auto blobs = port.OpenBlobStore(location);
   ASSERT_TRUE(blobs.ok());
-  auto r = (*blobs)->Open(blob_id);
+  auto r = Await((*blobs)->Open(blob_id));
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*(*r)->Read(0, 10), "body");
+  EXPECT_EQ(*Await((*r)->Read(0, 10)), "body");
 }
 
 TEST(NativeStoragePortTest, LocationsAreIndependent) {
   TempDir dir;
   NativeStoragePort port;
+  testing_util::TestTurn turn;
   auto a = port.OpenOrderedStore(dir / "a");
   auto b = port.OpenOrderedStore(dir / "b");
   ASSERT_TRUE(a.ok() && b.ok());
   ports::WriteBatch w;
   w.Put("k", "in a");
-  ASSERT_TRUE((*a)->Write(w).ok());
-  EXPECT_EQ((*b)->Get("k").status().code(), v1::NOT_FOUND);
+  ASSERT_TRUE(Await((*a)->Write(w)).ok());
+  EXPECT_EQ(Await((*b)->Get("k")).status().code(), v1::NOT_FOUND);
+}
+
+TEST(NativeStoragePortTest, WritesMadeTogetherCommitInOrderAndReadsSeeEarlierWrites) {
+  TempDir dir;
+  NativeStoragePort port;
+  testing_util::TestTurn turn;
+  auto store = port.OpenOrderedStore(dir / "s");
+  ASSERT_TRUE(store.ok());
+  // Asked for without waiting, as overlapping calls do: they may share syncs
+  // (group commit), and each is answered, in order, after its own is done.
+  std::vector<Async<Status>> writes;
+  for (int i = 0; i < 200; ++i) {
+    ports::WriteBatch w;
+    w.Put("k", std::to_string(i));
+    w.Put("k" + std::to_string(i), "v");
+    writes.push_back((*store)->Write(std::move(w)));
+  }
+  auto read = (*store)->Get("k");  // asked after every write: sees the last
+  for (auto& write : writes) EXPECT_TRUE(Await(std::move(write)).ok());
+  EXPECT_EQ(*Await(std::move(read)), "199");
+  auto all = Await((*store)->Scan("k", "l", 1000));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 201u);
+}
+
+TEST(NativeStoragePortTest, OutsideAnActorTurnCallsFailInsteadOfLosingTheAnswer) {
+  TempDir dir;
+  NativeStoragePort port;
+  auto store = port.OpenOrderedStore(dir / "s");
+  ASSERT_TRUE(store.ok());
+  auto got = testing_util::ReadyValue((*store)->Get("k"));
+  EXPECT_EQ(got.status().code(), v1::INTERNAL) << got.status().message();
 }
 
 TEST(NativeStoragePortTest, BadLocationsFailWithThePath) {

@@ -33,33 +33,49 @@ void Fill(const std::string& key, const ItemRecord& record, bool with_value, v1:
   item->set_expires_at_ms(record.expires_at_ms());
 }
 
+Status HasEtag(const std::string& table, const std::string& key, const ItemRecord& current,
+               const std::string& wanted) {
+  if (current.etag() == wanted) return Status::Ok();
+  return Status::FailedPrecondition(Describe(table, key) + " has ETag " + current.etag() + ", not " + wanted);
+}
+
 }  // namespace
 
 EmbeddedKeyValue::EmbeddedKeyValue(std::unique_ptr<ports::OrderedStore> items, ports::Clock* clock)
     : items_(std::move(items)), clock_(clock) {}
 
-Result<std::string> EmbeddedKeyValue::NewEtag() {
-  if (generation_ == 0) {
-    // Table names are never empty, so this key cannot collide with an item.
-    const std::string key(kGenerationKey);
-    uint64_t previous = 0;
-    Result<std::string> stored = items_->Get(key);
-    if (stored.ok()) {
-      previous = std::strtoull(stored->c_str(), nullptr, 16);
-    } else if (stored.status().code() != v1::NOT_FOUND) {
-      return stored.status();
-    }
-    ports::WriteBatch batch;
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(previous + 1));
-    batch.Put(key, buf);
-    CK_RETURN_IF_ERROR(items_->Write(batch));
-    generation_ = previous + 1;
+Task<Status> EmbeddedKeyValue::ClaimGeneration() {
+  if (generation_ != 0) co_return Status::Ok();
+  // Table names are never empty, so this key cannot collide with an item.
+  Result<std::string> stored = co_await items_->Get(std::string(kGenerationKey));
+  uint64_t previous = 0;
+  if (stored.ok()) {
+    previous = std::strtoull(stored->c_str(), nullptr, 16);
+  } else if (stored.status().code() != v1::NOT_FOUND) {
+    co_return stored.status();
   }
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%llx-%llx", static_cast<unsigned long long>(generation_),
-                static_cast<unsigned long long>(++writes_));
-  return std::string(buf);
+  // Writes that started together read the same generation: the first to get
+  // here claims it, the others use it.
+  if (generation_ == 0) generation_ = previous + 1;
+  co_return Status::Ok();
+}
+
+bool EmbeddedKeyValue::StageGeneration(ports::WriteBatch* batch) {
+  if (generation_durable_) return false;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(generation_));
+  batch->Put(std::string(kGenerationKey), buf);
+  return true;
+}
+
+Task<Status> EmbeddedKeyValue::Commit(ports::WriteBatch batch) {
+  if (sweep_scanning_) {
+    for (const auto& op : batch.ops) written_while_sweeping_.insert(op.key);
+  }
+  const bool with_generation = StageGeneration(&batch);
+  Status written = co_await items_->Write(std::move(batch));
+  if (written.ok() && with_generation) generation_durable_ = true;
+  co_return written;
 }
 
 int64_t EmbeddedKeyValue::ExpiryFor(uint64_t ttl_ms) {
@@ -68,25 +84,25 @@ int64_t EmbeddedKeyValue::ExpiryFor(uint64_t ttl_ms) {
   return clock_->NowMs() + static_cast<int64_t>(std::min(ttl_ms, kMaxTtlMs));
 }
 
-Result<std::optional<ItemRecord>> EmbeddedKeyValue::Load(const std::string& table, const std::string& key) {
-  Result<std::string> raw = items_->Get(ItemKey(table, key));
+Task<Result<std::optional<ItemRecord>>> EmbeddedKeyValue::Load(const std::string& table, const std::string& key) {
+  Result<std::string> raw = co_await items_->Get(ItemKey(table, key));
   if (!raw.ok()) {
-    if (raw.status().code() == v1::NOT_FOUND) return std::optional<ItemRecord>();
-    return raw.status();
+    if (raw.status().code() == v1::NOT_FOUND) co_return std::optional<ItemRecord>();
+    co_return raw.status();
   }
   ItemRecord record;
-  if (!record.ParseFromString(*raw)) return Status::Internal("corrupt record for " + Describe(table, key));
+  if (!record.ParseFromString(*raw)) co_return Status::Internal("corrupt record for " + Describe(table, key));
   if (record.expires_at_ms() != 0 && record.expires_at_ms() <= clock_->NowMs()) {
-    return std::optional<ItemRecord>();
+    co_return std::optional<ItemRecord>();
   }
-  return std::optional<ItemRecord>(std::move(record));
+  co_return std::optional<ItemRecord>(std::move(record));
 }
 
-Result<v1::GetResponse> EmbeddedKeyValue::Get(const v1::GetRequest& req) {
-  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
-  auto record = Load(req.table(), req.key());
-  if (!record.ok()) return record.status();
-  if (!*record) return Status::NotFound(Describe(req.table(), req.key()));
+Task<Result<v1::GetResponse>> EmbeddedKeyValue::Get(const v1::GetRequest& req) {
+  CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  auto record = co_await Load(req.table(), req.key());
+  if (!record.ok()) co_return record.status();
+  if (!*record) co_return Status::NotFound(Describe(req.table(), req.key()));
   // The record is ours: move its strings into the reply rather than copy them.
   v1::GetResponse resp;
   v1::Item* item = resp.mutable_item();
@@ -94,41 +110,40 @@ Result<v1::GetResponse> EmbeddedKeyValue::Get(const v1::GetRequest& req) {
   item->set_value(std::move(*(*record)->mutable_value()));
   item->set_etag(std::move(*(*record)->mutable_etag()));
   item->set_expires_at_ms((*record)->expires_at_ms());
-  return resp;
+  co_return resp;
 }
 
-Result<v1::PutResponse> EmbeddedKeyValue::Put(const v1::PutRequest& req) {
-  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+Task<Result<v1::PutResponse>> EmbeddedKeyValue::Put(const v1::PutRequest& req) {
+  CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  auto holding = writing_.Acquire({{ItemKey(req.table(), req.key()), true}});
+  co_await holding->Granted();
   if (req.if_absent() || !req.if_match().empty()) {
-    auto current = Load(req.table(), req.key());
-    if (!current.ok()) return current.status();
-    if (req.if_absent() && *current) return Status::AlreadyExists(Describe(req.table(), req.key()));
+    auto current = co_await Load(req.table(), req.key());
+    if (!current.ok()) co_return current.status();
+    if (req.if_absent() && *current) co_return Status::AlreadyExists(Describe(req.table(), req.key()));
     if (!req.if_match().empty()) {
       if (!*current) {
-        return Status::FailedPrecondition(Describe(req.table(), req.key()) + " does not exist (if-match " +
-                                          req.if_match() + ")");
+        co_return Status::FailedPrecondition(Describe(req.table(), req.key()) + " does not exist (if-match " +
+                                             req.if_match() + ")");
       }
-      if ((*current)->etag() != req.if_match()) {
-        return Status::FailedPrecondition(Describe(req.table(), req.key()) + " has ETag " +
-                                          (*current)->etag() + ", not " + req.if_match());
-      }
+      CK_CO_RETURN_IF_ERROR(HasEtag(req.table(), req.key(), **current, req.if_match()));
     }
   }
+  CK_CO_RETURN_IF_ERROR(co_await ClaimGeneration());
   ports::WriteBatch batch;
-  Result<v1::PutResponse> staged = StagePut(req.table(), req.key(), req.value(), req.ttl_ms(), &batch);
-  if (!staged.ok()) return staged;
-  CK_RETURN_IF_ERROR(items_->Write(batch));
-  return staged;
+  v1::PutResponse resp = StagePut(req.table(), req.key(), req.value(), req.ttl_ms(), &batch);
+  CK_CO_RETURN_IF_ERROR(co_await Commit(std::move(batch)));
+  co_return resp;
 }
 
-Result<v1::PutResponse> EmbeddedKeyValue::StagePut(const std::string& table, const std::string& key,
-                                                   const std::string& value, uint64_t ttl_ms,
-                                                   ports::WriteBatch* batch) {
-  Result<std::string> etag = NewEtag();
-  if (!etag.ok()) return etag.status();
+v1::PutResponse EmbeddedKeyValue::StagePut(const std::string& table, const std::string& key,
+                                           const std::string& value, uint64_t ttl_ms, ports::WriteBatch* batch) {
+  char etag[48];
+  std::snprintf(etag, sizeof etag, "%llx-%llx", static_cast<unsigned long long>(generation_),
+                static_cast<unsigned long long>(++writes_));
   ItemRecord record;
   record.set_value(value);
-  record.set_etag(std::move(*etag));
+  record.set_etag(etag);
   record.set_expires_at_ms(ExpiryFor(ttl_ms));
   if (record.expires_at_ms() != 0 && (new_expiry_ == 0 || record.expires_at_ms() < new_expiry_)) {
     new_expiry_ = record.expires_at_ms();
@@ -140,70 +155,44 @@ Result<v1::PutResponse> EmbeddedKeyValue::StagePut(const std::string& table, con
   return resp;
 }
 
-std::vector<Result<v1::PutResponse>> EmbeddedKeyValue::PutGroup(
-    const std::vector<const v1::PutRequest*>& requests) {
-  // Conditional puts read what earlier ones of the group wrote: keep them one by one.
-  for (const v1::PutRequest* req : requests) {
-    if (req->if_absent() || !req->if_match().empty()) return KeyValueProvider::PutGroup(requests);
-  }
-  std::vector<Result<v1::PutResponse>> results;
-  results.reserve(requests.size());
-  std::vector<size_t> written;  // indexes of the results the batch decides
-  ports::WriteBatch batch;
-  for (size_t i = 0; i < requests.size(); ++i) {
-    const v1::PutRequest& req = *requests[i];
-    Status named = CheckNames(req.table(), req.key());
-    Result<v1::PutResponse> staged =
-        named.ok() ? StagePut(req.table(), req.key(), req.value(), req.ttl_ms(), &batch) : Result<v1::PutResponse>(named);
-    if (staged.ok()) written.push_back(i);
-    results.push_back(std::move(staged));
-  }
-  Status committed = batch.ops.empty() ? Status::Ok() : items_->Write(batch);
-  if (!committed.ok()) {
-    for (size_t i : written) results[i] = committed;
-  }
-  return results;
-}
-
-Result<v1::DeleteResponse> EmbeddedKeyValue::Delete(const v1::DeleteRequest& req) {
-  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
-  auto current = Load(req.table(), req.key());
-  if (!current.ok()) return current.status();
+Task<Result<v1::DeleteResponse>> EmbeddedKeyValue::Delete(const v1::DeleteRequest& req) {
+  CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  auto holding = writing_.Acquire({{ItemKey(req.table(), req.key()), true}});
+  co_await holding->Granted();
+  auto current = co_await Load(req.table(), req.key());
+  if (!current.ok()) co_return current.status();
   if (!req.if_match().empty()) {
-    if (!*current) return Status::NotFound(Describe(req.table(), req.key()));
-    if ((*current)->etag() != req.if_match()) {
-      return Status::FailedPrecondition(Describe(req.table(), req.key()) + " has ETag " +
-                                        (*current)->etag() + ", not " + req.if_match());
-    }
+    if (!*current) co_return Status::NotFound(Describe(req.table(), req.key()));
+    CK_CO_RETURN_IF_ERROR(HasEtag(req.table(), req.key(), **current, req.if_match()));
   }
   // Also removes an expired record still on disk.
   ports::WriteBatch batch;
   batch.Delete(ItemKey(req.table(), req.key()));
-  CK_RETURN_IF_ERROR(items_->Write(batch));
+  CK_CO_RETURN_IF_ERROR(co_await Commit(std::move(batch)));
   v1::DeleteResponse resp;
   resp.set_existed(current->has_value());
-  return resp;
+  co_return resp;
 }
 
-Result<v1::ExistsResponse> EmbeddedKeyValue::Exists(const v1::ExistsRequest& req) {
-  CK_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
-  auto current = Load(req.table(), req.key());
-  if (!current.ok()) return current.status();
+Task<Result<v1::ExistsResponse>> EmbeddedKeyValue::Exists(const v1::ExistsRequest& req) {
+  CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
+  auto current = co_await Load(req.table(), req.key());
+  if (!current.ok()) co_return current.status();
   v1::ExistsResponse resp;
   resp.set_exists(current->has_value());
-  return resp;
+  co_return resp;
 }
 
-Result<v1::ListResponse> EmbeddedKeyValue::List(const v1::ListRequest& req) {
-  CK_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
+Task<Result<v1::ListResponse>> EmbeddedKeyValue::List(const v1::ListRequest& req) {
+  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
   const std::string base = ItemKey(req.table(), "");
   const std::string end = PrefixSuccessor(base + req.prefix());
   std::string start = base + req.prefix();
   if (!req.continuation_token().empty()) {
     std::optional<std::string> resume = DecodeToken(req.continuation_token());
     if (!resume || *resume < start || *resume >= end) {
-      return Status::InvalidArgument("continuation token does not belong to this listing of table " +
-                                     names::Quote(req.table()));
+      co_return Status::InvalidArgument("continuation token does not belong to this listing of table " +
+                                        names::Quote(req.table()));
     }
     start = *resume;
   }
@@ -212,98 +201,110 @@ Result<v1::ListResponse> EmbeddedKeyValue::List(const v1::ListRequest& req) {
   v1::ListResponse resp;
   bool exhausted = false;
   while (static_cast<uint32_t>(resp.items_size()) < page && !exhausted) {
-    std::vector<std::pair<std::string, std::string>> batch;
     const size_t want = page - resp.items_size();
-    CK_RETURN_IF_ERROR(items_->Scan(start, end, want, &batch));
-    exhausted = batch.size() < want;
-    for (const auto& [store_key, value] : batch) {
+    Result<ports::OrderedStore::Entries> batch = co_await items_->Scan(start, end, want);
+    if (!batch.ok()) co_return batch.status();
+    exhausted = batch->size() < want;
+    for (const auto& [store_key, value] : *batch) {
       start = store_key + '\0';
       ItemRecord record;
       std::string key = store_key.substr(base.size());
-      if (!record.ParseFromString(value)) return Status::Internal("corrupt record for " + Describe(req.table(), key));
+      if (!record.ParseFromString(value)) co_return Status::Internal("corrupt record for " + Describe(req.table(), key));
       if (record.expires_at_ms() != 0 && record.expires_at_ms() <= now) continue;
       Fill(key, record, !req.keys_only(), resp.add_items());
     }
   }
   if (!exhausted) {
-    std::vector<std::pair<std::string, std::string>> probe;
-    CK_RETURN_IF_ERROR(items_->Scan(start, end, 1, &probe));
-    if (!probe.empty()) resp.set_next_continuation_token(EncodeToken(start));
+    Result<ports::OrderedStore::Entries> probe = co_await items_->Scan(start, end, 1);
+    if (!probe.ok()) co_return probe.status();
+    if (!probe->empty()) resp.set_next_continuation_token(EncodeToken(start));
   }
-  return resp;
+  co_return resp;
 }
 
-Result<v1::BatchGetResponse> EmbeddedKeyValue::BatchGet(const v1::BatchGetRequest& req) {
-  CK_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
+Task<Result<v1::BatchGetResponse>> EmbeddedKeyValue::BatchGet(const v1::BatchGetRequest& req) {
+  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
   if (req.keys_size() > kMaxBatch) {
-    return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " keys per batch get, got " +
-                                   std::to_string(req.keys_size()));
+    co_return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " keys per batch get, got " +
+                                      std::to_string(req.keys_size()));
   }
   v1::BatchGetResponse resp;
   for (const std::string& key : req.keys()) {
-    CK_RETURN_IF_ERROR(names::CheckItemKey(key));
-    auto record = Load(req.table(), key);
-    if (!record.ok()) return record.status();
+    CK_CO_RETURN_IF_ERROR(names::CheckItemKey(key));
+    auto record = co_await Load(req.table(), key);
+    if (!record.ok()) co_return record.status();
     if (*record) {
       Fill(key, **record, true, resp.add_items());
     } else {
       resp.add_missing(key);
     }
   }
-  return resp;
+  co_return resp;
 }
 
-Result<v1::BatchPutResponse> EmbeddedKeyValue::BatchPut(const v1::BatchPutRequest& req) {
-  CK_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
+Task<Result<v1::BatchPutResponse>> EmbeddedKeyValue::BatchPut(const v1::BatchPutRequest& req) {
+  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
   if (req.entries_size() > kMaxBatch) {
-    return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " entries per batch put, got " +
-                                   std::to_string(req.entries_size()));
+    co_return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " entries per batch put, got " +
+                                      std::to_string(req.entries_size()));
   }
-  for (const v1::BatchPutEntry& entry : req.entries()) CK_RETURN_IF_ERROR(names::CheckItemKey(entry.key()));
-  ports::WriteBatch batch;
+  for (const v1::BatchPutEntry& entry : req.entries()) CK_CO_RETURN_IF_ERROR(names::CheckItemKey(entry.key()));
   v1::BatchPutResponse resp;
+  if (req.entries_size() == 0) co_return resp;
+  std::vector<KeyLocks::Key> items;
+  for (const v1::BatchPutEntry& entry : req.entries()) items.push_back({ItemKey(req.table(), entry.key()), true});
+  auto holding = writing_.Acquire(std::move(items));
+  co_await holding->Granted();
+  CK_CO_RETURN_IF_ERROR(co_await ClaimGeneration());
+  ports::WriteBatch batch;
   for (const v1::BatchPutEntry& entry : req.entries()) {
-    Result<v1::PutResponse> staged = StagePut(req.table(), entry.key(), entry.value(), entry.ttl_ms(), &batch);
-    if (!staged.ok()) return staged.status();
-    resp.add_etags(std::move(*staged->mutable_etag()));
+    v1::PutResponse staged = StagePut(req.table(), entry.key(), entry.value(), entry.ttl_ms(), &batch);
+    resp.add_etags(std::move(*staged.mutable_etag()));
   }
-  if (!batch.ops.empty()) CK_RETURN_IF_ERROR(items_->Write(batch));
-  return resp;
+  CK_CO_RETURN_IF_ERROR(co_await Commit(std::move(batch)));
+  co_return resp;
 }
 
-Result<KeyValueProvider::SweepStep> EmbeddedKeyValue::SweepExpired(size_t budget) {
+Task<Result<KeyValueProvider::SweepStep>> EmbeddedKeyValue::SweepExpired(size_t budget) {
   budget = std::max<size_t>(budget, 1);
   // Item keys start with their table's name, which is never empty nor starts
   // with NUL; keys starting with NUL are the provider's own (the generation).
   const std::string start = sweep_resume_.empty() ? std::string(1, '\x01') : sweep_resume_;
-  std::vector<std::pair<std::string, std::string>> entries;
-  CK_RETURN_IF_ERROR(items_->Scan(start, "", budget, &entries));
+  sweep_scanning_ = true;
+  written_while_sweeping_.clear();
+  Result<ports::OrderedStore::Entries> entries = co_await items_->Scan(start, "", budget);
+  sweep_scanning_ = false;
+  if (!entries.ok()) co_return entries.status();
   const int64_t now = clock_->NowMs();
   ports::WriteBatch expired;
   int64_t next_expiry = sweep_next_expiry_;
-  for (const auto& [store_key, value] : entries) {
+  for (const auto& [store_key, value] : *entries) {
     ItemRecord record;
     // A record that does not parse is left for a reader to report, not deleted.
     if (!record.ParseFromString(value) || record.expires_at_ms() == 0) continue;
+    // Written since the scan read it: the newer record decides, next pass.
+    if (written_while_sweeping_.count(store_key)) continue;
     if (record.expires_at_ms() <= now) {
       expired.Delete(store_key);
     } else if (next_expiry == 0 || record.expires_at_ms() < next_expiry) {
       next_expiry = record.expires_at_ms();
     }
   }
-  if (!expired.ops.empty()) CK_RETURN_IF_ERROR(items_->Write(expired));
+  written_while_sweeping_.clear();
   SweepStep step;
   step.removed = expired.ops.size();
-  step.pass_complete = entries.size() < budget;
+  // Issued now, so it lands before any write the actor starts after this turn.
+  if (!expired.ops.empty()) CK_CO_RETURN_IF_ERROR(co_await items_->Write(std::move(expired)));
+  step.pass_complete = entries->size() < budget;
   if (step.pass_complete) {
     step.next_expiry_ms = next_expiry;
     sweep_resume_.clear();
     sweep_next_expiry_ = 0;
   } else {
-    sweep_resume_ = entries.back().first + '\0';
+    sweep_resume_ = entries->back().first + '\0';
     sweep_next_expiry_ = next_expiry;
   }
-  return step;
+  co_return step;
 }
 
 int64_t EmbeddedKeyValue::TakeNewExpiry() { return std::exchange(new_expiry_, 0); }

@@ -13,7 +13,9 @@
 #include <string>
 
 #include "cloudkit/store/v1/records.pb.h"
+#include "core/key_locks.h"
 #include "ports/blob_store.h"
+#include "core/task.h"
 #include "ports/clock.h"
 #include "ports/hash.h"
 #include "ports/ordered_store.h"
@@ -27,18 +29,18 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
                         std::unique_ptr<ports::BlobStore> blobs, ports::Clock* clock,
                         ports::HashPort* hash);
 
-  Result<v1::CreateBucketResponse> CreateBucket(const v1::CreateBucketRequest& req) override;
-  Result<v1::DeleteBucketResponse> DeleteBucket(const v1::DeleteBucketRequest& req) override;
-  Result<v1::ListBucketsResponse> ListBuckets(const v1::ListBucketsRequest& req) override;
-  Result<v1::BucketExistsResponse> BucketExists(const v1::BucketExistsRequest& req) override;
-  Result<std::unique_ptr<ObjectUpload>> BeginPut(const v1::PutObjectRequest& req) override;
-  Result<std::unique_ptr<ObjectDownload>> BeginGet(const v1::GetObjectRequest& req,
+  Task<Result<v1::CreateBucketResponse>> CreateBucket(const v1::CreateBucketRequest& req) override;
+  Task<Result<v1::DeleteBucketResponse>> DeleteBucket(const v1::DeleteBucketRequest& req) override;
+  Task<Result<v1::ListBucketsResponse>> ListBuckets(const v1::ListBucketsRequest& req) override;
+  Task<Result<v1::BucketExistsResponse>> BucketExists(const v1::BucketExistsRequest& req) override;
+  Task<Result<std::unique_ptr<ObjectUpload>>> BeginPut(const v1::PutObjectRequest& req) override;
+  Task<Result<std::unique_ptr<ObjectDownload>>> BeginGet(const v1::GetObjectRequest& req,
                                                    v1::GetObjectResponse* head) override;
-  Result<v1::HeadObjectResponse> HeadObject(const v1::HeadObjectRequest& req) override;
-  Result<v1::DeleteObjectResponse> DeleteObject(const v1::DeleteObjectRequest& req) override;
-  Result<v1::DeleteObjectsResponse> DeleteObjects(const v1::DeleteObjectsRequest& req) override;
-  Result<v1::CopyObjectResponse> CopyObject(const v1::CopyObjectRequest& req) override;
-  Result<v1::ListObjectsResponse> ListObjects(const v1::ListObjectsRequest& req) override;
+  Task<Result<v1::HeadObjectResponse>> HeadObject(const v1::HeadObjectRequest& req) override;
+  Task<Result<v1::DeleteObjectResponse>> DeleteObject(const v1::DeleteObjectRequest& req) override;
+  Task<Result<v1::DeleteObjectsResponse>> DeleteObjects(const v1::DeleteObjectsRequest& req) override;
+  Task<Result<v1::CopyObjectResponse>> CopyObject(const v1::CopyObjectRequest& req) override;
+  Task<Result<v1::ListObjectsResponse>> ListObjects(const v1::ListObjectsRequest& req) override;
 
   // What an upload needs to publish itself (used by the upload class).
   struct PendingObject {
@@ -46,14 +48,19 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
     bool if_none_match = false;
     std::map<std::string, std::string> metadata;
   };
-  Result<v1::ObjectInfo> Publish(const PendingObject& pending, std::string blob_id, uint64_t size,
-                                 std::string etag);
+  // Checks the bucket and preconditions again (they may have changed while
+  // the body streamed in), then writes the record; removes the blob it
+  // replaces, or `blob_id` itself on failure.
+  Task<Result<v1::ObjectInfo>> Publish(const PendingObject& pending, std::string blob_id, uint64_t size,
+                                       std::string etag);
   ports::BlobStore& blobs() { return *blobs_; }
 
  private:
-  Status RequireBucket(const std::string& bucket);
+  // Removes a blob nothing names any more (best effort).
+  Task<void> DiscardBlob(const std::string& blob_id);
+  Task<Status> RequireBucket(const std::string& bucket);
   // nullopt when the object does not exist.
-  Result<std::optional<store::v1::ObjectRecord>> LoadObject(const std::string& bucket,
+  Task<Result<std::optional<store::v1::ObjectRecord>>> LoadObject(const std::string& bucket,
                                                             const std::string& key);
   Status CheckPutPreconditions(const PendingObject& pending,
                                const std::optional<store::v1::ObjectRecord>& current);
@@ -62,6 +69,10 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
   std::unique_ptr<ports::BlobStore> blobs_;
   ports::Clock* clock_;
   ports::HashPort* hash_;
+  // Calls overlap: a step that reads, checks and writes records holds them
+  // (an object exclusively and its bucket shared; a bucket exclusively to
+  // create or delete it), so that no other call writes in between.
+  KeyLocks writing_;
 };
 
 }  // namespace cloudkit::embedded

@@ -1,0 +1,111 @@
+// OperationActor: the base of the service actors. Every call is an operation
+// of its own: a coroutine (core/task.h) started when the call's REQUEST
+// arrives, holding the call's state, that runs until it must wait — on a
+// port (disk, HTTP, IndexedDB), on the call's next stream frame (DATA,
+// CREDIT), or on an earlier call of the same client on the same keys
+// (OrderFor) — and yields the actor to the other calls meanwhile. A call whose work never
+// waits (a memory lookup) is answered inside the turn it arrived in.
+//
+// A subclass serves one service: Start decodes the request and runs the
+// method. The base routes stream frames to their operation, ends waits when
+// the client or the host cancels, and keeps the stream rules: a DATA frame
+// beyond the credit the actor granted ends the call with an error.
+//
+// REQUIRES: Receive and OnTimer run one at a time (the host's turns), and
+// so do port completions (the actor's Executor).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "core/actor.h"
+#include "core/coro.h"
+#include "core/task.h"
+#include "ports/clock.h"
+#include "core/key_locks.h"
+
+namespace cloudkit {
+
+class OperationActor : public Actor {
+ public:
+  OperationActor(ports::Clock* clock, Outbox* outbox) : clock_(clock), outbox_(outbox) {}
+  ~OperationActor() override;
+
+  void Receive(Inbound&& frame) override;
+
+  size_t open_calls() const { return calls_.size(); }
+
+ protected:
+  // One open call, as its operation sees it.
+  class Call {
+   public:
+    uint64_t id() const { return id_; }
+    const std::string& method() const { return method_; }
+    bool cancelled() const { return cancelled_; }
+
+    // The client's next DATA or CREDIT frame; nullopt once the call was
+    // cancelled (client CANCEL, deadline, or a broken stream rule).
+    struct NextFrame {
+      Call* call;
+      bool await_ready() const { return call->cancelled_ || !call->frames_.empty(); }
+      void await_suspend(coro::coroutine_handle<> waiter) { call->waiter_ = waiter; }
+      std::optional<Inbound> await_resume();
+    };
+    NextFrame Next() { return NextFrame{this}; }
+
+   private:
+    friend class OperationActor;
+    uint64_t id_ = 0;
+    std::string method_;
+    std::deque<Inbound> frames_;
+    bool cancelled_ = false;
+    bool answered_ = false;
+    uint32_t data_allowed_ = 0;  // DATA frames granted and not yet received
+    coro::coroutine_handle<> waiter_;
+  };
+
+  // Runs the call's method; `request` holds the REQUEST frame. Answer with
+  // Reply/Send. A Start that returns without a final frame gets INTERNAL.
+  virtual Task<void> Start(Call& call, Inbound& request) = 0;
+
+  // Sends a frame of `call` (nothing once it was cancelled: nobody listens).
+  void Send(Call& call, Outbound&& frame);
+  // Grants the client `credits` more DATA frames for an upload.
+  void GrantData(Call& call, uint32_t credits);
+  // The unary answer: the response, or the error.
+  template <typename Resp>
+  void Reply(Call& call, const Result<Resp>& result);
+  void Fail(Call& call, const Status& status);
+
+  // Takes the call's place in its client's order on `keys` (docs/protocol.md,
+  // "Ordering"): `co_await ticket->Granted()` waits for that client's earlier
+  // calls on them; releasing the ticket lets its later ones go. Calls of
+  // other clients never wait here (providers keep their own steps atomic).
+  std::unique_ptr<KeyLocks::Ticket> OrderFor(const Inbound& request, std::vector<KeyLocks::Key> keys);
+
+  ports::Clock& clock() { return *clock_; }
+
+ private:
+  Task<void> Run(Call* call, Inbound request);
+  void Wake(Call& call);
+
+  ports::Clock* clock_;
+  Outbox* outbox_;
+  KeyLocks client_order_;
+  std::unordered_map<uint64_t, std::unique_ptr<Call>> calls_;
+};
+
+}  // namespace cloudkit
+
+#include "services/call_frames.h"
+
+namespace cloudkit {
+template <typename Resp>
+void OperationActor::Reply(Call& call, const Result<Resp>& result) {
+  Send(call, frames::Reply(call.id(), result));
+}
+}  // namespace cloudkit
