@@ -13,7 +13,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   # libraries
   libcaf-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev libssl-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-zmq python3-protobuf procps
   # browser host: Emscripten for the wasm build, Node and npm for the JS side,

@@ -1,8 +1,9 @@
 // cloudkit-bench: the end-to-end load tool of issue 4. In one run it starts a
 // raw ZeroMQ echo server (the baseline), a cloudkitd with a memory binding and
 // one with a local binding on a temp dir, measures round trips, throughput,
-// durable puts, a streamed object against a file copy, and idle cost, prints
-// every figure beside its baseline and target, and stops every server.
+// durable puts, a streamed object against a file copy, and idle cost, and
+// the native HTTP port's fan-out against a loopback Node server; prints every
+// figure beside its baseline and target, and stops every server.
 // benchmarks/RESULTS.md records the figures and what limits each.
 #include <linux/limits.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "cloudkit/v1/key_value.pb.h"
 #include "load/daemon_process.h"
 #include "load/echo_server.h"
+#include "load/http_fanout.h"
 #include "load/load_clients.h"
 #include "load/report.h"
 #include "load/stream_transfer.h"
@@ -47,6 +49,7 @@ struct BenchOptions {
   int put_clients = 16;
   uint64_t stream_bytes = uint64_t{1} << 30;
   double idle_seconds = 2;
+  HttpFanoutOptions http;
   bool json = false;
 };
 
@@ -114,6 +117,19 @@ IdleFigures MeasureIdle(const DaemonUnderTest& daemon, double seconds) {
 }
 
 Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
+  // ---- HTTP port: requests in flight at once from one actor ------------------
+  Progress(std::to_string(options.http.requests) + " HTTP requests in flight against a " +
+           std::to_string(options.http.delay_ms) + " ms loopback server");
+  Result<HttpFanoutFigures> fanout = MeasureHttpFanout(options.http);
+  if (!fanout.ok()) return fanout.status();
+  char fanout_notes[160];
+  std::snprintf(fanout_notes, sizeof fanout_notes, "median of %d rounds on kept connections: best %.1f, worst %.1f ms; "
+                "first round (new connections) %.1f ms", options.http.rounds, fanout->best_ms, fanout->worst_ms,
+                fanout->cold_ms);
+  figures->push_back({"http_fanout", std::to_string(options.http.requests) + " HTTP GETs in flight, one actor, vs the server delay",
+                      "ms", fanout->median_ms, static_cast<double>(options.http.delay_ms), Goal::kAtMost, 1.5,
+                      fanout_notes});
+
   // ---- servers --------------------------------------------------------------
   RawEchoServer echo;
   Progress("raw echo on " + echo.endpoint());
@@ -249,6 +265,16 @@ int main(int argc, char** argv) {
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
   app.add_option("--idle-seconds", options.idle_seconds, "idle CPU window per daemon")->capture_default_str();
+  app.add_option("--http-requests", options.http.requests, "HTTP requests in flight at once (http_fanout)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--http-delay-ms", options.http.delay_ms, "the loopback HTTP server's answer delay")
+      ->capture_default_str();
+  app.add_option("--http-rounds", options.http.rounds, "timed http_fanout rounds after the warm-up one")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--node", options.http.node, "Node.js binary running the loopback HTTP server")
+      ->capture_default_str();
   app.add_flag("--json", options.json, "print the figures as JSON");
   CLI11_PARSE(app, argc, argv);
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "core/async.h"
 #include "core/executor.h"
@@ -98,6 +99,33 @@ template <typename T>
 T ReadyValue(Async<T> async) {
   if (!async.await_ready()) throw std::logic_error("ReadyValue: the port did not answer at once");
   return async.await_resume();
+}
+
+// Runs this thread's posted completions until `done()` holds, as RunTask
+// does. Throws when nothing completes for `timeout`. For tests that start
+// their tasks themselves (under an ExecutorScope of ThisThreadExecutor()).
+template <typename Predicate>
+void RunUntil(Predicate done, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  const auto& executor = ThisThreadExecutor();
+  ExecutorScope scope(executor);
+  while (!done()) {
+    if (!executor->RunOne(timeout)) throw std::runtime_error("RunUntil: no completion within the timeout");
+  }
+}
+
+// Runs all `tasks` at once on this thread, as one actor running many
+// operations: each starts now and goes on from its completions. Returns when
+// every one is done; throws when nothing completes for `timeout`.
+inline void RunTasks(std::vector<Task<void>> tasks, std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+  ExecutorScope scope(ThisThreadExecutor());
+  size_t remaining = tasks.size();
+  for (auto& task : tasks) {
+    Detach([](Task<void> t, size_t* left) -> Task<void> {
+      co_await std::move(t);
+      --*left;
+    }(std::move(task), &remaining));
+  }
+  RunUntil([&] { return remaining == 0; }, timeout);
 }
 
 }  // namespace cloudkit::testing_util

@@ -1,13 +1,18 @@
 // The browser HTTP port (wasm/fetch_http) against the tests' loopback server
 // (tests/static_server.mjs): statuses and headers, request bodies, a response
-// body read in bounded chunks, and network failures and timeouts as statuses.
+// body read in bounded chunks, a streamed request body, and network failures
+// and timeouts as statuses. Calls go through RunTask, as an operation would;
+// here every port answers at once, so nothing ever waits in it.
 #include <emscripten.h>
 #include <emscripten/em_js.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
 
 #include "fetch_http.h"
+#include "support/run_task.h"
 
 EM_JS(char*, ck_test_origin, (), {
   const origin = self.location.origin;
@@ -27,6 +32,38 @@ std::string Origin() {
   return origin;
 }
 
+using testing_util::RunTask;
+
+Task<Result<ports::HttpResponse>> SendTask(FetchHttpClient& http, ports::HttpRequest request) {
+  co_return co_await http.Send(std::move(request));
+}
+Result<ports::HttpResponse> Send(FetchHttpClient& http, ports::HttpRequest request) {
+  return RunTask(SendTask(http, std::move(request)));
+}
+
+Task<Result<std::string>> ReadTask(ports::HttpBodyReader& body, size_t max_bytes) {
+  co_return co_await body.Read(max_bytes);
+}
+Result<std::string> Read(ports::HttpBodyReader& body, size_t max_bytes) {
+  return RunTask(ReadTask(body, max_bytes));
+}
+
+// A request body given in pieces of at most `piece` bytes.
+class PieceSource : public ports::HttpBodySource {
+ public:
+  PieceSource(std::string data, size_t piece) : data_(std::move(data)), piece_(piece) {}
+  Async<Result<std::string>> Next(size_t max_bytes) override {
+    std::string next = data_.substr(at_, std::min({max_bytes, piece_, data_.size() - at_}));
+    at_ += next.size();
+    return Async<Result<std::string>>::Ready(std::move(next));
+  }
+
+ private:
+  std::string data_;
+  size_t piece_;
+  size_t at_ = 0;
+};
+
 std::string Header(const ports::HttpResponse& response, const std::string& name) {
   for (const auto& [key, value] : response.headers) {
     if (key == name) return value;
@@ -37,7 +74,7 @@ std::string Header(const ports::HttpResponse& response, const std::string& name)
 std::string ReadAll(ports::HttpResponse& response, size_t chunk, size_t* largest = nullptr) {
   std::string body;
   while (true) {
-    auto next = response.body->Read(chunk);
+    auto next = Read(*response.body, chunk);
     EXPECT_TRUE(next.ok()) << next.status().message();
     if (!next.ok() || next->empty()) return body;
     if (largest) *largest = std::max(*largest, next->size());
@@ -49,7 +86,7 @@ TEST(FetchHttpClientTest, GetsAStaticFileWithStatusAndHeaders) {
   FetchHttpClient http;
   ports::HttpRequest request;
   request.url = Origin() + "/web/package.json";
-  auto response = http.Send(request);
+  auto response = Send(http, std::move(request));
   ASSERT_TRUE(response.ok()) << response.status().message();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(Header(*response, "content-type"), "application/json");
@@ -63,19 +100,35 @@ TEST(FetchHttpClientTest, SendsMethodHeadersAndBody) {
   request.url = Origin() + "/echo";
   request.headers = {{"x-cloudkit-test", "yes"}, {"content-type", "application/octet-stream"}};
   request.body = std::string("binary\0body", 11);
-  auto response = http.Send(request);
+  std::string sent = request.body;
+  auto response = Send(http, std::move(request));
   ASSERT_TRUE(response.ok()) << response.status().message();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(Header(*response, "x-echo-method"), "PUT");
   EXPECT_EQ(Header(*response, "x-echo-header"), "yes");
-  EXPECT_EQ(ReadAll(*response, 4), request.body);
+  EXPECT_EQ(ReadAll(*response, 4), sent);
+}
+
+TEST(FetchHttpClientTest, SendsAStreamedBody) {
+  FetchHttpClient http;
+  std::string data;
+  for (int i = 0; i < 100000; ++i) data += static_cast<char>('a' + i % 26);
+  ports::HttpRequest request;
+  request.method = "PUT";
+  request.url = Origin() + "/echo";
+  request.body_source = std::make_unique<PieceSource>(data, 7000);
+  request.content_length = static_cast<int64_t>(data.size());
+  auto response = Send(http, std::move(request));
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(ReadAll(*response, 1 << 16), data);
 }
 
 TEST(FetchHttpClientTest, LargeBodiesArriveInBoundedChunks) {
   FetchHttpClient http;
   ports::HttpRequest request;
   request.url = Origin() + "/bytes?n=3000000";
-  auto response = http.Send(request);
+  auto response = Send(http, std::move(request));
   ASSERT_TRUE(response.ok()) << response.status().message();
   size_t largest = 0;
   std::string body = ReadAll(*response, 64 * 1024, &largest);
@@ -90,7 +143,7 @@ TEST(FetchHttpClientTest, ErrorStatusesAreResponses) {
   FetchHttpClient http;
   ports::HttpRequest request;
   request.url = Origin() + "/no/such/file";
-  auto response = http.Send(request);
+  auto response = Send(http, std::move(request));
   ASSERT_TRUE(response.ok()) << response.status().message();
   EXPECT_EQ(response->status, 404);
 }
@@ -99,7 +152,7 @@ TEST(FetchHttpClientTest, UnreachableServerIsUnavailable) {
   FetchHttpClient http;
   ports::HttpRequest request;
   request.url = "http://127.0.0.1:9/";  // the discard port: nothing listens
-  auto response = http.Send(request);
+  auto response = Send(http, std::move(request));
   EXPECT_EQ(response.status().code(), ::cloudkit::v1::UNAVAILABLE) << response.status().message();
   EXPECT_TRUE(response.status().retryable());
 }
@@ -109,7 +162,7 @@ TEST(FetchHttpClientTest, SlowServerHitsTheTimeout) {
   ports::HttpRequest request;
   request.url = Origin() + "/slow?ms=3000";
   request.timeout_ms = 200;
-  auto response = http.Send(request);
+  auto response = Send(http, std::move(request));
   EXPECT_EQ(response.status().code(), ::cloudkit::v1::DEADLINE_EXCEEDED) << response.status().message();
 }
 
@@ -118,9 +171,9 @@ TEST(FetchHttpClientTest, AbandonedBodyIsReleased) {
   for (int i = 0; i < 20; ++i) {
     ports::HttpRequest request;
     request.url = Origin() + "/bytes?n=2000000";
-    auto response = http.Send(request);
+    auto response = Send(http, std::move(request));
     ASSERT_TRUE(response.ok()) << response.status().message();
-    auto first = response->body->Read(1000);
+    auto first = Read(*response->body, 1000);
     ASSERT_TRUE(first.ok());
     EXPECT_EQ(first->size(), 1000u);
   }  // each body is closed unread

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "cloudkit/web/v1/worker.pb.h"
+#include "core/task.h"
 #include "js_port_call.h"
 
 namespace cloudkit::web {
@@ -31,7 +32,10 @@ class FetchBodyReader : public ports::HttpBodyReader {
     (void)Call(call);
   }
 
-  Result<std::string> Read(size_t max_bytes) override {
+  Async<Result<std::string>> Read(size_t max_bytes) override { return Async<Result<std::string>>::Ready(ReadNow(max_bytes)); }
+
+ private:
+  Result<std::string> ReadNow(size_t max_bytes) {
     if (done_ || max_bytes == 0) return std::string();
     v1::HttpCall call;
     call.set_op("read");
@@ -46,14 +50,11 @@ class FetchBodyReader : public ports::HttpBodyReader {
     return std::move(*reply->mutable_chunk());
   }
 
- private:
   uint32_t handle_;
   bool done_ = false;
 };
 
-}  // namespace
-
-Result<ports::HttpResponse> FetchHttpClient::Send(const ports::HttpRequest& request) {
+Result<ports::HttpResponse> SendNow(const ports::HttpRequest& request, const std::string& body) {
   v1::HttpCall call;
   call.set_op("send");
   call.set_method(request.method);
@@ -63,7 +64,7 @@ Result<ports::HttpResponse> FetchHttpClient::Send(const ports::HttpRequest& requ
     header->set_name(name);
     header->set_value(value);
   }
-  call.set_body(request.body);
+  call.set_body(body);
   call.set_timeout_ms(request.timeout_ms);
   auto reply = Call(call);
   if (!reply.ok()) return reply.status();
@@ -72,6 +73,37 @@ Result<ports::HttpResponse> FetchHttpClient::Send(const ports::HttpRequest& requ
   for (const auto& header : reply->headers()) response.headers.emplace_back(header.name(), header.value());
   response.body = std::make_unique<FetchBodyReader>(reply->handle());
   return response;
+}
+
+// Reads a streamed body to its end (see the limitation in fetch_http.h), then
+// sends. Finishes inside the caller's await unless the source itself waits.
+Task<Result<ports::HttpResponse>> SendStreamed(ports::HttpRequest request) {
+  std::string body;
+  while (true) {
+    Result<std::string> piece = co_await request.body_source->Next(256 * 1024);
+    if (!piece.ok()) {
+      co_return Status(piece.status().code(), request.method + " " + request.url.substr(0, request.url.find('?')) +
+                                                  ": request body: " + piece.status().message(),
+                       piece.status().retryable());
+    }
+    if (piece->empty()) break;
+    body += *piece;
+  }
+  co_return SendNow(request, body);
+}
+
+Task<void> Deliver(Task<Result<ports::HttpResponse>> task, Completion<Result<ports::HttpResponse>> done) {
+  done.Complete(co_await std::move(task));
+}
+
+}  // namespace
+
+Async<Result<ports::HttpResponse>> FetchHttpClient::Send(ports::HttpRequest request) {
+  if (!request.body_source) return Async<Result<ports::HttpResponse>>::Ready(SendNow(request, request.body));
+  Completion<Result<ports::HttpResponse>> done;
+  Async<Result<ports::HttpResponse>> answer = done.async();
+  Detach(Deliver(SendStreamed(std::move(request)), done));
+  return answer;
 }
 
 }  // namespace cloudkit::web

@@ -1,6 +1,11 @@
-// The browser's HTTP port: fetch, from the worker. Asynchronous in JS,
-// synchronous to the actor core through Asyncify, like the storage port.
+// The browser's HTTP port: fetch, from the worker. Asynchronous in JS; the
+// actor core still reaches it through Asyncify, like the storage port, so
+// Send and Read answer at once (Async<...>::Ready) once JS has answered.
 // Response bodies stream from fetch's ReadableStream chunk by chunk.
+//
+// Limitation: a streamed request body (body_source) is read to its end before
+// the request is sent (fetch's streaming uploads need duplex: 'half' and
+// HTTP/2, and the JS side takes one body); the whole body sits in memory.
 #pragma once
 
 #include "ports/http.h"
@@ -9,7 +14,7 @@ namespace cloudkit::web {
 
 class FetchHttpClient : public ports::HttpClient {
  public:
-  Result<ports::HttpResponse> Send(const ports::HttpRequest& request) override;
+  Async<Result<ports::HttpResponse>> Send(ports::HttpRequest request) override;
 };
 
 }  // namespace cloudkit::web
