@@ -6,10 +6,11 @@
 namespace cloudkit {
 
 std::unique_ptr<KeyLocks::Ticket> KeyLocks::Acquire(std::vector<Key> keys) {
-  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.name < b.name; });
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.id < b.id; });
   std::vector<Key> merged;
+  merged.reserve(keys.size());
   for (Key& key : keys) {
-    if (!merged.empty() && merged.back().name == key.name) {
+    if (!merged.empty() && merged.back().id == key.id) {
       merged.back().exclusive = merged.back().exclusive || key.exclusive;
     } else {
       merged.push_back(std::move(key));
@@ -18,7 +19,7 @@ std::unique_ptr<KeyLocks::Ticket> KeyLocks::Acquire(std::vector<Key> keys) {
   auto ticket = std::make_unique<Ticket>();
   ticket->locks_ = this;
   for (const Key& key : merged) {
-    Queue& queue = queues_[key.name];
+    Queue& queue = queues_[key.id];
     // Granted at once when nothing waits ahead and nothing running conflicts.
     bool free = std::all_of(queue.begin(), queue.end(), [&](const Entry& e) {
       return e.granted && !e.exclusive && !key.exclusive;
@@ -55,7 +56,7 @@ void KeyLocks::GrantFront(Queue& queue, std::vector<Ticket*>* ready) {
 void KeyLocks::Release(Ticket* ticket) {
   std::vector<Ticket*> ready;
   for (const Key& key : ticket->keys_) {
-    auto it = queues_.find(key.name);
+    auto it = queues_.find(key.id);
     if (it == queues_.end()) continue;
     Queue& queue = it->second;
     auto entry = std::find_if(queue.begin(), queue.end(), [&](const Entry& e) { return e.ticket == ticket; });

@@ -13,10 +13,9 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,9 +25,12 @@ namespace cloudkit {
 
 class KeyLocks {
  public:
+  // A key is known by a 64-bit hash of its name: two names that collide
+  // only order their takers together, which is safe.
   struct Key {
-    std::string name;
-    bool exclusive = false;
+    Key(std::string_view name, bool exclusive) : id(std::hash<std::string_view>{}(name)), exclusive(exclusive) {}
+    uint64_t id;
+    bool exclusive;
   };
   class Ticket;
 
@@ -70,12 +72,12 @@ class KeyLocks {
     bool exclusive;
     bool granted;
   };
-  using Queue = std::deque<Entry>;
+  using Queue = std::vector<Entry>;  // short: the takers of one key, oldest first
   void Release(Ticket* ticket);
   // Grants what the front of `queue` now allows; collects tickets that became ready.
   static void GrantFront(Queue& queue, std::vector<Ticket*>* ready);
 
-  std::unordered_map<std::string, Queue> queues_;
+  std::unordered_map<uint64_t, Queue> queues_;
 };
 
 }  // namespace cloudkit

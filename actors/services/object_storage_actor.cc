@@ -76,8 +76,8 @@ Task<void> ObjectStorageActor::Start(Call& call, Inbound& in) {
   std::string_view method(in.method);
   std::string_view prefix(kServicePrefix);
   auto handler = method.starts_with(prefix) ? handlers.find(method.substr(prefix.size())) : handlers.end();
-  if (handler == handlers.end()) co_return Fail(call, Status::Unimplemented("method " + in.method));
-  co_await (this->*(handler->second))(call, in);
+  if (handler == handlers.end()) return FailWith(call, Status::Unimplemented("method " + in.method));
+  return (this->*(handler->second))(call, in);
 }
 
 Task<void> ObjectStorageActor::PutObject(Call& call, Inbound& in) {

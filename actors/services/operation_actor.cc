@@ -13,8 +13,11 @@ OperationActor::~OperationActor() {
 
 std::optional<Inbound> OperationActor::Call::NextFrame::await_resume() {
   if (call->cancelled_) return std::nullopt;
-  Inbound frame = std::move(call->frames_.front());
-  call->frames_.pop_front();
+  Inbound frame = std::move(call->frames_[call->next_frame_++]);
+  if (call->next_frame_ == call->frames_.size()) {  // all taken: reuse the space
+    call->frames_.clear();
+    call->next_frame_ = 0;
+  }
   return frame;
 }
 
@@ -22,13 +25,16 @@ void OperationActor::Receive(Inbound&& in) {
   if (in.kind == v1::REQUEST) {
     Status on_time = frames::CheckDeadline(in, *clock_);
     if (!on_time.ok()) return outbox_->Send(frames::Error(in.call_id, on_time));
-    auto [it, fresh] = calls_.try_emplace(in.call_id);
-    if (!fresh) return;  // the host never reuses an open call's id
-    it->second = std::make_unique<Call>();
-    Call* call = it->second.get();
-    call->id_ = in.call_id;
-    call->method_ = in.method;
-    Detach(Run(call, std::move(in)));
+    if (calls_.count(in.call_id)) return;  // the host never reuses an open call's id
+    // Most calls (every one over memory) finish right here: only those still
+    // running afterwards enter calls_, where stream frames and cancels find them.
+    Call* call = nullptr;
+    bool finished = false;
+    Detach(Run(std::move(in), &call, &finished));
+    if (!finished) {
+      call->registered_ = true;
+      calls_.emplace(call->id_, call);
+    }
     return;
   }
   auto it = calls_.find(in.call_id);
@@ -37,7 +43,7 @@ void OperationActor::Receive(Inbound&& in) {
   switch (in.kind) {
     case v1::DATA:
       if (call.data_allowed_ == 0) {
-        Fail(call, Status::ResourceExhausted("DATA frame beyond the credit granted to call " + call.method_));
+        Fail(call, Status::ResourceExhausted("DATA frame beyond the credit granted to call " + call.method()));
         call.cancelled_ = true;
       } else {
         call.data_allowed_--;
@@ -61,15 +67,28 @@ void OperationActor::Wake(Call& call) {
   if (auto waiter = std::exchange(call.waiter_, nullptr)) waiter.resume();
 }
 
-Task<void> OperationActor::Run(Call* call, Inbound request) {
+Task<void> OperationActor::Run(Inbound request, Call** started, bool* finished) {
+  Call call;
+  call.id_ = request.call_id;
+  call.method_ = &request.method;
+  *started = &call;
   try {
-    co_await Start(*call, request);
-    if (!call->answered_) Fail(*call, Status::Internal(call->method_ + " ended without an answer"));
+    co_await Start(call, request);
+    if (!call.answered_) Fail(call, Status::Internal(request.method + " ended without an answer"));
   } catch (const std::exception& e) {
     // A provider bug must cost one call, never the daemon.
-    if (!call->answered_) Fail(*call, Status::Internal(call->method_ + ": " + e.what()));
+    if (!call.answered_) Fail(call, Status::Internal(request.method + ": " + e.what()));
   }
-  calls_.erase(call->id_);
+  if (call.registered_) {
+    calls_.erase(call.id_);
+  } else {
+    *finished = true;  // still inside Receive: its locals are alive
+  }
+}
+
+Task<void> OperationActor::FailWith(Call& call, Status status) {
+  Fail(call, status);
+  co_return;
 }
 
 void OperationActor::Send(Call& call, Outbound&& frame) {
@@ -84,8 +103,9 @@ void OperationActor::GrantData(Call& call, uint32_t credits) {
 }
 
 std::unique_ptr<KeyLocks::Ticket> OperationActor::OrderFor(const Inbound& request, std::vector<KeyLocks::Key> keys) {
-  const std::string client = std::to_string(request.client) + '|';
-  for (KeyLocks::Key& key : keys) key.name.insert(0, client);
+  // Mixed with the client, so other clients' calls are other keys.
+  const uint64_t client = request.client * 0x9E3779B97F4A7C15ull;
+  for (KeyLocks::Key& key : keys) key.id ^= client + 0x7F4A7C15u + (key.id << 6) + (key.id >> 2);
   return client_order_.Acquire(std::move(keys));
 }
 

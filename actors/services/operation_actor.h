@@ -16,7 +16,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,14 +44,14 @@ class OperationActor : public Actor {
   class Call {
    public:
     uint64_t id() const { return id_; }
-    const std::string& method() const { return method_; }
+    const std::string& method() const { return *method_; }
     bool cancelled() const { return cancelled_; }
 
     // The client's next DATA or CREDIT frame; nullopt once the call was
     // cancelled (client CANCEL, deadline, or a broken stream rule).
     struct NextFrame {
       Call* call;
-      bool await_ready() const { return call->cancelled_ || !call->frames_.empty(); }
+      bool await_ready() const { return call->cancelled_ || call->next_frame_ < call->frames_.size(); }
       void await_suspend(coro::coroutine_handle<> waiter) { call->waiter_ = waiter; }
       std::optional<Inbound> await_resume();
     };
@@ -60,17 +60,24 @@ class OperationActor : public Actor {
    private:
     friend class OperationActor;
     uint64_t id_ = 0;
-    std::string method_;
-    std::deque<Inbound> frames_;
+    const std::string* method_ = nullptr;  // the REQUEST's, alive as long as the call
+    // Arrived and not yet taken: frames_[next_frame_...]. A vector, not a
+    // deque: unary calls never use it, and an empty vector costs nothing.
+    std::vector<Inbound> frames_;
+    size_t next_frame_ = 0;
     bool cancelled_ = false;
     bool answered_ = false;
+    bool registered_ = false;  // in calls_: the operation outlived its first turn
     uint32_t data_allowed_ = 0;  // DATA frames granted and not yet received
     coro::coroutine_handle<> waiter_;
   };
 
-  // Runs the call's method; `request` holds the REQUEST frame. Answer with
-  // Reply/Send. A Start that returns without a final frame gets INTERNAL.
+  // The operation of the call's method; `request` holds the REQUEST frame
+  // and outlives it. Answer with Reply/Send; an operation that ends without
+  // a final frame gets INTERNAL.
   virtual Task<void> Start(Call& call, Inbound& request) = 0;
+  // An operation that fails the call at once (an unknown method).
+  Task<void> FailWith(Call& call, Status status);
 
   // Sends a frame of `call` (nothing once it was cancelled: nobody listens).
   void Send(Call& call, Outbound&& frame);
@@ -90,13 +97,16 @@ class OperationActor : public Actor {
   ports::Clock& clock() { return *clock_; }
 
  private:
-  Task<void> Run(Call* call, Inbound request);
+  // Runs one call's operation; the Call lives in its frame. `finished` is
+  // set when the operation ended before Receive returned (then it never
+  // entered calls_).
+  Task<void> Run(Inbound request, Call** started, bool* finished);
   void Wake(Call& call);
 
   ports::Clock* clock_;
   Outbox* outbox_;
   KeyLocks client_order_;
-  std::unordered_map<uint64_t, std::unique_ptr<Call>> calls_;
+  std::unordered_map<uint64_t, Call*> calls_;  // operations that outlived their first turn
 };
 
 }  // namespace cloudkit

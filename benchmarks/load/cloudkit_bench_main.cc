@@ -21,6 +21,7 @@
 #include "cloudkit/v1/key_value.pb.h"
 #include "load/daemon_process.h"
 #include "load/echo_server.h"
+#include "load/head_of_line.h"
 #include "load/http_fanout.h"
 #include "load/load_clients.h"
 #include "load/report.h"
@@ -48,6 +49,8 @@ struct BenchOptions {
   double put_seconds = 3;
   int put_clients = 16;
   uint64_t stream_bytes = uint64_t{1} << 30;
+  uint64_t hol_bytes = uint64_t{1} << 30;
+  uint64_t hol_samples = 2'000;
   double idle_seconds = 2;
   HttpFanoutOptions http;
   bool json = false;
@@ -212,6 +215,15 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
   figures->push_back({"stream_peak_rss", "local daemon peak RSS (VmHWM) after the run", "MiB",
                       static_cast<double>((*local)->PeakResidentBytes()) / mib, std::nullopt, Goal::kAtMost, 64,
                       ""});
+  Progress("heads while a " + std::to_string(options.hol_bytes) + "-byte copy runs on the same binding");
+  Result<HeadOfLineFigures> hol = MeasureHeadOfLine((*local)->endpoint(), options.hol_bytes, options.hol_samples);
+  if (!hol.ok()) return hol.status();
+  char hol_notes[200];
+  std::snprintf(hol_notes, sizeof hol_notes, "p50 %.0f us busy vs %.0f us idle; %llu heads during a %.2f s copy",
+                hol->busy_p50_us, hol->idle_p50_us, static_cast<unsigned long long>(hol->busy_samples),
+                hol->copy_seconds);
+  figures->push_back({"hol_p99_ratio", "head p99 on a local binding busy with a long copy, vs idle", "us",
+                      hol->busy_p99_us, hol->idle_p99_us, Goal::kAtMost, 3.0, hol_notes});
   int local_exit = (*local)->Stop();
   if (local_exit != 0) return Status::Internal("local cloudkitd exited " + std::to_string(local_exit));
 
@@ -263,6 +275,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--stream-bytes", options.stream_bytes, "streamed object size (e.g. 1GiB, 64MiB)")
       ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--hol-bytes", options.hol_bytes, "object copied while heads are timed (hol_p99_ratio)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--hol-samples", options.hol_samples, "heads timed idle, and at most while the copy runs")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--idle-seconds", options.idle_seconds, "idle CPU window per daemon")->capture_default_str();
   app.add_option("--http-requests", options.http.requests, "HTTP requests in flight at once (http_fanout)")
