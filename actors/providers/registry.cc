@@ -19,12 +19,12 @@ bool Serves(const BindingConfig& config, const char* service) {
 Result<BindingInstance> CreateMemory(const BindingConfig& config, const HostPorts& ports) {
   BindingInstance instance;
   if (Serves(config, kObjectStorageService)) {
-    instance.object_storage = std::make_unique<embedded::EmbeddedObjectStorage>(
+    instance.providers[kObjectStorageService] = std::make_unique<embedded::EmbeddedObjectStorage>(
         std::make_unique<ports::MemoryOrderedStore>(), std::make_unique<ports::MemoryBlobStore>(),
         ports.clock, ports.hash);
   }
   if (Serves(config, kKeyValueService)) {
-    instance.key_value = std::make_unique<embedded::EmbeddedKeyValue>(
+    instance.providers[kKeyValueService] = std::make_unique<embedded::EmbeddedKeyValue>(
         std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
   }
   return instance;
@@ -53,13 +53,13 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
     if (!records.ok()) return records.status();
     auto blobs = ports.durable_storage->OpenBlobStore(path + "/objects");
     if (!blobs.ok()) return blobs.status();
-    instance.object_storage = std::make_unique<embedded::EmbeddedObjectStorage>(
+    instance.providers[kObjectStorageService] = std::make_unique<embedded::EmbeddedObjectStorage>(
         std::move(*records), std::move(*blobs), ports.clock, ports.hash);
   }
   if (Serves(config, kKeyValueService)) {
     auto items = ports.durable_storage->OpenOrderedStore(path + "/kv");
     if (!items.ok()) return items.status();
-    instance.key_value = std::make_unique<embedded::EmbeddedKeyValue>(std::move(*items), ports.clock);
+    instance.providers[kKeyValueService] = std::make_unique<embedded::EmbeddedKeyValue>(std::move(*items), ports.clock);
   }
   return instance;
 }

@@ -41,13 +41,19 @@ struct HostPorts {
   ports::HttpClient* http = nullptr;              // for providers of remote services
 };
 
-// The provider instances serving one binding; null for services not served.
+// The provider instances serving one binding, by service name.
 struct BindingInstance {
-  std::unique_ptr<ObjectStorageProvider> object_storage;
-  std::unique_ptr<KeyValueProvider> key_value;
-  // True when its operations may block on I/O: the host then gives the
-  // binding's actors their own threads.
+  std::map<std::string, std::unique_ptr<ServiceProvider>> providers;
+  // True when its ports may wait (disk, network): the host then gives the
+  // binding's actors their own threads rather than run them inline.
   bool blocking_io = false;
+
+  // The provider of `service` as interface P; null when not served.
+  template <typename P>
+  P* Get(const std::string& service) const {
+    auto it = providers.find(service);
+    return it == providers.end() ? nullptr : dynamic_cast<P*>(it->second.get());
+  }
 };
 
 struct OptionDoc {

@@ -57,20 +57,41 @@ Task<void> KeyValueActor::Unary(Call& call, Inbound& in) {
   NoteNewExpiries();
 }
 
-Task<void> KeyValueActor::Start(Call& call, Inbound& in) {
+const std::vector<KeyValueActor::Method>& KeyValueActor::Methods() {
   using P = KeyValueProvider;
-  using Handler = Task<void> (KeyValueActor::*)(Call&, Inbound&);
-  static const std::unordered_map<std::string_view, Handler> handlers = {
-      {"Get", &KeyValueActor::Unary<v1::GetRequest, v1::GetResponse, &P::Get, &ReadsKey<v1::GetRequest>>},
-      {"Put", &KeyValueActor::Unary<v1::PutRequest, v1::PutResponse, &P::Put, &WritesKey<v1::PutRequest>>},
-      {"Delete",
-       &KeyValueActor::Unary<v1::DeleteRequest, v1::DeleteResponse, &P::Delete, &WritesKey<v1::DeleteRequest>>},
-      {"Exists",
-       &KeyValueActor::Unary<v1::ExistsRequest, v1::ExistsResponse, &P::Exists, &ReadsKey<v1::ExistsRequest>>},
-      {"List", &KeyValueActor::Unary<v1::ListRequest, v1::ListResponse, &P::List, &NoKeys>},
-      {"BatchGet", &KeyValueActor::Unary<v1::BatchGetRequest, v1::BatchGetResponse, &P::BatchGet, &BatchGetKeys>},
-      {"BatchPut", &KeyValueActor::Unary<v1::BatchPutRequest, v1::BatchPutResponse, &P::BatchPut, &BatchPutKeys>},
+  using A = KeyValueActor;
+  static const std::vector<Method> methods = {
+      {"Get", &A::Unary<v1::GetRequest, v1::GetResponse, &P::Get, &ReadsKey<v1::GetRequest>>},
+      {"Put", &A::Unary<v1::PutRequest, v1::PutResponse, &P::Put, &WritesKey<v1::PutRequest>>},
+      {"Delete", &A::Unary<v1::DeleteRequest, v1::DeleteResponse, &P::Delete, &WritesKey<v1::DeleteRequest>>},
+      {"Exists", &A::Unary<v1::ExistsRequest, v1::ExistsResponse, &P::Exists, &ReadsKey<v1::ExistsRequest>>},
+      {"List", &A::Unary<v1::ListRequest, v1::ListResponse, &P::List, &NoKeys>},
+      {"BatchGet", &A::Unary<v1::BatchGetRequest, v1::BatchGetResponse, &P::BatchGet, &BatchGetKeys>},
+      {"BatchPut", &A::Unary<v1::BatchPutRequest, v1::BatchPutResponse, &P::BatchPut, &BatchPutKeys>},
   };
+  return methods;
+}
+
+ServiceDescriptor KeyValueActor::Descriptor() {
+  ServiceDescriptor service;
+  service.name = "key_value";
+  service.proto_service = "cloudkit.v1.KeyValue";
+  for (const Method& method : Methods()) service.methods.push_back({method.name, /*streams=*/false});
+  service.runs_inline_over_memory = true;
+  service.make_actor = [](ServiceProvider& provider, const ActorContext& context) -> std::unique_ptr<Actor> {
+    auto* key_value = dynamic_cast<KeyValueProvider*>(&provider);
+    if (!key_value) return nullptr;
+    return std::make_unique<KeyValueActor>(key_value, context.clock, context.outbox, context.timers);
+  };
+  return service;
+}
+
+Task<void> KeyValueActor::Start(Call& call, Inbound& in) {
+  static const std::unordered_map<std::string_view, Handler> handlers = [] {
+    std::unordered_map<std::string_view, Handler> by_name;
+    for (const Method& method : Methods()) by_name.emplace(method.name, method.handler);
+    return by_name;
+  }();
   std::string_view method(in.method);
   std::string_view prefix(kServicePrefix);
   auto handler = method.starts_with(prefix) ? handlers.find(method.substr(prefix.size())) : handlers.end();

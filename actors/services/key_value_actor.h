@@ -17,6 +17,7 @@
 #include "ports/timers.h"
 #include "services/key_value_provider.h"
 #include "services/operation_actor.h"
+#include "services/service_descriptor.h"
 
 namespace cloudkit {
 
@@ -28,6 +29,8 @@ class KeyValueActor : public OperationActor {
 
   void OnTimer(uint32_t token) override;
 
+  // The KeyValue service: "key_value", cloudkit.v1.KeyValue, this actor.
+  static ServiceDescriptor Descriptor();
   static constexpr char kServicePrefix[] = "cloudkit.v1.KeyValue/";
 
   static constexpr uint32_t kSweepTimer = 1;
@@ -45,6 +48,13 @@ class KeyValueActor : public OperationActor {
   Task<void> Start(Call& call, Inbound& request) override;
 
  private:
+  using Handler = Task<void> (KeyValueActor::*)(Call&, Inbound&);
+  struct Method {
+    const char* name;
+    Handler handler;
+  };
+  // Every method, in proto order: the one table Start and Descriptor read.
+  static const std::vector<Method>& Methods();
   template <typename Req, typename Resp, Task<Result<Resp>> (KeyValueProvider::*Method)(const Req&),
             std::vector<KeyLocks::Key> (*Keys)(const Req&)>
   Task<void> Unary(Call& call, Inbound& request);

@@ -10,12 +10,12 @@
 #include "cloudkit/v1/key_value.pb.h"
 #include "core/status.h"
 #include "core/task.h"
+#include "services/service_provider.h"
 
 namespace cloudkit {
 
-class KeyValueProvider {
+class KeyValueProvider : public ServiceProvider {
  public:
-  virtual ~KeyValueProvider() = default;
   virtual Task<Result<v1::GetResponse>> Get(const v1::GetRequest& req) = 0;
   virtual Task<Result<v1::PutResponse>> Put(const v1::PutRequest& req) = 0;
   virtual Task<Result<v1::DeleteResponse>> Delete(const v1::DeleteRequest& req) = 0;

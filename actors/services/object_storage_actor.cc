@@ -49,30 +49,53 @@ Task<void> ObjectStorageActor::Unary(Call& call, Inbound& in) {
   Reply(call, result);
 }
 
-Task<void> ObjectStorageActor::Start(Call& call, Inbound& in) {
+const std::vector<ObjectStorageActor::Method>& ObjectStorageActor::Methods() {
   using P = ObjectStorageProvider;
-  using Handler = Task<void> (ObjectStorageActor::*)(Call&, Inbound&);
   using A = ObjectStorageActor;
-  static const std::unordered_map<std::string_view, Handler> handlers = {
-      {"CreateBucket", &A::Unary<v1::CreateBucketRequest, v1::CreateBucketResponse, &P::CreateBucket,
-                                 &HoldsBucket<v1::CreateBucketRequest>>},
-      {"DeleteBucket", &A::Unary<v1::DeleteBucketRequest, v1::DeleteBucketResponse, &P::DeleteBucket,
-                                 &HoldsBucket<v1::DeleteBucketRequest>>},
-      {"ListBuckets", &A::Unary<v1::ListBucketsRequest, v1::ListBucketsResponse, &P::ListBuckets, &NoKeys>},
-      {"BucketExists", &A::Unary<v1::BucketExistsRequest, v1::BucketExistsResponse, &P::BucketExists,
-                                 &SharesBucket<v1::BucketExistsRequest>>},
-      {"HeadObject", &A::Unary<v1::HeadObjectRequest, v1::HeadObjectResponse, &P::HeadObject,
-                               &ReadsObject<v1::HeadObjectRequest>>},
-      {"DeleteObject", &A::Unary<v1::DeleteObjectRequest, v1::DeleteObjectResponse, &P::DeleteObject,
-                                 &WritesObject<v1::DeleteObjectRequest>>},
-      {"DeleteObjects", &A::Unary<v1::DeleteObjectsRequest, v1::DeleteObjectsResponse, &P::DeleteObjects,
-                                  &DeleteObjectsKeys>},
-      {"CopyObject", &A::Unary<v1::CopyObjectRequest, v1::CopyObjectResponse, &P::CopyObject, &CopyObjectKeys>},
-      {"ListObjects", &A::Unary<v1::ListObjectsRequest, v1::ListObjectsResponse, &P::ListObjects,
-                                &SharesBucket<v1::ListObjectsRequest>>},
-      {"PutObject", &A::PutObject},
-      {"GetObject", &A::GetObject},
+  static const std::vector<Method> methods = {
+      {"CreateBucket", false, &A::Unary<v1::CreateBucketRequest, v1::CreateBucketResponse, &P::CreateBucket,
+                                        &HoldsBucket<v1::CreateBucketRequest>>},
+      {"DeleteBucket", false, &A::Unary<v1::DeleteBucketRequest, v1::DeleteBucketResponse, &P::DeleteBucket,
+                                        &HoldsBucket<v1::DeleteBucketRequest>>},
+      {"ListBuckets", false, &A::Unary<v1::ListBucketsRequest, v1::ListBucketsResponse, &P::ListBuckets, &NoKeys>},
+      {"BucketExists", false, &A::Unary<v1::BucketExistsRequest, v1::BucketExistsResponse, &P::BucketExists,
+                                        &SharesBucket<v1::BucketExistsRequest>>},
+      {"PutObject", true, &A::PutObject},
+      {"GetObject", true, &A::GetObject},
+      {"HeadObject", false, &A::Unary<v1::HeadObjectRequest, v1::HeadObjectResponse, &P::HeadObject,
+                                      &ReadsObject<v1::HeadObjectRequest>>},
+      {"DeleteObject", false, &A::Unary<v1::DeleteObjectRequest, v1::DeleteObjectResponse, &P::DeleteObject,
+                                        &WritesObject<v1::DeleteObjectRequest>>},
+      {"DeleteObjects", false, &A::Unary<v1::DeleteObjectsRequest, v1::DeleteObjectsResponse, &P::DeleteObjects,
+                                         &DeleteObjectsKeys>},
+      {"CopyObject", false,
+       &A::Unary<v1::CopyObjectRequest, v1::CopyObjectResponse, &P::CopyObject, &CopyObjectKeys>},
+      {"ListObjects", false, &A::Unary<v1::ListObjectsRequest, v1::ListObjectsResponse, &P::ListObjects,
+                                       &SharesBucket<v1::ListObjectsRequest>>},
   };
+  return methods;
+}
+
+ServiceDescriptor ObjectStorageActor::Descriptor() {
+  ServiceDescriptor service;
+  service.name = "object_storage";
+  service.proto_service = "cloudkit.v1.ObjectStorage";
+  for (const Method& method : Methods()) service.methods.push_back({method.name, method.streams});
+  service.runs_inline_over_memory = false;  // CopyObject copies a whole object in one turn over memory
+  service.make_actor = [](ServiceProvider& provider, const ActorContext& context) -> std::unique_ptr<Actor> {
+    auto* storage = dynamic_cast<ObjectStorageProvider*>(&provider);
+    if (!storage) return nullptr;
+    return std::make_unique<ObjectStorageActor>(storage, context.clock, context.outbox);
+  };
+  return service;
+}
+
+Task<void> ObjectStorageActor::Start(Call& call, Inbound& in) {
+  static const std::unordered_map<std::string_view, Handler> handlers = [] {
+    std::unordered_map<std::string_view, Handler> by_name;
+    for (const Method& method : Methods()) by_name.emplace(method.name, method.handler);
+    return by_name;
+  }();
   std::string_view method(in.method);
   std::string_view prefix(kServicePrefix);
   auto handler = method.starts_with(prefix) ? handlers.find(method.substr(prefix.size())) : handlers.end();

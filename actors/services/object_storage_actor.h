@@ -20,6 +20,7 @@
 #include "ports/clock.h"
 #include "services/object_storage_provider.h"
 #include "services/operation_actor.h"
+#include "services/service_descriptor.h"
 
 namespace cloudkit {
 
@@ -29,6 +30,8 @@ class ObjectStorageActor : public OperationActor {
   ObjectStorageActor(ObjectStorageProvider* provider, ports::Clock* clock, Outbox* outbox)
       : OperationActor(clock, outbox), provider_(provider) {}
 
+  // The ObjectStorage service: "object_storage", cloudkit.v1.ObjectStorage, this actor.
+  static ServiceDescriptor Descriptor();
   static constexpr char kServicePrefix[] = "cloudkit.v1.ObjectStorage/";
   // DATA frames an upload may have in flight towards this actor.
   static constexpr uint32_t kUploadWindow = 8;
@@ -40,6 +43,14 @@ class ObjectStorageActor : public OperationActor {
   Task<void> Start(Call& call, Inbound& request) override;
 
  private:
+  using Handler = Task<void> (ObjectStorageActor::*)(Call&, Inbound&);
+  struct Method {
+    const char* name;
+    bool streams;
+    Handler handler;
+  };
+  // Every method, in proto order: the one table Start and Descriptor read.
+  static const std::vector<Method>& Methods();
   template <typename Req, typename Resp, Task<Result<Resp>> (ObjectStorageProvider::*Method)(const Req&),
             std::vector<KeyLocks::Key> (*Keys)(const Req&)>
   Task<void> Unary(Call& call, Inbound& request);

@@ -15,6 +15,7 @@
 #include "cloudkit/v1/object_storage.pb.h"
 #include "core/status.h"
 #include "core/task.h"
+#include "services/service_provider.h"
 
 namespace cloudkit {
 
@@ -35,9 +36,8 @@ class ObjectDownload {
   virtual Task<Result<std::string>> Next(size_t max_bytes) = 0;
 };
 
-class ObjectStorageProvider {
+class ObjectStorageProvider : public ServiceProvider {
  public:
-  virtual ~ObjectStorageProvider() = default;
   virtual Task<Result<v1::CreateBucketResponse>> CreateBucket(const v1::CreateBucketRequest& req) = 0;
   virtual Task<Result<v1::DeleteBucketResponse>> DeleteBucket(const v1::DeleteBucketRequest& req) = 0;
   virtual Task<Result<v1::ListBucketsResponse>> ListBuckets(const v1::ListBucketsRequest& req) = 0;

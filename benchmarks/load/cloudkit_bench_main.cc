@@ -1,4 +1,4 @@
-// cloudkit-bench: the end-to-end load tool of issue 4. In one run it starts a
+// cloudkit-bench: the end-to-end load tool. In one run it starts a
 // raw ZeroMQ echo server (the baseline), a cloudkitd with a memory binding and
 // one with a local binding on a temp dir, measures round trips, throughput,
 // durable puts, a streamed object against a file copy, and idle cost, and

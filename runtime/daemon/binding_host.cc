@@ -6,8 +6,6 @@
 
 #include <caf/all.hpp>
 
-#include "services/key_value_actor.h"
-#include "services/object_storage_actor.h"
 
 namespace cloudkit {
 namespace {
@@ -160,23 +158,22 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
   auto hosted = std::make_unique<HostedBinding>();
   hosted->config = config;
   hosted->instance = std::move(*instance);
-  // Key-value operations of a binding that never blocks (`memory`) are short
-  // and bounded: they run inline on the front door thread, saving two thread
-  // hand-offs per call. Object storage can copy whole objects (CopyObject), so
-  // it always gets its own actor thread: a slow copy must not stall the front door.
-  if (auto* provider = hosted->instance.object_storage.get()) {
-    auto actor = std::make_shared<ObjectStorageActor>(provider, &clock_, &replies_);
-    hosted->object_storage = std::make_shared<CafHostedActor>(system_, actor);
-  }
-  if (auto* provider = hosted->instance.key_value.get()) {
-    if (!hosted->instance.blocking_io) {
+  hosted->actors.resize(services_.all().size());
+  for (const ServiceDescriptor& service : services_.all()) {
+    auto provider = hosted->instance.providers.find(service.name);
+    if (provider == hosted->instance.providers.end()) continue;
+    std::shared_ptr<HostedActor>& slot = hosted->actors[services_.IndexOf(service)];
+    if (!hosted->instance.blocking_io && service.runs_inline_over_memory) {
       auto timers = std::make_unique<InlineTimers>(&front_door_timers_);
-      auto actor = std::make_unique<KeyValueActor>(provider, &clock_, &replies_.front_door_outbox(), timers.get());
-      hosted->key_value = std::make_shared<InlineHostedActor>(std::move(timers), std::move(actor));
+      std::unique_ptr<Actor> actor =
+          service.make_actor(*provider->second, {&clock_, &replies_.front_door_outbox(), timers.get()});
+      if (!actor) return Status::Internal("service " + service.name + " made no actor for binding " + config.name);
+      slot = std::make_shared<InlineHostedActor>(std::move(timers), std::move(actor));
     } else {
       auto timers = std::make_shared<CafTimers>();
-      auto actor = std::make_shared<KeyValueActor>(provider, &clock_, &replies_, timers.get());
-      hosted->key_value = std::make_shared<CafHostedActor>(system_, actor, std::move(timers));
+      std::shared_ptr<Actor> actor = service.make_actor(*provider->second, {&clock_, &replies_, timers.get()});
+      if (!actor) return Status::Internal("service " + service.name + " made no actor for binding " + config.name);
+      slot = std::make_shared<CafHostedActor>(system_, std::move(actor), std::move(timers));
     }
   }
   by_name_[config.name] = hosted.get();
@@ -192,8 +189,8 @@ HostedBinding* BindingHost::Find(const std::string& name) {
 void BindingHost::StopAll() {
   if (bindings_.empty()) return;
   for (auto& binding : bindings_) {
-    for (auto* hosted : {binding->object_storage.get(), binding->key_value.get()}) {
-      if (auto* caf_hosted = dynamic_cast<CafHostedActor*>(hosted)) caf_hosted->Stop();
+    for (auto& hosted : binding->actors) {
+      if (auto* caf_hosted = dynamic_cast<CafHostedActor*>(hosted.get())) caf_hosted->Stop();
     }
   }
   system_.await_all_actors_done();

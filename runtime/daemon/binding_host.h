@@ -1,5 +1,6 @@
 // BindingHost: creates each configured binding from the provider registry and
-// hosts its service actors, one per (binding, service), behind HostedActor.
+// hosts its service actors, one per (binding, service), behind HostedActor;
+// the service descriptors (services/service_descriptor.h) make them.
 //
 // Where an actor runs depends on its provider:
 // - A binding whose provider waits on I/O (`local`: fsync, SQLite) gets
@@ -10,15 +11,17 @@
 //   delivers the frames of one turn of its loop together (Flush); one CAF
 //   message wakes the actor for all the frames and completions that arrived
 //   meanwhile.
-// - A binding whose provider never blocks (`memory`) runs its KeyValue actor
-//   inline on the front door thread: its work (a map lookup) costs less than
-//   the two thread hand-offs a hop to CAF and back would
-//   (../shared/docs/anchors.md), and its replies skip the ReplyQueue's lock
-//   and wake-up. Object storage always gets a detached actor: CopyObject
-//   copies a whole object, which must not stall the front door.
+// - A binding whose ports never wait (`memory`) runs the actors of services
+//   that allow it (ServiceDescriptor::runs_inline_over_memory: key-value)
+//   inline on the front door thread: their work (a map lookup) costs less
+//   than the two thread hand-offs a hop to CAF and back would
+//   (benchmarks/RESULTS.md), and their replies skip the ReplyQueue's lock and
+//   wake-up. Object storage gets a detached actor even then: CopyObject
+//   copies a whole object in one turn, which must not stall the front door.
 // Replies from CAF-hosted actors go to the ReplyQueue; from inline actors to
-// its front-door-only outbox. Each key-value actor gets a Timers port
-// (daemon/actor_timers) on the thread it runs on, to sweep expired items.
+// its front-door-only outbox. Each actor gets a Timers port
+// (daemon/actor_timers) on the thread it runs on (key-value sweeps expired
+// items with it).
 #pragma once
 
 #include <memory>
@@ -33,6 +36,7 @@
 #include "daemon/actor_timers.h"
 #include "daemon/reply_queue.h"
 #include "providers/registry.h"
+#include "services/service_descriptor.h"
 
 namespace cloudkit {
 
@@ -54,18 +58,19 @@ class HostedActor {
 struct HostedBinding {
   BindingConfig config;
   BindingInstance instance;
-  std::shared_ptr<HostedActor> object_storage;  // null when the binding does not serve it
-  std::shared_ptr<HostedActor> key_value;
+  // By ServiceRegistry::IndexOf; null where the binding does not serve the service.
+  std::vector<std::shared_ptr<HostedActor>> actors;
   uint32_t in_flight = 0;     // calls accepted and not yet answered (front door thread)
 };
 
 class BindingHost {
  public:
-  BindingHost(caf::actor_system& system, ReplyQueue& replies, ports::Clock& clock)
-      : system_(system), replies_(replies), clock_(clock) {}
+  BindingHost(caf::actor_system& system, const ServiceRegistry& services, ReplyQueue& replies,
+              ports::Clock& clock)
+      : system_(system), services_(services), replies_(replies), clock_(clock) {}
   ~BindingHost();
 
-  // Creates the binding and spawns its actors.
+  // Creates the binding and spawns an actor for each service it serves.
   Status Add(const BindingConfig& config, const ProviderRegistry& registry, const HostPorts& ports);
 
   HostedBinding* Find(const std::string& name);
@@ -80,6 +85,7 @@ class BindingHost {
 
  private:
   caf::actor_system& system_;
+  const ServiceRegistry& services_;
   ReplyQueue& replies_;
   ports::Clock& clock_;
   FrontDoorTimers front_door_timers_;  // declared before bindings_: outlives their inline actors

@@ -50,16 +50,18 @@ int Serve(cloudkit::DaemonConfig& config) {
   NativeStoragePort storage;
   ProviderRegistry registry;
   RegisterBuiltinProviders(&registry);
+  ServiceRegistry services;
+  RegisterBuiltinServices(&services);
   HostPorts ports{&clock, &hash, &storage, config.data_dir};
 
   caf::actor_system_config caf_config;
   // Sharing: one queue for few threads beats work stealing's polling at our
-  // message rates (see ../shared/docs/anchors.md).
+  // message rates (see benchmarks/RESULTS.md).
   caf_config.set("scheduler.policy", caf::atom("sharing"));
   caf_config.set("scheduler.max-threads", size_t{2});
   caf::actor_system system{caf_config};
   ReplyQueue replies;
-  BindingHost bindings(system, replies, clock);
+  BindingHost bindings(system, services, replies, clock);
   for (const auto& binding : config.bindings) {
     Status added = bindings.Add(binding, registry, ports);
     if (!added.ok()) {
@@ -68,7 +70,7 @@ int Serve(cloudkit::DaemonConfig& config) {
     }
     spdlog::info("binding '{}': provider {}", binding.name, binding.provider);
   }
-  FrontDoor front_door(config, bindings, replies, registry, clock);
+  FrontDoor front_door(config, bindings, replies, registry, services, clock);
   Status bound = front_door.Bind();
   if (!bound.ok()) {
     spdlog::error("{}", bound.message());

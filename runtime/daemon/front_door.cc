@@ -13,26 +13,21 @@
 
 #include "cloudkit/v1/runtime.pb.h"
 #include "services/call_frames.h"
-#include "services/key_value_actor.h"
-#include "services/object_storage_actor.h"
 
 namespace cloudkit {
 namespace {
 
 constexpr char kRuntimeStatusMethod[] = "cloudkit.v1.Runtime/Status";
-constexpr char kPutObjectMethod[] = "cloudkit.v1.ObjectStorage/PutObject";
-constexpr char kGetObjectMethod[] = "cloudkit.v1.ObjectStorage/GetObject";
 
 // Client messages handled between two flushes of deliveries and replies.
 constexpr int kMessagesPerFlush = 32;
 
-bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
 }  // namespace
 
 FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQueue& replies,
-                     const ProviderRegistry& registry, ports::Clock& clock)
-    : config_(config), bindings_(bindings), replies_(replies), registry_(registry), clock_(clock),
+                     const ProviderRegistry& registry, const ServiceRegistry& services, ports::Clock& clock)
+    : config_(config), bindings_(bindings), replies_(replies), registry_(registry), services_(services), clock_(clock),
       router_(context_, zmq::socket_type::router) {
   router_.set(zmq::sockopt::linger, 1000);
   router_.set(zmq::sockopt::maxmsgsize, config.limits.max_message_bytes);
@@ -180,21 +175,13 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   HostedBinding* binding = bindings_.Find(binding_name);
   if (!binding) return SendError(peer, request_id, Status::NotFound("binding '" + binding_name + "'"));
 
-  HostedActor* actor = nullptr;
-  const char* service = nullptr;
-  if (StartsWith(method, ObjectStorageActor::kServicePrefix)) {
-    actor = binding->object_storage.get();
-    service = kObjectStorageService;
-  } else if (StartsWith(method, KeyValueActor::kServicePrefix)) {
-    actor = binding->key_value.get();
-    service = kKeyValueService;
-  } else {
-    return SendError(peer, request_id, Status::Unimplemented("method '" + method + "'"));
-  }
+  auto [service, rpc] = services_.Route(method);
+  if (!service || !rpc) return SendError(peer, request_id, Status::Unimplemented("method '" + method + "'"));
+  HostedActor* actor = binding->actors[services_.IndexOf(*service)].get();
   if (!actor) {
     return SendError(peer, request_id,
                      Status::Unimplemented("binding '" + binding_name + "' (provider " +
-                                           binding->config.provider + ") does not serve " + service));
+                                           binding->config.provider + ") does not serve " + service->name));
   }
   if (binding->in_flight >= config_.limits.max_in_flight_per_binding) {
     return SendError(peer, request_id,
@@ -203,7 +190,7 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   }
 
   uint32_t timeout_ms = env.timeout_ms() ? env.timeout_ms() : config_.limits.default_timeout_ms;
-  bool streaming = method == kPutObjectMethod || method == kGetObjectMethod;
+  const bool streaming = rpc->streams;
   uint64_t call_id = next_call_id_++;
   Inbound in;
   in.call_id = call_id;
@@ -377,8 +364,9 @@ void FrontDoor::AnswerStatus(const std::string& peer, uint64_t request_id) {
     v1::BindingInfo* info = status.add_bindings();
     info->set_name(binding->config.name);
     info->set_provider(binding->config.provider);
-    if (binding->object_storage) info->add_services(kObjectStorageService);
-    if (binding->key_value) info->add_services(kKeyValueService);
+    for (const ServiceDescriptor& service : services_.all()) {
+      if (binding->actors[services_.IndexOf(service)]) info->add_services(service.name);
+    }
   }
   for (const ProviderFactory* factory : registry_.All()) {
     v1::ProviderInfo* info = status.add_providers();

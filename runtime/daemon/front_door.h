@@ -27,7 +27,7 @@ namespace cloudkit {
 class FrontDoor {
  public:
   FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQueue& replies,
-            const ProviderRegistry& registry, ports::Clock& clock);
+            const ProviderRegistry& registry, const ServiceRegistry& services, ports::Clock& clock);
 
   // Binds every endpoint. INVALID_ARGUMENT / UNAVAILABLE naming the endpoint on failure.
   Status Bind();
@@ -87,6 +87,7 @@ class FrontDoor {
   BindingHost& bindings_;
   ReplyQueue& replies_;
   const ProviderRegistry& registry_;
+  const ServiceRegistry& services_;  // routes each method to its service's actor
   ports::Clock& clock_;
   zmq::context_t context_{1};
   zmq::socket_t router_;

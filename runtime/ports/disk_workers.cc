@@ -1,13 +1,17 @@
 #include "ports/disk_workers.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 namespace cloudkit {
 
-DiskWorkers::DiskWorkers(size_t threads) {
+DiskWorkers::DiskWorkers(size_t threads, int nice) {
   threads = std::max<size_t>(threads, 1);
   threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Work(); });
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this, nice] { Work(nice); });
 }
 
 DiskWorkers::~DiskWorkers() {
@@ -27,7 +31,10 @@ void DiskWorkers::Run(std::function<void()> job) {
   wake_.notify_one();
 }
 
-void DiskWorkers::Work() {
+void DiskWorkers::Work(int nice) {
+  // Linux gives each thread its own nice value; failing to lower it only
+  // costs latency under load, so it is not an error.
+  if (nice > 0) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);
   while (true) {
     std::function<void()> job;
     {

@@ -18,8 +18,11 @@ namespace cloudkit {
 
 class DiskWorkers {
  public:
-  // Starts `threads` threads (at least one).
-  explicit DiskWorkers(size_t threads);
+  // Starts `threads` threads (at least one). `nice` above 0 lowers their
+  // scheduling priority: bulk work (copies, large writes) then yields the
+  // CPU to the latency-sensitive threads (front door, actors) when they
+  // compete, and takes all of it when they do not.
+  explicit DiskWorkers(size_t threads, int nice = 0);
   // Runs the jobs already queued, then stops the threads.
   ~DiskWorkers();
   DiskWorkers(const DiskWorkers&) = delete;
@@ -31,7 +34,7 @@ class DiskWorkers {
   size_t threads() const { return threads_.size(); }
 
  private:
-  void Work();
+  void Work(int nice);
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -17,7 +17,10 @@ namespace cloudkit {
 class NativeStoragePort : public ports::StoragePort {
  public:
   static constexpr size_t kDefaultDiskWorkers = 4;
-  explicit NativeStoragePort(size_t disk_workers = kDefaultDiskWorkers) : disk_workers_(disk_workers) {}
+    // Blob work (copies, large writes) runs a little below normal priority.
+  static constexpr int kDiskWorkersNice = 10;
+  explicit NativeStoragePort(size_t disk_workers = kDefaultDiskWorkers)
+      : disk_workers_(disk_workers, kDiskWorkersNice) {}
 
   Result<std::unique_ptr<ports::OrderedStore>> OpenOrderedStore(const std::string& location) override;
   Result<std::unique_ptr<ports::BlobStore>> OpenBlobStore(const std::string& location) override;

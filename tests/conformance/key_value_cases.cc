@@ -8,9 +8,9 @@ class KeyValueConformance : public ConformanceTest {
  protected:
   void SetUp() override {
     ConformanceTest::SetUp();
-    if (!binding_.key_value) GTEST_SKIP() << "target does not serve key-value";
+    if (!binding_.Get<KeyValueProvider>(kKeyValueService)) GTEST_SKIP() << "target does not serve key-value";
   }
-  KeyValueProvider& kv() { return *binding_.key_value; }
+  KeyValueProvider& kv() { return *binding_.Get<KeyValueProvider>(kKeyValueService); }
 
   Result<v1::PutResponse> Put(const std::string& key, const std::string& value,
                               const std::function<void(v1::PutRequest*)>& tweak = {},

@@ -12,12 +12,12 @@ class ObjectStorageConformance : public ConformanceTest {
  protected:
   void SetUp() override {
     ConformanceTest::SetUp();
-    if (!binding_.object_storage) GTEST_SKIP() << "target does not serve object storage";
+    if (!binding_.Get<ObjectStorageProvider>(kObjectStorageService)) GTEST_SKIP() << "target does not serve object storage";
     v1::CreateBucketRequest create;
     create.set_bucket("docs");
     CK_ASSERT_OK(Sync(storage().CreateBucket(create)));
   }
-  ObjectStorageProvider& storage() { return *binding_.object_storage; }
+  ObjectStorageProvider& storage() { return *binding_.Get<ObjectStorageProvider>(kObjectStorageService); }
 
   Result<v1::PutObjectResponse> Put(const std::string& bucket, const std::string& key,
                                     std::string_view content, size_t chunk = 64 * 1024,

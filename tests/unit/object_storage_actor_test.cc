@@ -34,7 +34,7 @@ class ObjectStorageActorTest : public ::testing::Test {
     auto binding = registry_.Create(BindingConfig{"t", "memory", {}, {}}, ports);
     ASSERT_TRUE(binding.ok()) << binding.status().message();
     binding_ = std::move(*binding);
-    actor_ = std::make_unique<ObjectStorageActor>(binding_.object_storage.get(), &clock_, &outbox_);
+    actor_ = std::make_unique<ObjectStorageActor>(binding_.Get<ObjectStorageProvider>(kObjectStorageService), &clock_, &outbox_);
     v1::CreateBucketRequest create;
     create.set_bucket("docs");
     Send(Request(1, "cloudkit.v1.ObjectStorage/CreateBucket", create));
