@@ -52,6 +52,11 @@ class Actor {
   // A timer the actor armed through its ports::Timers fired. Delivered in turn
   // with frames, like one.
   virtual void OnTimer(uint32_t token) {}
+  // OK while the actor can go on. After a failure that may have left its
+  // state or its provider's broken (a provider threw), the status naming it:
+  // the host then logs it, fails the actor's open calls with INTERNAL and
+  // replaces the actor with a new one (supervision).
+  virtual Status health() const { return Status::Ok(); }
 };
 
 }  // namespace cloudkit

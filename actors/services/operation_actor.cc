@@ -76,8 +76,10 @@ Task<void> OperationActor::Run(Inbound request, Call** started, bool* finished) 
     co_await Start(call, request);
     if (!call.answered_) Fail(call, Status::Internal(request.method + " ended without an answer"));
   } catch (const std::exception& e) {
-    // A provider bug must cost one call, never the daemon.
-    if (!call.answered_) Fail(call, Status::Internal(request.method + ": " + e.what()));
+    // A provider bug costs its call and a restart of the actor, never the daemon.
+    Status crashed = Status::Internal(request.method + " threw: " + e.what());
+    if (!call.answered_) Fail(call, crashed);
+    if (health_.ok()) health_ = crashed;
   }
   if (call.registered_) {
     calls_.erase(call.id_);

@@ -38,6 +38,9 @@ class OperationActor : public Actor {
   void Receive(Inbound&& frame) override;
 
   size_t open_calls() const { return calls_.size(); }
+  // Broken once a provider threw: its call got INTERNAL, and the host
+  // restarts the actor (the others' calls then fail too).
+  Status health() const override { return health_; }
 
  protected:
   // One open call, as its operation sees it.
@@ -107,6 +110,7 @@ class OperationActor : public Actor {
   Outbox* outbox_;
   KeyLocks client_order_;
   std::unordered_map<uint64_t, Call*> calls_;  // operations that outlived their first turn
+  Status health_;
 };
 
 }  // namespace cloudkit

@@ -45,7 +45,7 @@ void FrontDoorTimers::FireDue() {
     due_.erase(due_.begin());
     pending.timers->armed_.erase(pending.token);
     // OnTimer may arm again (and so insert into due_): nothing is held across it.
-    if (pending.timers->actor_) pending.timers->actor_->OnTimer(pending.token);
+    if (pending.timers->handler_) pending.timers->handler_(pending.token);
   }
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <unordered_map>
@@ -74,15 +75,16 @@ class InlineTimers : public ports::Timers {
  public:
   explicit InlineTimers(FrontDoorTimers* front_door) : front_door_(front_door) {}
   ~InlineTimers() override;
-  // The actor these timers wake; set once it exists (it arms while constructed).
-  void set_actor(Actor* actor) { actor_ = actor; }
+  // What an expiry runs (the host calls the actor's OnTimer in it); set once
+  // the actor exists (it arms while constructed).
+  void set_handler(std::function<void(uint32_t token)> handler) { handler_ = std::move(handler); }
   void Arm(uint32_t token, int64_t delay_ms) override;
   void Disarm(uint32_t token) override;
 
  private:
   friend class FrontDoorTimers;
   FrontDoorTimers* front_door_;
-  Actor* actor_ = nullptr;
+  std::function<void(uint32_t)> handler_;
   std::unordered_map<uint32_t, FrontDoorTimers::Due::iterator> armed_;  // token -> its entry in due_
 };
 

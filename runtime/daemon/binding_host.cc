@@ -1,10 +1,12 @@
 #include "daemon/binding_host.h"
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <utility>
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 
 namespace cloudkit {
@@ -73,78 +75,220 @@ class Inbox : public Executor {
   bool wake_pending_ = false;  // a drain message is on its way or being handled
 };
 
+using ActorFactory = std::function<std::unique_ptr<Actor>(ports::Timers* timers)>;
+
 // An actor on a detached CAF actor (its own thread): its operations never
 // block (ports answer by message), so one thread serves all of its calls.
 // After each drain, if more arrived meanwhile, the actor sends itself another
 // `drain` behind whatever else waits in its mailbox (timer expiries, exit),
 // so load never starves those.
-class CafHostedActor : public HostedActor {
+//
+// Each incarnation (actor, inbox, timers, CAF actor) is watched by a monitor;
+// when the CAF actor goes down with an error, the monitor starts the next
+// incarnation (Restart, on the monitor's thread) and reports the restart.
+class CafHostedActor : public HostedActor, public std::enable_shared_from_this<CafHostedActor> {
  public:
-  CafHostedActor(caf::actor_system& system, std::shared_ptr<Actor> actor,
-                 std::shared_ptr<CafTimers> timers = nullptr)
-      : timers_(std::move(timers)), actor_(std::move(actor)), inbox_(std::make_shared<Inbox>()) {
-    handle_ = system.spawn<caf::detached>(Behavior, inbox_, actor_, timers_);
-    inbox_->Attach(handle_);
-    if (timers_) timers_->Attach(handle_);
-  }
+  CafHostedActor(caf::actor_system& system, ReplyQueue& replies, std::string name, ActorFactory make_actor)
+      : system_(system), replies_(replies), name_(std::move(name)), make_actor_(std::move(make_actor)) {}
   ~CafHostedActor() override { Stop(); }
   bool runs_inline() const override { return false; }
+  uint64_t incarnation() const override { return incarnation_.load(); }
+
+  // Starts the first incarnation.
+  Status Start() { return StartIncarnation(); }
 
   void Deliver(Inbound&& frame) override { held_.push_back(std::move(frame)); }
   void Flush() override {
-    if (!held_.empty()) inbox_->Deliver(&held_);
+    if (held_.empty()) return;
+    std::shared_ptr<Inbox> inbox;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      inbox = current_.inbox;
+    }
+    if (inbox) inbox->Deliver(&held_);
   }
 
   void Stop() {
-    if (handle_) caf::anon_send_exit(handle_, caf::exit_reason::user_shutdown);
-    handle_ = nullptr;
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    if (current_.handle) caf::anon_send_exit(current_.handle, caf::exit_reason::user_shutdown);
+    if (current_.monitor) caf::anon_send_exit(current_.monitor, caf::exit_reason::user_shutdown);
+    current_ = Incarnation();
   }
 
  private:
+  struct Incarnation {
+    std::shared_ptr<CafTimers> timers;  // outlives the actor, which holds a pointer to it
+    std::shared_ptr<Actor> actor;
+    std::shared_ptr<Inbox> inbox;
+    caf::actor handle;
+    caf::actor monitor;  // kept: an actor nobody references is gone
+  };
+
+  Status StartIncarnation() {
+    Incarnation next;
+    next.timers = std::make_shared<CafTimers>();
+    next.actor = make_actor_(next.timers.get());
+    if (!next.actor) return Status::Internal(name_ + ": the service made no actor");
+    next.inbox = std::make_shared<Inbox>();
+    next.handle = system_.spawn<caf::detached>(Behavior, next.inbox, next.actor, next.timers, name_);
+    next.inbox->Attach(next.handle);
+    next.timers->Attach(next.handle);
+    // The monitor holds only a weak reference: the host may go first.
+    std::weak_ptr<CafHostedActor> host = weak_from_this();
+    next.monitor = system_.spawn(Monitor, next.handle, host);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) {
+      caf::anon_send_exit(next.handle, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(next.monitor, caf::exit_reason::user_shutdown);
+      return Status::Ok();
+    }
+    current_ = std::move(next);
+    return Status::Ok();
+  }
+
+  // On the monitor's thread, after the current incarnation went down with an error.
+  void Restart() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    const uint64_t failed = incarnation_.fetch_add(1);
+    Status started = StartIncarnation();
+    if (!started.ok()) spdlog::error("{}: cannot restart the actor: {}", name_, started.message());
+    else spdlog::warn("{}: actor restarted (incarnation {})", name_, failed + 1);
+    replies_.ActorRestarted(this, failed);
+  }
+
+  static caf::behavior Monitor(caf::event_based_actor* self, caf::actor watched, std::weak_ptr<CafHostedActor> host) {
+    self->monitor(watched);
+    self->set_down_handler([self, host](caf::down_msg& down) {
+      if (down.reason && down.reason != caf::exit_reason::user_shutdown) {
+        if (auto alive = host.lock()) alive->Restart();
+      }
+      self->quit();
+    });
+    return {[](int) {}};  // no messages of its own: it only waits for the down message
+  }
+
   static caf::behavior Behavior(caf::event_based_actor* self, std::shared_ptr<Inbox> inbox,
-                                std::shared_ptr<Actor> actor, std::shared_ptr<CafTimers> timers) {
+                                std::shared_ptr<Actor> actor, std::shared_ptr<CafTimers> timers, std::string name) {
+    // A failed actor ends its CAF actor with an error: the monitor restarts it.
+    auto fail = [self, name](const std::string& why) {
+      spdlog::error("{}: actor failed: {}", name, why);
+      self->quit(caf::make_error(caf::sec::runtime_error, why));
+    };
+    auto checked = [actor, fail](auto&& work) {
+      try {
+        work();
+      } catch (const std::exception& e) {
+        return fail(std::string("exception: ") + e.what());
+      }
+      if (Status health = actor->health(); !health.ok()) fail(health.message());
+    };
     return {
         // Timer expiries arrive between drains, never during one.
-        [inbox, actor, timers](timer_atom, uint32_t token, uint32_t generation) {
+        [inbox, actor, timers, checked](timer_atom, uint32_t token, uint32_t generation) {
           if (!timers || !timers->IsCurrent(token, generation)) return;
           ExecutorScope scope(inbox);
-          actor->OnTimer(token);
+          checked([&] { actor->OnTimer(token); });
         },
-        [self, inbox, actor](drain_atom) {
+        [self, inbox, actor, checked](drain_atom) {
           std::vector<Inbound> frames;
           std::vector<std::function<void()>> completions;
           if (inbox->Take(&frames, &completions)) {
             ExecutorScope scope(inbox);
-            for (auto& completion : completions) completion();
-            for (Inbound& frame : frames) actor->Receive(std::move(frame));
+            checked([&] {
+              for (auto& completion : completions) completion();
+              for (Inbound& frame : frames) actor->Receive(std::move(frame));
+            });
           }
           if (inbox->MoreWaiting()) self->send(self, drain_atom::value);
         },
     };
   }
 
-  std::shared_ptr<CafTimers> timers_;  // outlives the actor, which holds a pointer to it
-  std::shared_ptr<Actor> actor_;
-  std::shared_ptr<Inbox> inbox_;
+  caf::actor_system& system_;
+  ReplyQueue& replies_;
+  const std::string name_;  // "binding 'docs', object_storage": for logs
+  const ActorFactory make_actor_;
+  std::atomic<uint64_t> incarnation_{0};
+  std::mutex mutex_;       // guards current_ and stopping_ (front door, monitor threads)
+  Incarnation current_;
+  bool stopping_ = false;
   std::vector<Inbound> held_;  // delivered this turn, not yet flushed (front door thread)
-  caf::actor handle_;
 };
 
 // An actor whose ports never wait (memory), run to completion on the front
 // door thread; it answers into the ReplyQueue's front-door-only outbox. The
-// front door's loop runs under its InlineExecutor.
+// front door's loop runs under its InlineExecutor. A failed actor is replaced
+// at once, on the front door thread.
 class InlineHostedActor : public HostedActor {
  public:
-  InlineHostedActor(std::unique_ptr<InlineTimers> timers, std::unique_ptr<Actor> actor)
-      : timers_(std::move(timers)), actor_(std::move(actor)) {
-    if (timers_) timers_->set_actor(actor_.get());
+  InlineHostedActor(FrontDoorTimers* front_door_timers, ReplyQueue& replies, std::string name,
+                    ActorFactory make_actor)
+      : front_door_timers_(front_door_timers), replies_(replies), name_(std::move(name)),
+        make_actor_(std::move(make_actor)) {}
+
+  Status Start() {
+    timers_ = std::make_unique<InlineTimers>(front_door_timers_);
+    actor_ = make_actor_(timers_.get());
+    if (!actor_) return Status::Internal(name_ + ": the service made no actor");
+    timers_->set_handler([this, actor = actor_.get()](uint32_t token) {
+      if (actor != actor_.get()) return;  // a replaced actor's timer
+      try {
+        actor->OnTimer(token);
+      } catch (const std::exception& e) {
+        return Replace(std::string("exception: ") + e.what());
+      }
+      CheckHealth();
+    });
+    return Status::Ok();
   }
-  void Deliver(Inbound&& frame) override { actor_->Receive(std::move(frame)); }
+
+  void Deliver(Inbound&& frame) override {
+    try {
+      actor_->Receive(std::move(frame));
+    } catch (const std::exception& e) {
+      return Replace(std::string("exception: ") + e.what());
+    }
+    CheckHealth();
+  }
   bool runs_inline() const override { return true; }
+  uint64_t incarnation() const override { return incarnation_; }
 
  private:
+  void CheckHealth() {
+    if (Status health = actor_->health(); !health.ok()) Replace(health.message());
+  }
+  void Replace(const std::string& why) {
+    spdlog::error("{}: actor failed: {}", name_, why);
+    // The old actor's operations may still wait on one another: they are
+    // dropped with it (no port of an inline actor waits on anything else).
+    std::unique_ptr<InlineTimers> old_timers = std::move(timers_);
+    std::unique_ptr<Actor> old_actor = std::move(actor_);
+    Status started = Start();
+    const uint64_t failed = incarnation_++;
+    if (!started.ok()) spdlog::error("{}: cannot restart the actor: {}", name_, started.message());
+    else spdlog::warn("{}: actor restarted (incarnation {})", name_, incarnation_);
+    replies_.ActorRestarted(this, failed);
+    retired_.push_back({std::move(old_timers), std::move(old_actor)});
+  }
+
+  FrontDoorTimers* front_door_timers_;
+  ReplyQueue& replies_;
+  const std::string name_;
+  const ActorFactory make_actor_;
   std::unique_ptr<InlineTimers> timers_;  // outlives the actor, which holds a pointer to it
   std::unique_ptr<Actor> actor_;
+  uint64_t incarnation_ = 0;
+  // Replaced actors: kept, not destroyed, since a failure may come from
+  // inside one of their own calls still on the stack.
+  struct Retired {
+    std::unique_ptr<InlineTimers> timers;
+    std::unique_ptr<Actor> actor;
+  };
+  std::vector<Retired> retired_;
 };
 
 }  // namespace
@@ -163,17 +307,30 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
     auto provider = hosted->instance.providers.find(service.name);
     if (provider == hosted->instance.providers.end()) continue;
     std::shared_ptr<HostedActor>& slot = hosted->actors[services_.IndexOf(service)];
+    ServiceProvider* provider_of_service = provider->second.get();
+    const ServiceDescriptor* descriptor = &service;
+    ActorContext context{&clock_, nullptr, nullptr};
+    const std::string name = "binding '" + config.name + "', " + service.name;
     if (!hosted->instance.blocking_io && service.runs_inline_over_memory) {
-      auto timers = std::make_unique<InlineTimers>(&front_door_timers_);
-      std::unique_ptr<Actor> actor =
-          service.make_actor(*provider->second, {&clock_, &replies_.front_door_outbox(), timers.get()});
-      if (!actor) return Status::Internal("service " + service.name + " made no actor for binding " + config.name);
-      slot = std::make_shared<InlineHostedActor>(std::move(timers), std::move(actor));
+      context.outbox = &replies_.front_door_outbox();
+      auto inline_actor = std::make_shared<InlineHostedActor>(
+          &front_door_timers_, replies_, name, [descriptor, provider_of_service, context](ports::Timers* timers) {
+            ActorContext with_timers = context;
+            with_timers.timers = timers;
+            return descriptor->make_actor(*provider_of_service, with_timers);
+          });
+      CK_RETURN_IF_ERROR(inline_actor->Start());
+      slot = std::move(inline_actor);
     } else {
-      auto timers = std::make_shared<CafTimers>();
-      std::shared_ptr<Actor> actor = service.make_actor(*provider->second, {&clock_, &replies_, timers.get()});
-      if (!actor) return Status::Internal("service " + service.name + " made no actor for binding " + config.name);
-      slot = std::make_shared<CafHostedActor>(system_, std::move(actor), std::move(timers));
+      context.outbox = &replies_;
+      auto caf_actor = std::make_shared<CafHostedActor>(
+          system_, replies_, name, [descriptor, provider_of_service, context](ports::Timers* timers) {
+            ActorContext with_timers = context;
+            with_timers.timers = timers;
+            return descriptor->make_actor(*provider_of_service, with_timers);
+          });
+      CK_RETURN_IF_ERROR(caf_actor->Start());
+      slot = std::move(caf_actor);
     }
   }
   by_name_[config.name] = hosted.get();

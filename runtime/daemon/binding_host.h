@@ -18,6 +18,11 @@
 //   (benchmarks/RESULTS.md), and their replies skip the ReplyQueue's lock and
 //   wake-up. Object storage gets a detached actor even then: CopyObject
 //   copies a whole object in one turn, which must not stall the front door.
+// Supervision: a CAF-hosted actor that fails (Actor::health, or an exception
+// escaping it) ends its CAF actor with an error; a monitor (a small CAF actor
+// per incarnation) sees it go down and starts a new incarnation. An inline
+// actor is replaced on the spot. Either way the failure is logged and the old
+// incarnation's calls end with INTERNAL; the binding's provider and data stay.
 // Replies from CAF-hosted actors go to the ReplyQueue; from inline actors to
 // its front-door-only outbox. Each actor gets a Timers port
 // (daemon/actor_timers) on the thread it runs on (key-value sweeps expired
@@ -53,6 +58,11 @@ class HostedActor {
   // True when Deliver runs the actor to completion on the calling thread, its
   // replies already in ReplyQueue::front_door_outbox() when Deliver returns.
   virtual bool runs_inline() const = 0;
+  // Which life of the actor frames go to now. When an actor fails
+  // (Actor::health), its host logs it, replaces it with a new one (the next
+  // incarnation) and tells the front door (ReplyQueue::ActorRestarted), which
+  // fails the calls it had given the old one. Front door thread only.
+  virtual uint64_t incarnation() const = 0;
 };
 
 struct HostedBinding {

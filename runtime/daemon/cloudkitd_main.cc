@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> listen;
   std::string data_dir, config_file, log_level;
   app.add_option("--listen", listen, "endpoint to serve, tcp:// or ipc:// (repeatable; default " +
-                                         std::string(cloudkit::kDefaultEndpoint) + ")");
+                                         std::string(cloudkit::kDefaultListenEndpoint) + ")");
   app.add_option("--data-dir", data_dir, "where the local provider keeps data (default " +
                                              cloudkit::DefaultDataDir() + ")");
   app.add_option("--config", config_file, "YAML configuration file (docs/configuration.md)");

@@ -114,7 +114,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
 }
 
 Status FinalizeConfig(DaemonConfig* config) {
-  if (config->listen.empty()) config->listen.push_back(kDefaultEndpoint);
+  if (config->listen.empty()) config->listen.push_back(kDefaultListenEndpoint);
   if (config->data_dir.empty()) config->data_dir = DefaultDataDir();
   if (config->bindings.empty()) {
     config->bindings.push_back(BindingConfig{"default", "local", {}, {}});

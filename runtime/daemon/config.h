@@ -12,7 +12,7 @@
 
 namespace cloudkit {
 
-inline constexpr char kDefaultEndpoint[] = "tcp://127.0.0.1:7420";
+inline constexpr char kDefaultListenEndpoint[] = "tcp://127.0.0.1:7420";
 
 struct DaemonLimits {
   uint32_t default_timeout_ms = 30'000;   // for requests with timeout_ms 0
@@ -23,7 +23,7 @@ struct DaemonLimits {
 };
 
 struct DaemonConfig {
-  std::vector<std::string> listen;  // empty = {kDefaultEndpoint}
+  std::vector<std::string> listen;  // empty = {kDefaultListenEndpoint}
   std::string data_dir;             // empty = DefaultDataDir()
   std::string log_level = "info";
   DaemonLimits limits;

@@ -242,6 +242,7 @@ FrontDoor::Call& FrontDoor::RegisterCall(uint64_t call_id, const std::string& pe
   call.request_id = request_id;
   call.binding = binding;
   call.actor = actor;
+  call.incarnation = actor->incarnation();
   call.timeout_ms = timeout_ms;
   call.streaming = streaming;
   binding->in_flight++;
@@ -271,6 +272,7 @@ void FrontDoor::OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env,
 
 void FrontDoor::OnActorFrames(bool woken) {
   replies_.Drain(&outbound_, woken);
+  if (woken) FailCallsOfRestartedActors();
   v1::ResponseEnvelope& env = response_env_;
   for (Outbound& frame : outbound_) {
     // Frames of calls answered inline come in the order of answered_inline_.
@@ -302,6 +304,22 @@ void FrontDoor::OnActorFrames(bool woken) {
     }
   }
   outbound_.clear();
+}
+
+void FrontDoor::FailCallsOfRestartedActors() {
+  for (const ReplyQueue::Restart& restart : replies_.TakeRestarts()) {
+    std::vector<uint64_t> lost;
+    for (const auto& [call_id, call] : calls_) {
+      if (call.actor == restart.actor && call.incarnation == restart.failed_incarnation) lost.push_back(call_id);
+    }
+    for (uint64_t call_id : lost) {
+      Call& call = calls_.at(call_id);
+      SendError(call.peer, call.request_id,
+                Status::Internal("the " + call.binding->config.name +
+                                 " binding's actor failed during the call and was restarted"));
+      ForgetCall(call_id);
+    }
+  }
 }
 
 void FrontDoor::DeliverLater(HostedActor* actor, Inbound&& frame) {

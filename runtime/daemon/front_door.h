@@ -45,6 +45,7 @@ class FrontDoor {
     uint64_t request_id = 0;   // the client's id for the call
     HostedBinding* binding = nullptr;
     HostedActor* actor = nullptr;  // owned by the binding, which outlives calls
+    uint64_t incarnation = 0;      // of the actor, when the call was given to it
     int64_t deadline_ms = 0;
     uint32_t timeout_ms = 0;
     bool streaming = false;    // deadline restarts with each client frame
@@ -62,6 +63,8 @@ class FrontDoor {
   void OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnActorFrames(bool woken);
+  // Ends with INTERNAL the calls given to actors that failed and were replaced.
+  void FailCallsOfRestartedActors();
   // Runs an inline actor on a new call; registers the call only if it is
   // still open when the actor returns.
   void DeliverInline(const std::string& peer, uint64_t request_id, HostedBinding* binding, HostedActor* actor,

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace cloudkit {
 
@@ -29,6 +30,20 @@ void ReplyQueue::Send(Outbound&& frame) {
     // EAGAIN only when the counter is saturated, which still means "readable".
     [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
   }
+}
+
+void ReplyQueue::ActorRestarted(HostedActor* actor, uint64_t failed_incarnation) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    restarts_.push_back({actor, failed_incarnation});
+  }
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+}
+
+std::vector<ReplyQueue::Restart> ReplyQueue::TakeRestarts() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::exchange(restarts_, {});
 }
 
 void ReplyQueue::Drain(std::vector<Outbound>* out, bool woken) {

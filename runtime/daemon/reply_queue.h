@@ -13,6 +13,8 @@
 
 namespace cloudkit {
 
+class HostedActor;
+
 class ReplyQueue : public Outbox {
  public:
   ReplyQueue();
@@ -27,8 +29,17 @@ class ReplyQueue : public Outbox {
   int wake_fd() const { return wake_fd_; }
   // Takes every queued frame: those of the front door outbox, and, when
   // `woken` (wake_fd was readable), those of other threads (clearing the
-  // wake-up). Front door thread only.
+  // wake-up), and the restarts reported since the last drain. Front door
+  // thread only.
   void Drain(std::vector<Outbound>* out, bool woken);
+  struct Restart {
+    HostedActor* actor;
+    uint64_t failed_incarnation;
+  };
+  // Thread-safe: `actor` was replaced; calls given to `failed_incarnation` are lost.
+  void ActorRestarted(HostedActor* actor, uint64_t failed_incarnation);
+  // The restarts reported since the last call. Front door thread only.
+  std::vector<Restart> TakeRestarts();
 
   // The outbox of actors running on the front door thread. Front door thread only.
   Outbox& front_door_outbox() { return front_door_outbox_; }
@@ -48,6 +59,7 @@ class ReplyQueue : public Outbox {
   int wake_fd_;
   std::mutex mutex_;
   std::vector<Outbound> frames_;
+  std::vector<Restart> restarts_;  // guarded by mutex_
 };
 
 }  // namespace cloudkit

@@ -25,7 +25,7 @@ TEST(FrontDoorTimersTest, FiresWhatIsDueInOrderAndBoundsTheWait) {
   EXPECT_EQ(front_door.WaitMs(), -1);  // nothing armed: sleep until a message
   TimerLog actor;
   InlineTimers timers(&front_door);
-  timers.set_actor(&actor);
+  timers.set_handler([&actor](uint32_t token) { actor.OnTimer(token); });
   timers.Arm(2, 30);
   timers.Arm(1, 10);
   timers.Arm(3, 60'000);
@@ -43,7 +43,7 @@ TEST(FrontDoorTimersTest, ReArmingMovesATimerAndDisarmingDropsIt) {
   FrontDoorTimers front_door;
   TimerLog actor;
   InlineTimers timers(&front_door);
-  timers.set_actor(&actor);
+  timers.set_handler([&actor](uint32_t token) { actor.OnTimer(token); });
   timers.Arm(7, 0);
   timers.Arm(7, 60'000);  // moved: the earlier expiry is stale
   timers.Arm(8, 0);
@@ -59,7 +59,7 @@ TEST(FrontDoorTimersTest, DestroyedTimersLeaveNothingBehind) {
   TimerLog actor;
   {
     InlineTimers timers(&front_door);
-    timers.set_actor(&actor);
+    timers.set_handler([&actor](uint32_t token) { actor.OnTimer(token); });
     timers.Arm(1, 0);
   }
   EXPECT_EQ(front_door.WaitMs(), -1);
