@@ -1,7 +1,18 @@
 // The one place that names the C++ coroutine library. g++ 12 ships
 // <coroutine>; the clang 14 of Debian's Emscripten has only
 // <experimental/coroutine>. Everything else says cloudkit::coro::.
+//
+// CLOUDKIT_CORO_SYMMETRIC_TRANSFER: whether await_suspend may return the
+// handle to resume next. Clang lowers that to a tail call, which WebAssembly
+// without the tail-call feature (Emscripten's clang 14) cannot compile; there
+// a finishing task resumes its awaiter by a plain call instead.
 #pragma once
+
+#if defined(__EMSCRIPTEN__)
+#define CLOUDKIT_CORO_SYMMETRIC_TRANSFER 0
+#else
+#define CLOUDKIT_CORO_SYMMETRIC_TRANSFER 1
+#endif
 
 #if __has_include(<coroutine>)
 #include <coroutine>

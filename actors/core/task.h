@@ -29,12 +29,25 @@ namespace task_detail {
 struct FinalAwaiter {
   coro::coroutine_handle<> continuation;
   bool await_ready() const noexcept { return false; }
+#if CLOUDKIT_CORO_SYMMETRIC_TRANSFER
   template <typename Promise>
   coro::coroutine_handle<> await_suspend(coro::coroutine_handle<Promise>) noexcept {
     // Resume whoever awaited us (it suspended because we did); a task that
     // completed inside its await has no continuation and just stops here.
     return continuation ? continuation : coro::noop_coroutine();
   }
+#else
+  // The same by a nested call (see core/coro.h): the stack grows with a
+  // chain of tasks that really waited, none of which exist while every port
+  // answers at once. The frame is not touched after the resume, which goes
+  // through a function that is not inlined: clang 14 would make a resume in
+  // tail position of a coroutine a tail call all the same.
+  template <typename Promise>
+  void await_suspend(coro::coroutine_handle<Promise>) noexcept {
+    if (continuation) ResumeNested(continuation);
+  }
+  [[gnu::noinline]] static void ResumeNested(coro::coroutine_handle<> handle) noexcept { handle.resume(); }
+#endif
   void await_resume() const noexcept {}
 };
 
