@@ -1,6 +1,10 @@
 // The JS half of the browser storage port (wasm/indexeddb_storage.cc): each
 // call takes a serialized cloudkit.web.v1.StorageRequest and resolves to a
-// serialized StorageReply. One IndexedDB database per location,
+// serialized StorageReply (it never rejects). Many calls are in flight at
+// once; each creates its transaction synchronously, when it is made, so the
+// transactions of one database run in the order the core asked for them.
+// open(name) returns a handle at once; calls on it wait for the database to
+// open. One IndexedDB database per location,
 // with stores `entries` (ordered map, binary keys), `chunks` ([blobId, n] ->
 // 256 KiB of a blob) and `blobs` (blobId -> size; written last, so a blob
 // exists only once all its chunks do).
@@ -25,41 +29,52 @@ function finished(tx) {
 }
 
 export function createIdbStorage(indexedDB) {
-  const dbs = new Map();
+  const dbs = new Map();  // handle -> {db: IDBDatabase once open, opening: Promise<IDBDatabase>}
   let nextHandle = 1;
+  // The open database, or a promise of it. Once open, a call gets it
+  // synchronously: its transaction is created in call order. Calls made
+  // while it opens resume in call order when it does (the opener sets `db`
+  // before resolving, and no new call runs between the two).
   const db = (handle) => {
     const found = dbs.get(Number(handle));
     if (!found) throw Object.assign(new Error(`no open database ${handle}`), { statusCode: StatusCode.INTERNAL });
-    return found;
+    return found.db ?? found.opening;
   };
 
-  const ops = {
-    async open(req) {
-      const request = indexedDB.open(`cloudkit:${req.name}`, DB_VERSION);
+  function open(name) {
+    const state = { db: null, opening: null };
+    state.opening = new Promise((resolve, reject) => {
+      const request = indexedDB.open(`cloudkit:${name}`, DB_VERSION);
       request.onupgradeneeded = () => {
         const d = request.result;
         for (const store of ["entries", "chunks", "blobs"]) {
           if (!d.objectStoreNames.contains(store)) d.createObjectStore(store);
         }
       };
-      const handle = nextHandle++;
-      dbs.set(handle, await promised(request));
-      return { number: BigInt(handle) };
-    },
-    async get(req) {
-      const value = await promised(db(req.db).transaction("entries").objectStore("entries").get(buf(req.key)));
+      request.onsuccess = () => { state.db = request.result; resolve(state.db); };
+      request.onerror = () => reject(request.error);
+    });
+    state.opening.catch(() => {});  // each call reports the failure
+    const handle = nextHandle++;
+    dbs.set(handle, state);
+    return handle;
+  }
+
+  const ops = {
+    async get(req, d) {
+      const value = await promised(d.transaction("entries").objectStore("entries").get(buf(req.key)));
       return value === undefined ? { found: false } : { found: true, value: new Uint8Array(value) };
     },
-    async scan(req) {
+    async scan(req, d) {
       const { start, end } = req;
       const limit = Number(req.count);
       const range = end.length > 0 ? IDBKeyRange.bound(buf(start), buf(end), false, true) : IDBKeyRange.lowerBound(buf(start));
-      const store = db(req.db).transaction("entries").objectStore("entries");
+      const store = d.transaction("entries").objectStore("entries");
       const [keys, values] = await Promise.all([promised(store.getAllKeys(range, limit)), promised(store.getAll(range, limit))]);
       return { keys: keys.map((k) => new Uint8Array(k)), values: values.map((v) => new Uint8Array(v)) };
     },
-    async write(req) {
-      const tx = db(req.db).transaction("entries", "readwrite", { durability: "strict" });
+    async write(req, d) {
+      const tx = d.transaction("entries", "readwrite", { durability: "strict" });
       const store = tx.objectStore("entries");
       for (const op of req.ops) {
         if (op.remove) store.delete(buf(op.key));
@@ -69,29 +84,29 @@ export function createIdbStorage(indexedDB) {
       return {};
     },
     async blob_new_id() { return { message: crypto.randomUUID() }; },
-    async chunk_put(req) {
-      const tx = db(req.db).transaction("chunks", "readwrite", { durability: "relaxed" });
+    async chunk_put(req, d) {
+      const tx = d.transaction("chunks", "readwrite", { durability: "relaxed" });
       tx.objectStore("chunks").put(buf(req.data), [req.name, Number(req.count)]);
       await finished(tx);
       return {};
     },
-    async chunk_get(req) {
-      const value = await promised(db(req.db).transaction("chunks").objectStore("chunks").get([req.name, Number(req.count)]));
+    async chunk_get(req, d) {
+      const value = await promised(d.transaction("chunks").objectStore("chunks").get([req.name, Number(req.count)]));
       return value === undefined ? { found: false } : { found: true, value: new Uint8Array(value) };
     },
-    async blob_commit(req) {
+    async blob_commit(req, d) {
       // Strict durability here also flushes the relaxed chunk writes before it.
-      const tx = db(req.db).transaction("blobs", "readwrite", { durability: "strict" });
+      const tx = d.transaction("blobs", "readwrite", { durability: "strict" });
       tx.objectStore("blobs").put(Number(req.count), req.name);
       await finished(tx);
       return {};
     },
-    async blob_size(req) {
-      const size = await promised(db(req.db).transaction("blobs").objectStore("blobs").get(req.name));
+    async blob_size(req, d) {
+      const size = await promised(d.transaction("blobs").objectStore("blobs").get(req.name));
       return size === undefined ? { found: false } : { found: true, number: BigInt(size) };
     },
-    async blob_remove(req) {
-      const tx = db(req.db).transaction(["blobs", "chunks"], "readwrite", { durability: "relaxed" });
+    async blob_remove(req, d) {
+      const tx = d.transaction(["blobs", "chunks"], "readwrite", { durability: "relaxed" });
       tx.objectStore("blobs").delete(req.name);
       tx.objectStore("chunks").delete(IDBKeyRange.bound([req.name, 0], [req.name, Infinity]));
       await finished(tx);
@@ -100,12 +115,16 @@ export function createIdbStorage(indexedDB) {
   };
 
   return {
+    open,
     async call(op, requestBytes) {
       let reply;
       try {
         const handler = ops[op];
         if (!handler) throw Object.assign(new Error(`unknown storage op '${op}'`), { statusCode: StatusCode.INTERNAL });
-        reply = await handler(fromBinary(StorageRequestSchema, requestBytes));
+        const req = fromBinary(StorageRequestSchema, requestBytes);
+        // Synchronous up to the transaction's creation when the database is open.
+        const d = op === "blob_new_id" ? null : db(req.db);
+        reply = await (d instanceof Promise ? d.then((opened) => handler(req, opened)) : handler(req, d));
       } catch (error) {
         const quota = error?.name === "QuotaExceededError";
         reply = {
