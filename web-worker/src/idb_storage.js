@@ -2,9 +2,13 @@
 // call takes a serialized cloudkit.web.v1.StorageRequest and resolves to a
 // serialized StorageReply (it never rejects). Many calls are in flight at
 // once; each creates its transaction synchronously, when it is made, so the
-// transactions of one database run in the order the core asked for them.
-// open(name) returns a handle at once; calls on it wait for the database to
-// open. One IndexedDB database per location,
+// transactions of one database run in the order the core asked for them —
+// except that writes to `entries` asked for while one is committing wait and
+// then commit together, in one "strict" transaction (group commit, as the
+// native SQLite store does); reads asked for after a waiting write wait with
+// it, and start right after its transaction, so a read always sees the writes
+// asked for before it. open(name) returns a handle at once; calls on it wait
+// for the database to open. One IndexedDB database per location,
 // with stores `entries` (ordered map, binary keys), `chunks` ([blobId, n] ->
 // 256 KiB of a blob) and `blobs` (blobId -> size; written last, so a blob
 // exists only once all its chunks do).
@@ -29,20 +33,64 @@ function finished(tx) {
 }
 
 export function createIdbStorage(indexedDB) {
-  const dbs = new Map();  // handle -> {db: IDBDatabase once open, opening: Promise<IDBDatabase>}
+  // handle -> {db: the IDBDatabase once open, opening: a promise of it,
+  // writing: an entries write commits, waiting: calls held behind it}.
+  // Once open, a call gets the database synchronously and creates its
+  // transaction in call order. Calls made while it opens go on in call order
+  // when it does (the opener sets `db` before resolving, and no new call runs
+  // between the two).
+  const dbs = new Map();
   let nextHandle = 1;
-  // The open database, or a promise of it. Once open, a call gets it
-  // synchronously: its transaction is created in call order. Calls made
-  // while it opens resume in call order when it does (the opener sets `db`
-  // before resolving, and no new call runs between the two).
-  const db = (handle) => {
+  const stateOf = (handle) => {
     const found = dbs.get(Number(handle));
     if (!found) throw Object.assign(new Error(`no open database ${handle}`), { statusCode: StatusCode.INTERNAL });
-    return found.db ?? found.opening;
+    return found;
   };
 
+  // Group commit of `entries` writes. While a write transaction commits,
+  // later writes, and reads asked for after them, wait in state.waiting.
+  function writeGroup(state, d, requests) {
+    let done;
+    try {
+      const tx = d.transaction("entries", "readwrite", { durability: "strict" });
+      const store = tx.objectStore("entries");
+      for (const req of requests) {
+        for (const op of req.ops) {
+          if (op.remove) store.delete(buf(op.key));
+          else store.put(buf(op.value), buf(op.key));
+        }
+      }
+      done = finished(tx);
+    } catch (error) {
+      done = Promise.reject(error);
+    }
+    state.writing = true;
+    const next = () => startWaiting(state, d);
+    done.then(next, next);
+    return done;
+  }
+  function startWaiting(state, d) {
+    state.writing = false;
+    const waiting = state.waiting;
+    state.waiting = [];
+    const writes = waiting.filter((w) => w.write);
+    if (writes.length > 0) {
+      const group = writeGroup(state, d, writes.map((w) => w.write));
+      for (const w of writes) group.then(() => w.resolve({}), w.reject);
+    }
+    for (const w of waiting) if (w.read) w.read().then(w.resolve, w.reject);
+  }
+  function entries(state, d, op, req) {
+    if (op === "write") {
+      if (!state.writing) return writeGroup(state, d, [req]).then(() => ({}));
+      return new Promise((resolve, reject) => state.waiting.push({ write: req, resolve, reject }));
+    }
+    if (state.waiting.length === 0) return ops[op](req, d);
+    return new Promise((resolve, reject) => state.waiting.push({ read: () => ops[op](req, d), resolve, reject }));
+  }
+
   function open(name) {
-    const state = { db: null, opening: null };
+    const state = { db: null, opening: null, writing: false, waiting: [] };
     state.opening = new Promise((resolve, reject) => {
       const request = indexedDB.open(`cloudkit:${name}`, DB_VERSION);
       request.onupgradeneeded = () => {
@@ -73,16 +121,7 @@ export function createIdbStorage(indexedDB) {
       const [keys, values] = await Promise.all([promised(store.getAllKeys(range, limit)), promised(store.getAll(range, limit))]);
       return { keys: keys.map((k) => new Uint8Array(k)), values: values.map((v) => new Uint8Array(v)) };
     },
-    async write(req, d) {
-      const tx = d.transaction("entries", "readwrite", { durability: "strict" });
-      const store = tx.objectStore("entries");
-      for (const op of req.ops) {
-        if (op.remove) store.delete(buf(op.key));
-        else store.put(buf(op.value), buf(op.key));
-      }
-      await finished(tx);
-      return {};
-    },
+    write: null,  // entries(): grouped
     async blob_new_id() { return { message: crypto.randomUUID() }; },
     async chunk_put(req, d) {
       const tx = d.transaction("chunks", "readwrite", { durability: "relaxed" });
@@ -120,11 +159,13 @@ export function createIdbStorage(indexedDB) {
       let reply;
       try {
         const handler = ops[op];
-        if (!handler) throw Object.assign(new Error(`unknown storage op '${op}'`), { statusCode: StatusCode.INTERNAL });
+        if (!(op in ops)) throw Object.assign(new Error(`unknown storage op '${op}'`), { statusCode: StatusCode.INTERNAL });
         const req = fromBinary(StorageRequestSchema, requestBytes);
-        // Synchronous up to the transaction's creation when the database is open.
-        const d = op === "blob_new_id" ? null : db(req.db);
-        reply = await (d instanceof Promise ? d.then((opened) => handler(req, opened)) : handler(req, d));
+        const state = op === "blob_new_id" ? null : stateOf(req.db);
+        const run = (d) => (op === "get" || op === "scan" || op === "write" ? entries(state, d, op, req) : handler(req, d));
+        // Synchronous up to the transaction's creation when the database is
+        // open; calls made while it opens go on in call order when it is.
+        reply = await (!state ? handler(req) : state.db ? run(state.db) : state.opening.then(run));
       } catch (error) {
         const quota = error?.name === "QuotaExceededError";
         reply = {
