@@ -265,6 +265,49 @@ test("many calls in flight per worker: IndexedDB puts waiting on a held lock sta
   await page.context().close();
 });
 
+test("many calls in flight per worker: replies for an actor stopped while its calls wait are dropped", async () => {
+  const page = await harness.newPage();
+  const result = await page.evaluate(async () => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const path = `stopped-${Date.now()}`;
+    const ck = await CloudKit.start({ workers: 1, timeoutMs: 1500, bindings: [
+      { name: "default", provider: "memory" },
+      { name: "disk", provider: "local", options: { path } },
+    ] });
+    const disk = ck.binding("disk");
+    await disk.kv.put("t", "first", "creates the database");
+    await ck.kv.put("t", "m", "memory value");
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(`cloudkit:${path}/kv`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    let holding = true;
+    const lock = db.transaction("entries", "readwrite");
+    const store = lock.objectStore("entries");
+    const spin = () => { if (holding) store.get(new ArrayBuffer(1)).onsuccess = spin; };
+    spin();
+    const released = new Promise((resolve) => { lock.oncomplete = resolve; });
+    const puts = Array.from({ length: 8 }, (_, i) => disk.kv.put("t", `k${i}`, "v").then(() => "ok", (e) => e.codeName));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Stop the local actor while its puts wait on IndexedDB, then let their
+    // transactions finish: the replies reach a worker where the actor is gone.
+    const actorId = ck.bindings.get("disk").actors.key_value.id;
+    ck.pool.workers[0].worker.postMessage({ op: "stop", actorId });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    holding = false;
+    await released;
+    db.close();
+    const outcomes = [...new Set(await Promise.all(puts))];
+    const memory = new TextDecoder().decode((await ck.kv.get("t", "m")).value);
+    const restarts = ck.stats.restarts;
+    await ck.stop();
+    return { outcomes, memory, restarts };
+  });
+  assert.deepEqual(result, { outcomes: ["DEADLINE_EXCEEDED"], memory: "memory value", restarts: 0 });
+  await page.context().close();
+});
+
 test("a worker killed mid-request fails it with UNAVAILABLE and the next calls succeed", async () => {
   const page = await harness.newPage();
   const result = await page.evaluate(async () => {
