@@ -157,6 +157,7 @@ Status Spawn(const web::v1::SpawnActor& spec) {
   hosted.binding = std::move(*binding);
   hosted.outbox = std::make_unique<JsOutbox>(spec.actor_id());
   hosted.timers = std::make_unique<JsTimers>(spec.actor_id());
+  ExecutorScope scope(hosted.executor);  // what the actor's constructor starts answers to it
   if (hosted.binding.object_storage) {
     hosted.actor = std::make_unique<ObjectStorageActor>(hosted.binding.object_storage.get(), &core.clock,
                                                         hosted.outbox.get());
