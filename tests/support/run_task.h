@@ -19,13 +19,13 @@
 #include <optional>
 #include <stdexcept>
 
-#ifdef __EMSCRIPTEN__
-#include <emscripten.h>
-#endif
-
 #include "core/async.h"
 #include "core/executor.h"
 #include "core/task.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
 
 namespace cloudkit::testing_util {
 

@@ -54,7 +54,7 @@ std::vector<TargetParam> ConformanceTargets() {
 // during such a sleep, and it is posted to the test thread's executor, whose
 // RunTask runs it once the sleep ends.
 extern "C" EMSCRIPTEN_KEEPALIVE void ck_port_reply(uint32_t actor_id, uint32_t id, const char* bytes, size_t size) {
-  cloudkit::web::PostPortReply(id, std::string(bytes, size));
+  cloudkit::web::PostPortReply(id, size == 0 ? std::string() : std::string(bytes, size));
 }
 
 // The suite's own main: it reports the result to the runner explicitly, since

@@ -255,7 +255,7 @@ EMSCRIPTEN_KEEPALIVE void ck_port_reply(uint32_t actor_id, uint32_t id, const ch
   cloudkit::web::HostedActor* hosted = Find(actor_id);
   if (hosted == nullptr) return;
   ExecutorScope scope(hosted->executor);
-  cloudkit::web::CompletePortCall(id, std::string(bytes, size));
+  cloudkit::web::CompletePortCall(id, size == 0 ? std::string() : std::string(bytes, size));
 }
 
 // Runs what was posted to the actor's executor (a {run} message).
