@@ -2,6 +2,12 @@
 // actor's host would: the test thread is the actor, ports that answer later
 // post to its executor, and RunTask runs those completions until the task is
 // done. For ports that answer at once (memory) it never waits.
+//
+// In the browser (the wasm test suite) a worker cannot block: waiting gives
+// the event loop a turn instead (emscripten_sleep, which needs the test
+// executable to be built with Asyncify), so that the JS promises behind the
+// ports settle and post their answers here. Only the tests do this; the
+// worker bundle's core never waits.
 #pragma once
 
 #include <chrono>
@@ -18,6 +24,10 @@
 #include "core/executor.h"
 #include "core/task.h"
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+#endif
+
 namespace cloudkit::testing_util {
 
 // An actor mailbox for the test thread.
@@ -31,12 +41,28 @@ class TestExecutor : public Executor {
   // Runs one posted function; false when none came within `timeout`.
   bool RunOne(std::chrono::milliseconds timeout) {
     std::function<void()> fn;
+#ifdef __EMSCRIPTEN__
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!queue_.empty()) {
+          fn = std::move(queue_.front());
+          queue_.pop_front();
+          break;
+        }
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      emscripten_sleep(0);  // the event loop runs; JS answers arrive through Post
+    }
+#else
     {
       std::unique_lock<std::mutex> lock(mutex_);
       if (!ready_.wait_for(lock, timeout, [this] { return !queue_.empty(); })) return false;
       fn = std::move(queue_.front());
       queue_.pop_front();
     }
+#endif
     fn();
     return true;
   }

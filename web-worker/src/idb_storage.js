@@ -1,6 +1,14 @@
 // The JS half of the browser storage port (wasm/indexeddb_storage.cc): each
 // call takes a serialized cloudkit.web.v1.StorageRequest and resolves to a
-// serialized StorageReply. One IndexedDB database per location,
+// serialized StorageReply (it never rejects). Many calls are in flight at
+// once; each creates its transaction synchronously, when it is made, so the
+// transactions of one database run in the order the core asked for them —
+// except that writes to `entries` asked for while one is committing wait and
+// then commit together, in one "strict" transaction (group commit, as the
+// native SQLite store does); reads asked for after a waiting write wait with
+// it, and start right after its transaction, so a read always sees the writes
+// asked for before it. open(name) returns a handle at once; calls on it wait
+// for the database to open. One IndexedDB database per location,
 // with stores `entries` (ordered map, binary keys), `chunks` ([blobId, n] ->
 // 256 KiB of a blob) and `blobs` (blobId -> size; written last, so a blob
 // exists only once all its chunks do).
@@ -25,73 +33,119 @@ function finished(tx) {
 }
 
 export function createIdbStorage(indexedDB) {
+  // handle -> {db: the IDBDatabase once open, opening: a promise of it,
+  // writing: an entries write commits, waiting: calls held behind it}.
+  // Once open, a call gets the database synchronously and creates its
+  // transaction in call order. Calls made while it opens go on in call order
+  // when it does (the opener sets `db` before resolving, and no new call runs
+  // between the two).
   const dbs = new Map();
   let nextHandle = 1;
-  const db = (handle) => {
+  const stateOf = (handle) => {
     const found = dbs.get(Number(handle));
     if (!found) throw Object.assign(new Error(`no open database ${handle}`), { statusCode: StatusCode.INTERNAL });
     return found;
   };
 
-  const ops = {
-    async open(req) {
-      const request = indexedDB.open(`cloudkit:${req.name}`, DB_VERSION);
+  // Group commit of `entries` writes. While a write transaction commits,
+  // later writes, and reads asked for after them, wait in state.waiting.
+  function writeGroup(state, d, requests) {
+    let done;
+    try {
+      const tx = d.transaction("entries", "readwrite", { durability: "strict" });
+      const store = tx.objectStore("entries");
+      for (const req of requests) {
+        for (const op of req.ops) {
+          if (op.remove) store.delete(buf(op.key));
+          else store.put(buf(op.value), buf(op.key));
+        }
+      }
+      done = finished(tx);
+    } catch (error) {
+      done = Promise.reject(error);
+    }
+    state.writing = true;
+    const next = () => startWaiting(state, d);
+    done.then(next, next);
+    return done;
+  }
+  function startWaiting(state, d) {
+    state.writing = false;
+    const waiting = state.waiting;
+    state.waiting = [];
+    const writes = waiting.filter((w) => w.write);
+    if (writes.length > 0) {
+      const group = writeGroup(state, d, writes.map((w) => w.write));
+      for (const w of writes) group.then(() => w.resolve({}), w.reject);
+    }
+    for (const w of waiting) if (w.read) w.read().then(w.resolve, w.reject);
+  }
+  function entries(state, d, op, req) {
+    if (op === "write") {
+      if (!state.writing) return writeGroup(state, d, [req]).then(() => ({}));
+      return new Promise((resolve, reject) => state.waiting.push({ write: req, resolve, reject }));
+    }
+    if (state.waiting.length === 0) return ops[op](req, d);
+    return new Promise((resolve, reject) => state.waiting.push({ read: () => ops[op](req, d), resolve, reject }));
+  }
+
+  function open(name) {
+    const state = { db: null, opening: null, writing: false, waiting: [] };
+    state.opening = new Promise((resolve, reject) => {
+      const request = indexedDB.open(`cloudkit:${name}`, DB_VERSION);
       request.onupgradeneeded = () => {
         const d = request.result;
         for (const store of ["entries", "chunks", "blobs"]) {
           if (!d.objectStoreNames.contains(store)) d.createObjectStore(store);
         }
       };
-      const handle = nextHandle++;
-      dbs.set(handle, await promised(request));
-      return { number: BigInt(handle) };
-    },
-    async get(req) {
-      const value = await promised(db(req.db).transaction("entries").objectStore("entries").get(buf(req.key)));
+      request.onsuccess = () => { state.db = request.result; resolve(state.db); };
+      request.onerror = () => reject(request.error);
+    });
+    state.opening.catch(() => {});  // each call reports the failure
+    const handle = nextHandle++;
+    dbs.set(handle, state);
+    return handle;
+  }
+
+  const ops = {
+    async get(req, d) {
+      const value = await promised(d.transaction("entries").objectStore("entries").get(buf(req.key)));
       return value === undefined ? { found: false } : { found: true, value: new Uint8Array(value) };
     },
-    async scan(req) {
+    async scan(req, d) {
       const { start, end } = req;
       const limit = Number(req.count);
       const range = end.length > 0 ? IDBKeyRange.bound(buf(start), buf(end), false, true) : IDBKeyRange.lowerBound(buf(start));
-      const store = db(req.db).transaction("entries").objectStore("entries");
+      const store = d.transaction("entries").objectStore("entries");
       const [keys, values] = await Promise.all([promised(store.getAllKeys(range, limit)), promised(store.getAll(range, limit))]);
       return { keys: keys.map((k) => new Uint8Array(k)), values: values.map((v) => new Uint8Array(v)) };
     },
-    async write(req) {
-      const tx = db(req.db).transaction("entries", "readwrite", { durability: "strict" });
-      const store = tx.objectStore("entries");
-      for (const op of req.ops) {
-        if (op.remove) store.delete(buf(op.key));
-        else store.put(buf(op.value), buf(op.key));
-      }
-      await finished(tx);
-      return {};
-    },
+    write: null,  // entries(): grouped
     async blob_new_id() { return { message: crypto.randomUUID() }; },
-    async chunk_put(req) {
-      const tx = db(req.db).transaction("chunks", "readwrite", { durability: "relaxed" });
+    async chunk_put(req, d) {
+      const tx = d.transaction("chunks", "readwrite", { durability: "relaxed" });
       tx.objectStore("chunks").put(buf(req.data), [req.name, Number(req.count)]);
       await finished(tx);
       return {};
     },
-    async chunk_get(req) {
-      const value = await promised(db(req.db).transaction("chunks").objectStore("chunks").get([req.name, Number(req.count)]));
+    async chunk_get(req, d) {
+      const value = await promised(d.transaction("chunks").objectStore("chunks").get([req.name, Number(req.count)]));
       return value === undefined ? { found: false } : { found: true, value: new Uint8Array(value) };
     },
-    async blob_commit(req) {
+    async blob_commit(req, d) {
       // Strict durability here also flushes the relaxed chunk writes before it.
-      const tx = db(req.db).transaction("blobs", "readwrite", { durability: "strict" });
+      const tx = d.transaction("blobs", "readwrite", { durability: "strict" });
       tx.objectStore("blobs").put(Number(req.count), req.name);
       await finished(tx);
       return {};
     },
-    async blob_size(req) {
-      const size = await promised(db(req.db).transaction("blobs").objectStore("blobs").get(req.name));
+    async blob_size(req, d) {
+      const size = await promised(d.transaction("blobs").objectStore("blobs").get(req.name));
       return size === undefined ? { found: false } : { found: true, number: BigInt(size) };
     },
-    async blob_remove(req) {
-      const tx = db(req.db).transaction(["blobs", "chunks"], "readwrite", { durability: "relaxed" });
+    async blob_remove(req, d) {
+      const tx = d.transaction(["blobs", "chunks"], "readwrite", { durability: "relaxed" });
       tx.objectStore("blobs").delete(req.name);
       tx.objectStore("chunks").delete(IDBKeyRange.bound([req.name, 0], [req.name, Infinity]));
       await finished(tx);
@@ -100,12 +154,18 @@ export function createIdbStorage(indexedDB) {
   };
 
   return {
+    open,
     async call(op, requestBytes) {
       let reply;
       try {
         const handler = ops[op];
-        if (!handler) throw Object.assign(new Error(`unknown storage op '${op}'`), { statusCode: StatusCode.INTERNAL });
-        reply = await handler(fromBinary(StorageRequestSchema, requestBytes));
+        if (!(op in ops)) throw Object.assign(new Error(`unknown storage op '${op}'`), { statusCode: StatusCode.INTERNAL });
+        const req = fromBinary(StorageRequestSchema, requestBytes);
+        const state = op === "blob_new_id" ? null : stateOf(req.db);
+        const run = (d) => (op === "get" || op === "scan" || op === "write" ? entries(state, d, op, req) : handler(req, d));
+        // Synchronous up to the transaction's creation when the database is
+        // open; calls made while it opens go on in call order when it is.
+        reply = await (!state ? handler(req) : state.db ? run(state.db) : state.opening.then(run));
       } catch (error) {
         const quota = error?.name === "QuotaExceededError";
         reply = {

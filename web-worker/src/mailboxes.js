@@ -2,15 +2,19 @@
 // has a FIFO mailbox; the loop takes one message from each actor with mail in
 // turn (round robin) and runs it to completion, and gives the event loop back
 // after a time slice so new messages arrive and no busy actor starves the rest.
+// A delivery never waits: an actor's operation that waits on storage yields,
+// and the reply comes back later as one more message in its mailbox. So many
+// calls are in flight per worker, and a slow IndexedDB transaction holds up
+// only the operation that waits for it.
 // Host-independent (no DOM, no wasm): the worker script and the Node unit
 // tests both use it.
 
 export class Mailboxes {
   static CONTROL = -1;  // the mailbox of the worker's own chores (spawn, stop)
 
-  // deliver(actorId, message) runs one message to completion; it may return a
-  // promise (an actor waiting on storage), and the loop waits for it: one
-  // message at a time per worker, never re-entering the wasm core.
+  // deliver(actorId, message) runs one message to completion, synchronously:
+  // one message at a time per worker, never re-entering the wasm core. What
+  // it returns is ignored (a promise is not waited for).
   // yieldTo(callback) schedules callback as a new task (MessageChannel in a
   // worker, setImmediate in Node).
   constructor(deliver, yieldTo, sliceMs = 8) {
@@ -52,8 +56,6 @@ export class Mailboxes {
     this.yieldTo(() => this.run());
   }
 
-  // Not an async function: most deliveries return plainly, and the loop should
-  // not pay for a promise per message when none is needed.
   run(until = Date.now() + this.sliceMs) {
     this.scheduled = false;
     this.running = true;
@@ -64,31 +66,28 @@ export class Mailboxes {
         if (!box || box.length === 0) continue;
         const message = box.shift();
         if (box.length > 0) this.ready.push(actorId);
-        const pending = this.deliver(actorId, message);
-        if (pending && typeof pending.then === "function") {
-          // The loop stays "running" until the delivery settles: one at a time.
-          const resume = () => {
-            if (Date.now() < until) return this.run(until);
-            this.running = false;
-            this.schedule();
-          };
-          pending.then(resume, resume);
-          return;
-        }
+        this.deliver(actorId, message);
         if (Date.now() >= until) break;
       }
-    } catch (error) {
+    } finally {
       this.running = false;
-      throw error;
     }
-    this.running = false;
     this.schedule();
   }
 
-  // Runs fn (e.g. creating an actor) between two deliveries, never during one.
+  // Runs fn (e.g. creating an actor) between two deliveries, never during
+  // one; resolves to what it returns.
   exclusive(fn) {
     return new Promise((resolve, reject) => {
-      this.post(Mailboxes.CONTROL, { run: () => Promise.resolve().then(fn).then(resolve, reject) });
+      this.post(Mailboxes.CONTROL, {
+        run: () => {
+          try {
+            resolve(fn());
+          } catch (error) {
+            reject(error);
+          }
+        },
+      });
     });
   }
 }

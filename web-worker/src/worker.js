@@ -12,6 +12,7 @@ import { packs, packFrame, unpackFrame, packedActorId } from "./frames.js";
 import { createIdbStorage } from "./idb_storage.js";
 import { createMd5Port } from "./md5_port.js";
 import { createFetchHttp } from "./fetch_http.js";
+import { createPortCalls } from "./port_calls.js";
 
 // One outbound frame, read straight out of the wasm heap (the core's buffers
 // are only valid during this call).
@@ -27,11 +28,18 @@ function emit(actorId, envelopePtr, envelopeSize, bodyPtr, bodySize, endsCall) {
   }
 }
 
+// The JS halves of the asynchronous ports. A reply waits in the asking
+// actor's mailbox like a frame and reaches the core on one of its turns.
+const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp() };
+
 const core = await createCloudKitCore({
   ckMd5: createMd5Port(),
   ckEmit: emit,
-  ckIdb: createIdbStorage(self.indexedDB),
-  ckHttp: createFetchHttp(),
+  ckIdb: ports.ckIdb,
+  ckPortCall: createPortCalls(ports, (actorId, id, bytes) => mailboxes.post(actorId, { portReply: id, bytes }),
+                              (error) => die(error)),
+  // The actor's executor has functions to run: a turn of their own.
+  ckRequestRun: (actorId) => mailboxes.post(actorId, RUN),
   // An actor's timer: its expiry waits in the actor's mailbox like a frame.
   // setTimeout fires at once beyond 2^31-1 ms; an early expiry only makes the
   // actor look and arm again.
@@ -40,9 +48,9 @@ const core = await createCloudKitCore({
   locateFile: (file) => new URL(file, self.location.href).href,
 });
 
-// A wasm heap region the worker reuses for the bytes of each delivery. The
-// mailboxes never run two deliveries (or a delivery and a spawn) at once,
-// even when one suspends, so one region serves them all; it grows as needed.
+// A wasm heap region the worker reuses for the bytes of each delivery. A
+// delivery runs to its end before the next (the core never waits inside
+// one), so one region serves them all; it grows as needed.
 let scratch = 0, scratchSize = 0;
 function scratchFor(size) {
   if (size > scratchSize) {
@@ -63,29 +71,32 @@ function toHeap(...arrays) {
   }
   return pointers;
 }
-// Without {async: true}, Emscripten's ccall returns the plain result when the
-// call did not suspend and a promise when it did: no promise on the fast path.
-const call = (name, args) => core.ccall(name, "number", args.map(() => "number"), args);
-
 // A failure escaping the core (a wasm trap, an abort) leaves it unusable: make
 // it an uncaught error, which the page sees as this worker dying and answers
 // by replacing it.
 const die = (error) => setTimeout(() => { throw error; });
 self.addEventListener("unhandledrejection", (event) => die(event.reason));
 
+const RUN = { run: true };
+// One message to one actor: a call frame, a port's reply, a timer expiry, or
+// functions posted to its executor. Each returns once the actor's handlers
+// ran; operations that wait on a port go on when its reply arrives here.
 const mailboxes = new Mailboxes(
   (actorId, message) => {
     if (actorId === Mailboxes.CONTROL) return message.run();
     try {
-      let done;  // plain, or a promise when an actor waits on storage or HTTP
       if (message instanceof Uint8Array || message.op === "frame") {
         const { envelope, body } = message instanceof Uint8Array ? unpackFrame(message) : message;
         const [envelopePtr, bodyPtr] = toHeap(envelope, body);
-        done = call("ck_deliver", [actorId, envelopePtr, envelope.length, bodyPtr, body.length]);
+        core._ck_deliver(actorId, envelopePtr, envelope.length, bodyPtr, body.length);
+      } else if (message.portReply !== undefined) {
+        const [bytesPtr] = toHeap(message.bytes);
+        core._ck_port_reply(actorId, message.portReply, bytesPtr, message.bytes.length);
+      } else if (message === RUN) {
+        core._ck_run(actorId);
       } else {
-        done = call("ck_timer", [actorId, message.timer, message.generation]);
+        core._ck_timer(actorId, message.timer, message.generation);
       }
-      return done instanceof Promise ? done.catch(die) : done;
     } catch (error) {
       die(error);
     }
@@ -104,9 +115,9 @@ self.onmessage = ({ data }) => {
   }
   switch (data.op) {
     case "spawn":
-      mailboxes.exclusive(async () => {
+      mailboxes.exclusive(() => {
         const spec = new Uint8Array(data.spec);
-        const code = await call("ck_spawn", [toHeap(spec)[0], spec.length]);  // may suspend
+        const code = core._ck_spawn(toHeap(spec)[0], spec.length);
         const message = code === 0 ? "" : core.UTF8ToString(core._ck_last_error());
         self.postMessage({ op: "spawned", actorId: data.actorId, code, message });
       });

@@ -27,6 +27,7 @@ describe("conformance in the browser", () => {
     console.log(summary.join("\n"));
     assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error/.test(l)).join("\n"));
     assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
+    assert.ok(lines.some((l) => /OK \] IndexedDbStoragePortTest\./.test(l)), "storage port cases ran");
     assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\./.test(l)), "HTTP port cases ran");
     await page.context().close();
   });
@@ -195,6 +196,111 @@ test("a 100 MiB blob streams through IndexedDB local and back, checked by hash",
   assert.equal(result.etag, expected, "the ETag the worker computed over the stream is the content's MD5");
   assert.equal(result.received, SIZE);
   assert.ok(result.matches, "downloaded bytes equal the uploaded ones");
+  await page.context().close();
+});
+
+test("many calls in flight per worker: IndexedDB puts waiting on a held lock stall no other call", async () => {
+  const page = await harness.newPage();
+  const result = await page.evaluate(async () => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const path = `inflight-${Date.now()}`;
+    // One worker hosts every actor: `memory` and the IndexedDB `local` one.
+    const ck = await CloudKit.start({ workers: 1, bindings: [
+      { name: "default", provider: "memory" },
+      { name: "disk", provider: "local", options: { path } },
+    ] });
+    const disk = ck.binding("disk");
+    const N = 64, payload = new Uint8Array(1024).fill(1);
+    await disk.kv.put("t", "first", "creates the database");
+    await ck.kv.put("t", "m", "memory value");
+
+    // The page takes the binding's `entries` store and holds it: every
+    // IndexedDB call of the worker's `local` actor now waits behind it.
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(`cloudkit:${path}/kv`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    let holding = true;
+    const lock = db.transaction("entries", "readwrite");
+    const store = lock.objectStore("entries");
+    const spin = () => { if (holding) store.get(new ArrayBuffer(1)).onsuccess = spin; };
+    spin();
+    const released = new Promise((resolve) => { lock.oncomplete = resolve; });
+
+    let answeredWhileHeld = 0;
+    const puts = Array.from({ length: N }, (_, i) =>
+      disk.kv.put("t", `k${i}`, payload).then(() => { if (holding) answeredWhileHeld++; }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Another actor of the worker, and another call of the very actor whose
+    // puts wait, are both answered meanwhile.
+    const memory = new TextDecoder().decode((await ck.kv.get("t", "m")).value);
+    const sameActor = await disk.kv.put("t", "a\0b", "v").then(() => "ok", (e) => e.codeName);
+    const stillHeld = holding;
+    holding = false;
+    await released;
+    db.close();
+    await Promise.all(puts);
+    const stored = await disk.kv.batchGet("t", Array.from({ length: N }, (_, i) => `k${i}`));
+
+    // Figures (logged, not asserted): N puts in flight at once against N one
+    // after another, on the same actor.
+    const timed = async (fn) => { const start = performance.now(); await fn(); return performance.now() - start; };
+    const concurrentMs = await timed(() => Promise.all(Array.from({ length: N }, (_, i) => disk.kv.put("c", `k${i}`, payload))));
+    const sequentialMs = await timed(async () => { for (let i = 0; i < N; ++i) await disk.kv.put("s", `k${i}`, payload); });
+    await ck.stop();
+    return { memory, sameActor, stillHeld, answeredWhileHeld, stored: stored.items.length, concurrentMs, sequentialMs };
+  });
+  console.log(`${64} local puts: ${result.concurrentMs.toFixed(0)} ms in flight together, ` +
+              `${result.sequentialMs.toFixed(0)} ms one after another`);
+  assert.equal(result.answeredWhileHeld, 0, "the puts waited on the held store");
+  assert.equal(result.stillHeld, true);
+  assert.equal(result.memory, "memory value", "the memory actor answered while the puts waited");
+  assert.equal(result.sameActor, "INVALID_ARGUMENT", "the local actor answered another call while its puts waited");
+  assert.equal(result.stored, 64, "every put landed once the store was free");
+  await page.context().close();
+});
+
+test("many calls in flight per worker: replies for an actor stopped while its calls wait are dropped", async () => {
+  const page = await harness.newPage();
+  const result = await page.evaluate(async () => {
+    const { CloudKit } = await import("/web/cloudkit.js");
+    const path = `stopped-${Date.now()}`;
+    const ck = await CloudKit.start({ workers: 1, timeoutMs: 1500, bindings: [
+      { name: "default", provider: "memory" },
+      { name: "disk", provider: "local", options: { path } },
+    ] });
+    const disk = ck.binding("disk");
+    await disk.kv.put("t", "first", "creates the database");
+    await ck.kv.put("t", "m", "memory value");
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open(`cloudkit:${path}/kv`);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    let holding = true;
+    const lock = db.transaction("entries", "readwrite");
+    const store = lock.objectStore("entries");
+    const spin = () => { if (holding) store.get(new ArrayBuffer(1)).onsuccess = spin; };
+    spin();
+    const released = new Promise((resolve) => { lock.oncomplete = resolve; });
+    const puts = Array.from({ length: 8 }, (_, i) => disk.kv.put("t", `k${i}`, "v").then(() => "ok", (e) => e.codeName));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Stop the local actor while its puts wait on IndexedDB, then let their
+    // transactions finish: the replies reach a worker where the actor is gone.
+    const actorId = ck.bindings.get("disk").actors.key_value.id;
+    ck.pool.workers[0].worker.postMessage({ op: "stop", actorId });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    holding = false;
+    await released;
+    db.close();
+    const outcomes = [...new Set(await Promise.all(puts))];
+    const memory = new TextDecoder().decode((await ck.kv.get("t", "m")).value);
+    const restarts = ck.stats.restarts;
+    await ck.stop();
+    return { outcomes, memory, restarts };
+  });
+  assert.deepEqual(result, { outcomes: ["DEADLINE_EXCEEDED"], memory: "memory value", restarts: 0 });
   await page.context().close();
 });
 

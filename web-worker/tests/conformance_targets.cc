@@ -9,6 +9,7 @@
 #include "browser_ports.h"
 #include "conformance/conformance.h"
 #include "indexeddb_storage.h"
+#include "js_port_call.h"
 
 namespace cloudkit::conformance {
 namespace {
@@ -47,6 +48,14 @@ std::vector<TargetParam> ConformanceTargets() {
 }
 
 }  // namespace cloudkit::conformance
+
+// A port's reply (js_port_call.h). The suite's tests wait in RunTask, which
+// sleeps through Asyncify while JS works; the test worker delivers each reply
+// during such a sleep, and it is posted to the test thread's executor, whose
+// RunTask runs it once the sleep ends.
+extern "C" EMSCRIPTEN_KEEPALIVE void ck_port_reply(uint32_t actor_id, uint32_t id, const char* bytes, size_t size) {
+  cloudkit::web::PostPortReply(id, size == 0 ? std::string() : std::string(bytes, size));
+}
 
 // The suite's own main: it reports the result to the runner explicitly, since
 // with Asyncify the runtime may stay alive past main and never call onExit.

@@ -1,7 +1,7 @@
-// The browser's HTTP port: fetch, from the worker. Asynchronous in JS; the
-// actor core still reaches it through Asyncify, like the storage port, so
-// Send and Read answer at once (Async<...>::Ready) once JS has answered.
-// Response bodies stream from fetch's ReadableStream chunk by chunk.
+// The browser's HTTP port: fetch, from the worker. Each call goes to JS as a
+// port call (js_port_call.h) and its answer comes back to the asking actor as
+// a message; many requests are in flight at once. Response bodies stream from
+// fetch's ReadableStream chunk by chunk.
 //
 // Limitation: a streamed request body (body_source) is read to its end before
 // the request is sent (fetch's streaming uploads need duplex: 'half' and

@@ -1,19 +1,40 @@
 #include "indexeddb_storage.h"
 
+#include <emscripten.h>
+#include <emscripten/em_js.h>
+
 #include <map>
 #include <memory>
 #include <set>
 
 #include "cloudkit/web/v1/worker.pb.h"
+#include "core/task.h"
 #include "js_port_call.h"
+
+// Starts opening the database `name` and returns its handle at once (the JS
+// side queues the calls on it until it is open).
+EM_JS(double, ck_idb_open, (const char* name), { return Module.ckIdb.open(UTF8ToString(name)); });
 
 namespace cloudkit::web {
 namespace {
 
 constexpr size_t kBlobChunk = 256 << 10;
+constexpr char kPort[] = "ckIdb";
 
-Result<v1::StorageReply> Call(const char* op, const v1::StorageRequest& request) {
-  auto bytes = CallJsPort("ckIdb", op, request.SerializeAsString());
+// Runs `task` (it starts now, on the caller's turn) and hands its result over
+// as what a port returns.
+template <typename T>
+Task<void> CompleteWith(Task<T> task, Completion<T> done) {
+  done.Complete(co_await std::move(task));
+}
+template <typename T>
+Async<T> Begin(Task<T> task) {
+  Completion<T> done;
+  Detach(CompleteWith(std::move(task), done));
+  return done.async();
+}
+
+Result<v1::StorageReply> Parse(const char* op, Result<std::string> bytes) {
   if (!bytes.ok()) return bytes.status();
   v1::StorageReply reply;
   if (!reply.ParseFromString(*bytes)) return Status::Internal(std::string("indexeddb ") + op + ": reply does not parse");
@@ -21,112 +42,137 @@ Result<v1::StorageReply> Call(const char* op, const v1::StorageRequest& request)
   return reply;
 }
 
-Result<int64_t> Open(const std::string& location) {
+Task<Result<v1::StorageReply>> Call(const char* op, v1::StorageRequest request) {
+  co_return Parse(op, co_await CallJsPort(kPort, op, request.SerializeAsString()));
+}
+
+Task<Status> CallStatus(const char* op, v1::StorageRequest request) {
+  Result<v1::StorageReply> reply = co_await Call(op, std::move(request));
+  co_return reply.status();
+}
+
+void RemoveBlobLater(int64_t db, const std::string& blob_id) {
   v1::StorageRequest request;
-  request.set_name(location);
-  auto reply = Call("open", request);
-  if (!reply.ok()) return reply.status();
-  return reply->number();
+  request.set_db(db);
+  request.set_name(blob_id);
+  CallJsPortAndForget(kPort, "blob_remove", request.SerializeAsString());
 }
 
 class IdbOrderedStore : public ports::OrderedStore {
  public:
   explicit IdbOrderedStore(int64_t db) : db_(db) {}
 
-  Result<std::string> Get(const std::string& key) override {
+  Async<Result<std::string>> Get(const std::string& key) override {
     v1::StorageRequest request;
     request.set_db(db_);
     request.set_key(key);
-    auto reply = Call("get", request);
-    if (!reply.ok()) return reply.status();
-    if (!reply->found()) return Status::NotFound("key");
-    return std::move(*reply->mutable_value());
+    return Begin(GetTask(std::move(request)));
   }
 
-  Status Scan(const std::string& start, const std::string& end, size_t limit,
-              std::vector<std::pair<std::string, std::string>>* out) override {
-    if (limit == 0) return Status::Ok();
+  Async<Result<Entries>> Scan(const std::string& start, const std::string& end, size_t limit) override {
+    if (limit == 0) return Async<Result<Entries>>::Ready(Entries());
     v1::StorageRequest request;
     request.set_db(db_);
     request.set_start(start);
     request.set_end(end);
     request.set_count(limit);
-    auto reply = Call("scan", request);
-    if (!reply.ok()) return reply.status();
-    for (int i = 0; i < reply->keys_size() && i < reply->values_size(); ++i) {
-      out->emplace_back(std::move(*reply->mutable_keys(i)), std::move(*reply->mutable_values(i)));
-    }
-    return Status::Ok();
+    return Begin(ScanTask(std::move(request)));
   }
 
-  Status Write(const ports::WriteBatch& batch) override {
+  Async<Status> Write(ports::WriteBatch batch) override {
     v1::StorageRequest request;
     request.set_db(db_);
-    for (const auto& op : batch.ops) {
+    for (auto& op : batch.ops) {
       v1::StorageOp* out = request.add_ops();
-      out->set_key(op.key);
-      if (op.value) out->set_value(*op.value); else out->set_remove(true);
+      out->set_key(std::move(op.key));
+      if (op.value) out->set_value(std::move(*op.value)); else out->set_remove(true);
     }
-    return Call("write", request).status();
+    return Begin(CallStatus("write", std::move(request)));
   }
 
  private:
+  static Task<Result<std::string>> GetTask(v1::StorageRequest request) {
+    Result<v1::StorageReply> reply = co_await Call("get", std::move(request));
+    if (!reply.ok()) co_return reply.status();
+    if (!reply->found()) co_return Status::NotFound("key");
+    co_return std::move(*reply->mutable_value());
+  }
+
+  static Task<Result<Entries>> ScanTask(v1::StorageRequest request) {
+    Result<v1::StorageReply> reply = co_await Call("scan", std::move(request));
+    if (!reply.ok()) co_return reply.status();
+    Entries out;
+    out.reserve(reply->keys_size());
+    for (int i = 0; i < reply->keys_size() && i < reply->values_size(); ++i) {
+      out.emplace_back(std::move(*reply->mutable_keys(i)), std::move(*reply->mutable_values(i)));
+    }
+    co_return out;
+  }
+
   int64_t db_;
 };
-
-Status RemoveBlob(int64_t db, const std::string& blob_id) {
-  v1::StorageRequest request;
-  request.set_db(db);
-  request.set_name(blob_id);
-  return Call("blob_remove", request).status();
-}
 
 class IdbBlobWriter : public ports::BlobWriter {
  public:
   IdbBlobWriter(int64_t db, std::string id) : db_(db), id_(std::move(id)) {}
   ~IdbBlobWriter() override { Abort(); }
 
-  Status Append(std::string_view chunk) override {
-    if (done_) return Status::FailedPrecondition("blob writer already finished");
-    while (!chunk.empty()) {
-      size_t take = std::min(chunk.size(), kBlobChunk - pending_.size());
-      pending_.append(chunk.substr(0, take));
-      chunk.remove_prefix(take);
-      if (pending_.size() == kBlobChunk) CK_RETURN_IF_ERROR(Flush());
+  Async<Status> Append(std::string chunk) override {
+    if (done_) return Async<Status>::Ready(Status::FailedPrecondition("blob writer already finished"));
+    // Whole chunks go out at once; a tail waits for more (or Commit).
+    if (pending_.empty() && chunk.size() < kBlobChunk) {
+      pending_ = std::move(chunk);
+      return Async<Status>::Ready(Status::Ok());
     }
-    return Status::Ok();
+    return Begin(AppendTask(std::move(chunk)));
   }
 
-  Result<std::string> Commit() override {
-    if (done_) return Status::FailedPrecondition("blob writer already finished");
-    if (!pending_.empty()) CK_RETURN_IF_ERROR(Flush());
-    v1::StorageRequest request;
-    request.set_db(db_);
-    request.set_name(id_);
-    request.set_count(size_);
-    CK_RETURN_IF_ERROR(Call("blob_commit", request).status());
-    done_ = true;
-    return id_;
+  Async<Result<std::string>> Commit() override {
+    if (done_) return Async<Result<std::string>>::Ready(Status::FailedPrecondition("blob writer already finished"));
+    return Begin(CommitTask());
   }
 
   void Abort() override {
     if (done_) return;
     done_ = true;
-    if (chunks_ > 0) (void)RemoveBlob(db_, id_);
+    if (chunks_ > 0) RemoveBlobLater(db_, id_);
   }
 
  private:
-  Status Flush() {
+  Task<Status> AppendTask(std::string chunk) {
+    std::string_view rest = chunk;
+    while (!rest.empty()) {
+      size_t take = std::min(rest.size(), kBlobChunk - pending_.size());
+      pending_.append(rest.substr(0, take));
+      rest.remove_prefix(take);
+      if (pending_.size() == kBlobChunk) CK_CO_RETURN_IF_ERROR(co_await Flush());
+    }
+    co_return Status::Ok();
+  }
+
+  Task<Result<std::string>> CommitTask() {
+    if (!pending_.empty()) CK_CO_RETURN_IF_ERROR(co_await Flush());
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_name(id_);
+    request.set_count(size_);
+    CK_CO_RETURN_IF_ERROR(co_await CallStatus("blob_commit", std::move(request)));
+    done_ = true;
+    co_return id_;
+  }
+
+  Task<Status> Flush() {
     v1::StorageRequest request;
     request.set_db(db_);
     request.set_name(id_);
     request.set_count(chunks_);
+    const size_t size = pending_.size();
     request.set_data(std::move(pending_));
     pending_.clear();
-    CK_RETURN_IF_ERROR(Call("chunk_put", request).status());
-    size_ += request.data().size();
+    // Counted before the answer: an abort meanwhile must remove the chunk.
+    size_ += size;
     ++chunks_;
-    return Status::Ok();
+    co_return co_await CallStatus("chunk_put", std::move(request));
   }
 
   int64_t db_;
@@ -154,31 +200,38 @@ class IdbBlobReader : public ports::BlobReader {
   ~IdbBlobReader() override {
     if (--open_->readers[id_] > 0) return;
     open_->readers.erase(id_);
-    if (open_->doomed.erase(id_)) (void)RemoveBlob(db_, id_);
+    if (open_->doomed.erase(id_)) RemoveBlobLater(db_, id_);
   }
   uint64_t size() const override { return size_; }
 
   // Returns the rest of the chunk holding `offset`, up to max_bytes.
-  Result<std::string> Read(uint64_t offset, size_t max_bytes) override {
-    if (offset >= size_ || max_bytes == 0) return std::string();
+  Async<Result<std::string>> Read(uint64_t offset, size_t max_bytes) override {
+    if (offset >= size_ || max_bytes == 0) return Async<Result<std::string>>::Ready(std::string());
     uint64_t index = offset / kBlobChunk;
-    if (index != cached_index_) {
-      v1::StorageRequest request;
-      request.set_db(db_);
-      request.set_name(id_);
-      request.set_count(index);
-      auto reply = Call("chunk_get", request);
-      if (!reply.ok()) return reply.status();
-      if (!reply->found()) return Status::Internal("chunk " + std::to_string(index) + " of blob " + id_ + " is missing");
-      cached_ = std::move(*reply->mutable_value());
-      cached_index_ = index;
-    }
+    if (index == cached_index_) return Async<Result<std::string>>::Ready(FromCache(index, offset, max_bytes));
+    return Begin(ReadTask(index, offset, max_bytes));
+  }
+
+ private:
+  Task<Result<std::string>> ReadTask(uint64_t index, uint64_t offset, size_t max_bytes) {
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_name(id_);
+    request.set_count(index);
+    Result<v1::StorageReply> reply = co_await Call("chunk_get", std::move(request));
+    if (!reply.ok()) co_return reply.status();
+    if (!reply->found()) co_return Status::Internal("chunk " + std::to_string(index) + " of blob " + id_ + " is missing");
+    cached_ = std::move(*reply->mutable_value());
+    cached_index_ = index;
+    co_return FromCache(index, offset, max_bytes);
+  }
+
+  Result<std::string> FromCache(uint64_t index, uint64_t offset, size_t max_bytes) const {
     size_t at = static_cast<size_t>(offset - index * kBlobChunk);
     if (at >= cached_.size()) return Status::Internal("blob " + id_ + " is shorter than its size");
     return cached_.substr(at, max_bytes);
   }
 
- private:
   std::shared_ptr<OpenBlobs> open_;
   int64_t db_;
   std::string id_;
@@ -191,50 +244,60 @@ class IdbBlobStore : public ports::BlobStore {
  public:
   explicit IdbBlobStore(int64_t db) : db_(db), open_(std::make_shared<OpenBlobs>()) { open_->db = db; }
 
-  Result<std::unique_ptr<ports::BlobWriter>> Create() override {
+  Async<Result<std::unique_ptr<ports::BlobWriter>>> Create() override {
     v1::StorageRequest request;
     request.set_db(db_);
-    auto reply = Call("blob_new_id", request);
-    if (!reply.ok()) return reply.status();
-    return std::unique_ptr<ports::BlobWriter>(std::make_unique<IdbBlobWriter>(db_, reply->message()));
+    return Begin(CreateTask(db_, std::move(request)));
   }
 
-  Result<std::unique_ptr<ports::BlobReader>> Open(const std::string& blob_id) override {
+  Async<Result<std::unique_ptr<ports::BlobReader>>> Open(const std::string& blob_id) override {
     v1::StorageRequest request;
     request.set_db(db_);
     request.set_name(blob_id);
-    auto reply = Call("blob_size", request);
-    if (!reply.ok()) return reply.status();
-    if (!reply->found()) return Status::NotFound("blob '" + blob_id + "'");
-    return std::unique_ptr<ports::BlobReader>(
-        std::make_unique<IdbBlobReader>(open_, blob_id, static_cast<uint64_t>(reply->number())));
+    return Begin(OpenTask(open_, std::move(request)));
   }
 
-  Status Remove(const std::string& blob_id) override {
+  Async<Status> Remove(const std::string& blob_id) override {
     if (open_->readers.count(blob_id)) {
       open_->doomed.insert(blob_id);
-      return Status::Ok();
+      return Async<Status>::Ready(Status::Ok());
     }
-    return RemoveBlob(db_, blob_id);
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_name(blob_id);
+    return Begin(CallStatus("blob_remove", std::move(request)));
   }
 
  private:
+  static Task<Result<std::unique_ptr<ports::BlobWriter>>> CreateTask(int64_t db, v1::StorageRequest request) {
+    Result<v1::StorageReply> reply = co_await Call("blob_new_id", std::move(request));
+    if (!reply.ok()) co_return reply.status();
+    co_return std::unique_ptr<ports::BlobWriter>(std::make_unique<IdbBlobWriter>(db, reply->message()));
+  }
+
+  static Task<Result<std::unique_ptr<ports::BlobReader>>> OpenTask(std::shared_ptr<OpenBlobs> open,
+                                                                   v1::StorageRequest request) {
+    Result<v1::StorageReply> reply = co_await Call("blob_size", request);
+    if (!reply.ok()) co_return reply.status();
+    if (!reply->found()) co_return Status::NotFound("blob '" + request.name() + "'");
+    co_return std::unique_ptr<ports::BlobReader>(
+        std::make_unique<IdbBlobReader>(std::move(open), request.name(), static_cast<uint64_t>(reply->number())));
+  }
+
   int64_t db_;
   std::shared_ptr<OpenBlobs> open_;
 };
 
+int64_t Open(const std::string& location) { return static_cast<int64_t>(ck_idb_open(location.c_str())); }
+
 }  // namespace
 
 Result<std::unique_ptr<ports::OrderedStore>> IndexedDbStoragePort::OpenOrderedStore(const std::string& location) {
-  auto db = Open(location);
-  if (!db.ok()) return db.status();
-  return std::unique_ptr<ports::OrderedStore>(std::make_unique<IdbOrderedStore>(*db));
+  return std::unique_ptr<ports::OrderedStore>(std::make_unique<IdbOrderedStore>(Open(location)));
 }
 
 Result<std::unique_ptr<ports::BlobStore>> IndexedDbStoragePort::OpenBlobStore(const std::string& location) {
-  auto db = Open(location);
-  if (!db.ok()) return db.status();
-  return std::unique_ptr<ports::BlobStore>(std::make_unique<IdbBlobStore>(*db));
+  return std::unique_ptr<ports::BlobStore>(std::make_unique<IdbBlobStore>(Open(location)));
 }
 
 }  // namespace cloudkit::web

@@ -1,9 +1,12 @@
 // The wasm core one Web Worker runs: the actor core (actors/, unchanged) plus
 // a C interface the worker script drives. The worker script owns scheduling
 // (mailboxes, fairness, timers' setTimeout); this file only creates actors,
-// hands a frame or a timer expiry to one actor, and passes the actor's
+// hands one message to one actor — a frame, a timer expiry, a port's reply,
+// or the functions posted to the actor's executor — and passes the actor's
 // outbound frames back to JS as
 // [cloudkit.v1.ResponseEnvelope, body] byte pairs, the daemon's wire format.
+// Every export returns without waiting: an operation that waits on a port
+// yields, and its reply arrives later in the actor's mailbox (js_port_call.h).
 #include <emscripten.h>
 #include <emscripten/em_js.h>
 
@@ -13,8 +16,8 @@
 #include <string>
 
 #include "browser_ports.h"
-#include "fetch_http.h"
 #include "indexeddb_storage.h"
+#include "js_port_call.h"
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/web/v1/worker.pb.h"
 #include "ports/timer_generations.h"
@@ -29,6 +32,10 @@
 EM_JS(void, ck_emit, (uint32_t actor_id, const char* envelope, size_t envelope_size, const char* body,
                       size_t body_size, int ends_call),
       { Module.ckEmit(actor_id, envelope, envelope_size, body, body_size, ends_call != 0); });
+
+// Asks the worker script to queue a {run: true} message in the actor's
+// mailbox; it comes back through ck_run.
+EM_JS(void, ck_request_run, (uint32_t actor_id), { Module.ckRequestRun(actor_id); });
 
 // Asks the worker script to queue a timer expiry into the actor's mailbox
 // after delay_ms (setTimeout); it comes back through ck_timer.
@@ -69,7 +76,45 @@ class JsOutbox : public Outbox {
   ::cloudkit::v1::ResponseEnvelope envelope_;  // reused: Send runs on one thread, one frame at a time
 };
 
+// The Executor of one actor: what ports answer to (and what names the actor
+// to the JS half of a port call). Post queues here and asks for a {run}
+// message in the actor's mailbox, so posted functions run on a turn of their
+// own, in turn with the actor's frames.
+class WorkerExecutor : public ActorExecutor {
+ public:
+  explicit WorkerExecutor(uint32_t actor_id) : actor_id_(actor_id) {}
+  uint32_t actor_id() const override { return actor_id_; }
+  void Post(std::function<void()> fn) override {
+    if (stopped_) return;
+    queue_.push_back(std::move(fn));
+    if (queue_.size() == 1 && !running_) ck_request_run(actor_id_);
+  }
+  // Runs what was posted before this turn; what those post runs on a later one.
+  void RunPosted() {
+    std::vector<std::function<void()>> batch;
+    batch.swap(queue_);
+    running_ = true;
+    for (auto& fn : batch) {
+      if (stopped_) break;
+      fn();
+    }
+    running_ = false;
+    if (!queue_.empty() && !stopped_) ck_request_run(actor_id_);
+  }
+  void Stop() {
+    stopped_ = true;
+    queue_.clear();
+  }
+
+ private:
+  uint32_t actor_id_;
+  std::vector<std::function<void()>> queue_;
+  bool running_ = false;
+  bool stopped_ = false;
+};
+
 struct HostedActor {
+  std::shared_ptr<WorkerExecutor> executor;
   BindingInstance binding;
   std::unique_ptr<JsOutbox> outbox;
   std::unique_ptr<JsTimers> timers;
@@ -82,13 +127,11 @@ struct Core {
     ports.clock = &clock;
     ports.hash = &hash;
     ports.durable_storage = &storage;
-    ports.http = &http;
     ports.data_dir = "browser";  // `local` bindings live in IndexedDB databases named after it
   }
   BrowserClock clock;
   JsHashPort hash;
   IndexedDbStoragePort storage;
-  FetchHttpClient http;
   HostPorts ports;
   ProviderRegistry registry;
   std::map<uint32_t, HostedActor> actors;
@@ -110,9 +153,11 @@ Status Spawn(const web::v1::SpawnActor& spec) {
   Result<BindingInstance> binding = core.registry.Create(config, core.ports);
   if (!binding.ok()) return binding.status();
   HostedActor hosted;
+  hosted.executor = std::make_shared<WorkerExecutor>(spec.actor_id());
   hosted.binding = std::move(*binding);
   hosted.outbox = std::make_unique<JsOutbox>(spec.actor_id());
   hosted.timers = std::make_unique<JsTimers>(spec.actor_id());
+  ExecutorScope scope(hosted.executor);  // what the actor's constructor starts answers to it
   if (hosted.binding.object_storage) {
     hosted.actor = std::make_unique<ObjectStorageActor>(hosted.binding.object_storage.get(), &core.clock,
                                                         hosted.outbox.get());
@@ -126,11 +171,24 @@ Status Spawn(const web::v1::SpawnActor& spec) {
   return Status::Ok();
 }
 
+// The actor `actor_id` when it runs here, else null.
+HostedActor* Find(uint32_t actor_id) {
+  auto& actors = TheCore().actors;
+  auto it = actors.find(actor_id);
+  return it == actors.end() ? nullptr : &it->second;
+}
+
 }  // namespace
 }  // namespace cloudkit::web
 
+using cloudkit::ExecutorScope;
 using cloudkit::Status;
+using cloudkit::web::Find;
 using cloudkit::web::TheCore;
+
+namespace {
+constexpr uint64_t kPageClient = 1;  // the page is each actor's one client
+}  // namespace
 
 extern "C" {
 
@@ -147,13 +205,14 @@ EMSCRIPTEN_KEEPALIVE int ck_spawn(const char* spec_bytes, size_t size) {
 
 EMSCRIPTEN_KEEPALIVE const char* ck_last_error() { return TheCore().last_error.c_str(); }
 
-// Delivers [RequestEnvelope, body] to an actor, which runs to completion and
-// emits its replies through ck_emit before this returns.
+// Delivers [RequestEnvelope, body] to an actor. The call's operation runs
+// until it finishes or waits; what it sends goes out through ck_emit. The
+// page is the actor's one client.
 EMSCRIPTEN_KEEPALIVE void ck_deliver(uint32_t actor_id, const char* envelope_bytes, size_t envelope_size,
                                      const char* body, size_t body_size) {
   auto& core = TheCore();
   cloudkit::v1::RequestEnvelope envelope;
-  auto hosted = core.actors.find(actor_id);
+  cloudkit::web::HostedActor* hosted = Find(actor_id);
   auto fail = [&](uint64_t request_id, const Status& status) {
     cloudkit::web::JsOutbox outbox(actor_id);
     cloudkit::Outbound frame;
@@ -164,29 +223,58 @@ EMSCRIPTEN_KEEPALIVE void ck_deliver(uint32_t actor_id, const char* envelope_byt
   if (!envelope.ParseFromArray(envelope_bytes, static_cast<int>(envelope_size))) {
     return fail(0, Status::InvalidArgument("the envelope is not a valid cloudkit.v1.RequestEnvelope"));
   }
-  if (hosted == core.actors.end()) {
+  if (hosted == nullptr) {
     return fail(envelope.request_id(), Status::NotFound("actor " + std::to_string(actor_id) + " on this worker"));
   }
   cloudkit::Inbound in;
   in.call_id = envelope.request_id();
+  in.client = kPageClient;
   in.kind = envelope.kind();
   in.method = envelope.method();
   in.body.assign(body, body_size);
   in.credits = envelope.credits();
   in.end_of_stream = envelope.end_of_stream();
   if (envelope.timeout_ms() != 0) in.deadline_ms = core.clock.NowMs() + envelope.timeout_ms();
-  hosted->second.actor->Receive(std::move(in));
+  ExecutorScope scope(hosted->executor);
+  hosted->actor->Receive(std::move(in));
 }
 
 // A timer the actor armed expired (queued by the worker script in turn with
 // its frames). Stale expiries (re-armed, disarmed, or a stopped actor) do nothing.
 EMSCRIPTEN_KEEPALIVE void ck_timer(uint32_t actor_id, uint32_t token, uint32_t generation) {
-  auto& core = TheCore();
-  auto hosted = core.actors.find(actor_id);
-  if (hosted == core.actors.end() || !hosted->second.timers->IsCurrent(token, generation)) return;
-  hosted->second.actor->OnTimer(token);
+  cloudkit::web::HostedActor* hosted = Find(actor_id);
+  if (hosted == nullptr || !hosted->timers->IsCurrent(token, generation)) return;
+  ExecutorScope scope(hosted->executor);
+  hosted->actor->OnTimer(token);
 }
 
-EMSCRIPTEN_KEEPALIVE void ck_stop(uint32_t actor_id) { TheCore().actors.erase(actor_id); }
+// The reply to port call `id` (js_port_call.h), taken from the actor's
+// mailbox: completes the call, resuming the operation that waits for it. A
+// reply for a stopped actor, or for a call it no longer has, is dropped.
+EMSCRIPTEN_KEEPALIVE void ck_port_reply(uint32_t actor_id, uint32_t id, const char* bytes, size_t size) {
+  cloudkit::web::HostedActor* hosted = Find(actor_id);
+  if (hosted == nullptr) return;
+  ExecutorScope scope(hosted->executor);
+  cloudkit::web::CompletePortCall(id, size == 0 ? std::string() : std::string(bytes, size));
+}
+
+// Runs what was posted to the actor's executor (a {run} message).
+EMSCRIPTEN_KEEPALIVE void ck_run(uint32_t actor_id) {
+  cloudkit::web::HostedActor* hosted = Find(actor_id);
+  if (hosted == nullptr) return;
+  ExecutorScope scope(hosted->executor);
+  hosted->executor->RunPosted();
+}
+
+// Stops an actor: its waiting operations are never resumed, and the replies
+// still on their way to it are dropped.
+EMSCRIPTEN_KEEPALIVE void ck_stop(uint32_t actor_id) {
+  auto& actors = TheCore().actors;
+  auto it = actors.find(actor_id);
+  if (it == actors.end()) return;
+  it->second.executor->Stop();
+  cloudkit::web::DropPortCalls(actor_id);
+  actors.erase(it);
+}
 
 }  // extern "C"
