@@ -101,6 +101,8 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_in_flight_per_binding", path, &l.max_in_flight_per_binding));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_body_bytes", path, &l.max_body_bytes));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_message_bytes", path, &l.max_message_bytes));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "client_send_queue", path, &l.client_send_queue));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "max_client_backlog_bytes", path, &l.max_client_backlog_bytes));
   }
   if (const YAML::Node bindings = root["bindings"]) {
     if (!bindings.IsSequence()) return Invalid(path, "'bindings' must be a list");

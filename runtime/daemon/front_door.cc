@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <iterator>
+#include <string_view>
 
 #include <spdlog/spdlog.h>
 
@@ -31,9 +33,10 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
       router_(context_, zmq::socket_type::router) {
   router_.set(zmq::sockopt::linger, 1000);
   router_.set(zmq::sockopt::maxmsgsize, config.limits.max_message_bytes);
-  // Replies are bounded by the binding limits and stream credits; a high
-  // water mark that drops them would lose acknowledged results.
-  router_.set(zmq::sockopt::sndhwm, 0);
+  // A client's queue holds client_send_queue replies. With router_mandatory a
+  // full queue refuses the message (EAGAIN) instead of dropping it: the reply
+  // then waits in the client's backlog (SendOrHold), which is bounded too.
+  router_.set(zmq::sockopt::sndhwm, static_cast<int>(config.limits.client_send_queue));
   router_.set(zmq::sockopt::rcvhwm, 100'000);
   router_.set(zmq::sockopt::router_mandatory, 1);
   started_ms_ = clock_.NowMs();
@@ -96,6 +99,7 @@ void FrontDoor::Run(int signal_fd) {
     }
     ExpireDeadlines();
     bindings_.front_door_timers().FireDue();
+    if (!backlogs_.empty()) FlushBacklogs();
     FlushDeliveriesAndReplies();
     if (draining_ && (calls_.empty() || clock_.NowMs() >= drain_deadline)) break;
   }
@@ -106,7 +110,10 @@ void FrontDoor::Run(int signal_fd) {
 }
 
 int FrontDoor::PollTimeoutMs() const {
-  const int timers = bindings_.front_door_timers().WaitMs();
+  // ZeroMQ does not say when a client's queue has room again: look often.
+  constexpr int kBacklogRetryMs = 5;
+  int timers = bindings_.front_door_timers().WaitMs();
+  if (!backlogs_.empty()) timers = timers < 0 ? kBacklogRetryMs : std::min(timers, kBacklogRetryMs);
   if (deadlines_.empty()) return timers;
   int64_t wait = std::clamp<int64_t>(deadlines_.begin()->first - clock_.NowMs(), 0, 60'000);
   return timers < 0 ? static_cast<int>(wait) : std::min(timers, static_cast<int>(wait));
@@ -146,6 +153,14 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
     return SendError(peer, env.request_id(),
                      Status::InvalidArgument("frame kind " + std::to_string(env.kind()) +
                                              " is not one a client sends (REQUEST, DATA, CREDIT, CANCEL)"));
+  }
+  if (env.kind() == v1::REQUEST && !backlogs_.empty()) {
+    auto backlog = backlogs_.find(peer);
+    if (backlog != backlogs_.end() && backlog->second.bytes > config_.limits.max_client_backlog_bytes) {
+      // It does not read its replies: a refusal would only join them.
+      backlog->second.dropped++;
+      return;
+    }
   }
   if (parts[2].size() > config_.limits.max_body_bytes) {
     return SendError(peer, env.request_id(),
@@ -225,7 +240,8 @@ void FrontDoor::DeliverInline(const std::string& peer, uint64_t request_id, Host
   // address until its reply goes out with the batch.
   for (size_t i = first; i < sent.size(); ++i) {
     if (sent[i].call_id == call_id && sent[i].ends_call) {
-      answered_inline_.push_back({call_id, peer, request_id});
+      binding->in_flight++;  // until its reply is handed on
+      answered_inline_.push_back({call_id, peer, request_id, binding});
       return;
     }
   }
@@ -294,6 +310,7 @@ void FrontDoor::OnActorFrames(bool woken) {
     if (frame.ends_call) {
       requests_served_++;
       if (answered_inline) {
+        answered_inline_[answered_head_].binding->in_flight--;
         if (++answered_head_ == answered_inline_.size()) {
           answered_inline_.clear();  // keeps its capacity
           answered_head_ = 0;
@@ -413,13 +430,61 @@ void FrontDoor::SendError(const std::string& peer, uint64_t request_id, const St
 
 void FrontDoor::SendFrame(const std::string& peer, const v1::ResponseEnvelope& env, const std::string& body) {
   env.SerializeToString(&envelope_buffer_);
+  SendOrHold(peer, envelope_buffer_, body);
+}
+
+bool FrontDoor::TrySend(const std::string& peer, std::string_view envelope, std::string_view body) {
   try {
-    router_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    router_.send(zmq::buffer(envelope_buffer_), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    // Only the first part can be refused: ZeroMQ takes a message whole or not at all.
+    if (!router_.send(zmq::buffer(peer), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    router_.send(zmq::buffer(envelope), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     router_.send(zmq::buffer(body), zmq::send_flags::dontwait);
   } catch (const zmq::error_t& e) {
     // EHOSTUNREACH: the client went away; its calls end as their frames come back.
     spdlog::debug("reply to a departed client dropped: {}", e.what());
+  }
+  return true;
+}
+
+void FrontDoor::SendOrHold(const std::string& peer, std::string_view envelope, std::string_view body) {
+  if (!backlogs_.empty()) {
+    auto held = backlogs_.find(peer);
+    if (held != backlogs_.end()) {  // older replies wait: this one goes after them
+      Backlog& backlog = held->second;
+      if (backlog.bytes > config_.limits.max_client_backlog_bytes) {
+        // The client reads nothing: what it was sent already is all it gets.
+        // Nothing acknowledged is lost: the client never sees the reply, as
+        // after a broken connection, and its call times out.
+        backlog.dropped++;
+        const int64_t now = clock_.NowMs();
+        if (now - backlog.refused_logged_ms > 10'000) {
+          spdlog::warn("a client holds {} bytes of unread replies: {} more reply(ies) dropped, its new requests "
+                       "are ignored until it reads", backlog.bytes, backlog.dropped);
+          backlog.refused_logged_ms = now;
+        }
+        return;
+      }
+      backlog.replies.emplace_back(envelope, body);
+      backlog.bytes += envelope.size() + body.size();
+      return;
+    }
+  }
+  if (TrySend(peer, envelope, body)) return;
+  Backlog& backlog = backlogs_[peer];
+  backlog.replies.emplace_back(envelope, body);
+  backlog.bytes += envelope.size() + body.size();
+}
+
+void FrontDoor::FlushBacklogs() {
+  for (auto it = backlogs_.begin(); it != backlogs_.end();) {
+    Backlog& backlog = it->second;
+    while (!backlog.replies.empty()) {
+      auto& [envelope, body] = backlog.replies.front();
+      if (!TrySend(it->first, envelope, body)) break;
+      backlog.bytes -= envelope.size() + body.size();
+      backlog.replies.pop_front();
+    }
+    it = backlog.replies.empty() ? backlogs_.erase(it) : std::next(it);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <deque>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -79,6 +80,13 @@ class FrontDoor {
   void AnswerStatus(const std::string& peer, uint64_t request_id);
   void SendError(const std::string& peer, uint64_t request_id, const Status& status);
   void SendFrame(const std::string& peer, const v1::ResponseEnvelope& env, const std::string& body);
+  // Sends a serialized reply, or holds it in the peer's backlog when ZeroMQ's
+  // queue for the peer is full (or holds older ones).
+  void SendOrHold(const std::string& peer, std::string_view envelope, std::string_view body);
+  // Hands the backlogs to ZeroMQ as far as it takes them.
+  void FlushBacklogs();
+  // False when ZeroMQ would not take the message now (the peer's queue is full).
+  bool TrySend(const std::string& peer, std::string_view envelope, std::string_view body);
   void ForgetCall(uint64_t call_id);
   // Enters a call that stays open after its first frame in the call tables.
   Call& RegisterCall(uint64_t call_id, const std::string& peer, uint64_t request_id, HostedBinding* binding,
@@ -108,6 +116,7 @@ class FrontDoor {
     uint64_t call_id;
     std::string peer;
     uint64_t request_id;
+    HostedBinding* binding;  // its call counts as in flight until the reply is handed on
   };
   std::vector<AnsweredInline> answered_inline_;
   size_t answered_head_ = 0;  // answered_inline_[answered_head_] is the next to go out
@@ -117,6 +126,15 @@ class FrontDoor {
   std::vector<HostedActor*> actors_to_flush_;  // got frames in this turn
   // The executor of the actors inline on this thread (Run installs it).
   std::shared_ptr<InlineExecutor> inline_executor_ = std::make_shared<InlineExecutor>();
+  // Replies for clients that do not read theirs, oldest first (see
+  // DaemonLimits::max_client_backlog_bytes).
+  struct Backlog {
+    std::deque<std::pair<std::string, std::string>> replies;  // envelope, body
+    uint64_t bytes = 0;
+    uint64_t dropped = 0;           // replies dropped and requests ignored beyond the cap
+    int64_t refused_logged_ms = 0;  // when that was last logged
+  };
+  std::unordered_map<std::string, Backlog> backlogs_;
   bool draining_ = false;
   int64_t started_ms_ = 0;
   uint64_t requests_served_ = 0;

@@ -384,5 +384,86 @@ TEST_F(ProtocolTest, SlowOperationStallsNoOtherBinding) {
   ASSERT_CK_OK(copy.get());
 }
 
+// Memory stays bounded whatever a client does with the stream rules: each
+// abuse gets an error or a bound, and the daemon's peak RSS stays far below
+// what it was sent or asked for.
+constexpr uint64_t kAbuseRssLimit = 160ull << 20;
+
+TEST_F(ProtocolTest, UploadThatIgnoresCreditIsRefusedWithBoundedMemory) {
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  v1::PutObjectRequest put = PutRequest("docs", "flood");
+  put.set_more_data(true);
+  Request(1, "cloudkit.v1.ObjectStorage/PutObject", put.SerializeAsString());
+  // 512 MiB of DATA frames without waiting for a single credit.
+  const std::string chunk(1 << 20, 'x');
+  for (int i = 0; i < 512; ++i) Frame(1, v1::DATA, chunk);
+  v1::ResponseEnvelope envelope;
+  std::string body;
+  bool refused = false;
+  while (Receive(&envelope, &body, 5000)) {
+    if (envelope.kind() == v1::RESPONSE) {
+      EXPECT_EQ(Status::CodeName(envelope.status().code()), "RESOURCE_EXHAUSTED") << envelope.status().message();
+      refused = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(refused) << "the call was never ended";
+  EXPECT_CK_CODE(client_->storage().HeadObject(HeadRequest("docs", "flood")), v1::NOT_FOUND);
+  EXPECT_LT(daemon_->PeakRssBytes(), kAbuseRssLimit) << "cloudkitd peak RSS (VmHWM)";
+}
+
+TEST_F(ProtocolTest, DownloadAskingForAMillionCreditsGetsAWindow) {
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  uint64_t produced = 0;
+  constexpr uint64_t kSize = 256ull << 20;
+  ByteSource zeros = [&](char* buffer, size_t capacity) -> Result<size_t> {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, kSize - produced));
+    std::memset(buffer, 0, n);
+    produced += n;
+    return n;
+  };
+  ASSERT_CK_OK(client_->storage().PutObject(PutRequest("docs", "big"), zeros));
+  Request(1, "cloudkit.v1.ObjectStorage/GetObject", GetRequest("docs", "big").SerializeAsString(), 1'000'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // nothing read meanwhile
+  EXPECT_LT(daemon_->PeakRssBytes(), kAbuseRssLimit) << "cloudkitd peak RSS (VmHWM)";
+  int data_frames = 0;
+  v1::ResponseEnvelope envelope;
+  std::string body;
+  while (Receive(&envelope, &body, 500)) {
+    if (envelope.kind() == v1::DATA) ++data_frames;
+  }
+  // The first response carries a chunk; then at most the download window.
+  EXPECT_GT(data_frames, 0);
+  EXPECT_LE(data_frames, 16) << "the daemon sent more than a window ahead of the client";
+  Frame(1, v1::CANCEL);
+}
+
+TEST_F(ProtocolTest, ClientThatNeverReadsRepliesCannotGrowTheDaemon) {
+  ASSERT_CK_OK(client_->kv().Put(KvPut("t", "big", std::string(1 << 20, 'v'))));
+  // A client that asks and asks and reads nothing: its receive queue is small,
+  // so what it does not read stays on the daemon's side.
+  zmq::socket_t greedy(context_, zmq::socket_type::dealer);
+  greedy.set(zmq::sockopt::linger, 0);
+  greedy.set(zmq::sockopt::rcvhwm, 1);
+  greedy.set(zmq::sockopt::rcvbuf, 64 << 10);
+  greedy.connect(daemon_->endpoint());
+  const std::string get = KvGet("t", "big").SerializeAsString();
+  for (uint64_t id = 1; id <= 2040; ++id) {
+    v1::RequestEnvelope envelope;
+    envelope.set_request_id(id);
+    envelope.set_kind(v1::REQUEST);
+    envelope.set_method("cloudkit.v1.KeyValue/Get");
+    greedy.send(zmq::buffer(envelope.SerializeAsString()), zmq::send_flags::sndmore);
+    greedy.send(zmq::buffer(get), zmq::send_flags::none);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_LT(daemon_->PeakRssBytes(), kAbuseRssLimit) << "cloudkitd peak RSS (VmHWM) for 2040 unread 1 MiB replies";
+  // Everyone else is still served.
+  auto got = client_->kv().Get(KvGet("t", "big"));
+  ASSERT_CK_OK(got);
+  EXPECT_EQ(got->item().value().size(), 1u << 20);
+  greedy.close();
+}
+
 }  // namespace
 }  // namespace cloudkit::integration

@@ -15,10 +15,21 @@ import * as kvpb from "./gen/cloudkit/v1/key_value_pb.js";
 import * as ospb from "./gen/cloudkit/v1/object_storage_pb.js";
 import { CloudKitError, invalidArgument } from "./errors.js";
 import { WorkerPool } from "./pool.js";
+import { CoreDescriptionSchema } from "./gen/cloudkit/web/v1/worker_pb.js";
 
 export { CloudKitError, StatusCode };
 
-const SERVICES = { object_storage: "cloudkit.v1.ObjectStorage/", key_value: "cloudkit.v1.KeyValue/" };
+// The services and providers the wasm core serves, as its workers describe
+// them (cloudkit.web.v1.CoreDescription): calls are routed from this table.
+function servicesFrom(descriptionBytes) {
+  const description = fromBinary(CoreDescriptionSchema, descriptionBytes);
+  const services = new Map(description.services.map((s) => [s.name, {
+    prefix: `${s.protoService}/`,
+    streams: new Set(s.methods.filter((m) => m.streams).map((m) => m.name)),
+  }]));
+  const providers = new Map(description.providers.map((p) => [p.name, p.services]));
+  return { services, providers };
+}
 const CHUNK_BYTES = 256 * 1024;
 const DOWNLOAD_WINDOW = 8;
 const encoder = new TextEncoder();
@@ -102,7 +113,7 @@ class Binding {
         if (failed(envelope)) reject(errorFrom(envelope.status));
         else resolve(fromBinary(responseSchema, body));
       }, timeoutMs);
-      call.send(FrameKind.REQUEST, request, { method: SERVICES[service] + rpc, timeoutMs });
+      call.send(FrameKind.REQUEST, request, { method: this.client.methodOf(service, rpc), timeoutMs });
     });
   }
 }
@@ -200,7 +211,7 @@ class Storage {
         }
       };
       call.send(FrameKind.REQUEST, toBinary(ospb.PutObjectRequestSchema, create(ospb.PutObjectRequestSchema, init)),
-                { method: SERVICES.object_storage + "PutObject", timeoutMs });
+                { method: this.binding.client.methodOf("object_storage", "PutObject"), timeoutMs });
     });
   }
 
@@ -247,7 +258,7 @@ class Storage {
         if (envelope.endOfStream) controller.close();
       }, timeoutMs);
       call.send(FrameKind.REQUEST, toBinary(ospb.GetObjectRequestSchema, create(ospb.GetObjectRequestSchema, init)),
-                { method: SERVICES.object_storage + "GetObject", credits: DOWNLOAD_WINDOW, timeoutMs });
+                { method: this.binding.client.methodOf("object_storage", "GetObject"), credits: DOWNLOAD_WINDOW, timeoutMs });
     });
   }
 }
@@ -304,14 +315,18 @@ export class CloudKit {
     const ck = new CloudKit(new WorkerPool(workerUrl, workers), optionalNumber("timeoutMs", timeoutMs));
     try {
       await ck.pool.ready();
+      Object.assign(ck, servicesFrom(ck.pool.description));
       // Validate everything first, then create every actor at once: workers
       // open their storage in parallel rather than one actor after another.
       const specs = bindings.map((b) => {
         const name = requireString("binding name", b?.name);
         const provider = requireString("provider", b.provider);
-        const services = b.services ?? Object.keys(SERVICES);
+        // Every service the provider has, unless the binding names some.
+        const services = b.services ?? ck.providers.get(provider) ?? [...ck.services.keys()];
         for (const service of services) {
-          if (!(service in SERVICES)) throw invalidArgument(`binding '${name}': unknown service '${service}'`);
+          if (!ck.services.has(service)) {
+            throw invalidArgument(`binding '${name}': unknown service '${service}' (known: ${[...ck.services.keys()].join(", ")})`);
+          }
         }
         return { name, provider, services, options: b.options ?? {} };
       });
@@ -334,9 +349,14 @@ export class CloudKit {
     return ck;
   }
 
+  // "cloudkit.v1.KeyValue/Get" for ("key_value", "Get").
+  methodOf(service, rpc) { return this.services.get(service).prefix + rpc; }
+
   constructor(pool, timeoutMs) {
     this.pool = pool;
     this.timeoutMs = timeoutMs;
+    this.services = new Map();   // service name -> {prefix, streams}
+    this.providers = new Map();  // provider name -> its services
     this.bindings = new Map();
   }
 

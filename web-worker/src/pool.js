@@ -40,6 +40,7 @@ class PoolWorker {
     if (data instanceof Uint8Array) return this.pool.onFrame(data);
     switch (data.op) {
       case "ready":
+        this.pool.description ??= data.description;
         this.readyResolve();
         if (!this.restarting) this.open();
         break;
@@ -172,6 +173,7 @@ export class WorkerPool {
   constructor(workerUrl, size) {
     this.deadlines = new Deadlines();
     this.workerUrl = workerUrl;
+    this.description = undefined;  // the cores' CoreDescription bytes, from the first worker ready
     this.workers = [];
     for (let i = 0; i < size; ++i) this.workers.push(new PoolWorker(this, i));
     this.actors = new Map();  // actorId -> {id, spec, worker}

@@ -134,4 +134,14 @@ self.onmessage = ({ data }) => {
       break;
   }
 };
-self.postMessage({ op: "ready" });
+// The page routes calls from the core's table of services.
+const describe = () => {
+  const sizePtr = core._malloc(4);
+  const at = core._ck_describe(sizePtr);
+  const heap = core.HEAPU8;
+  const size = (heap[sizePtr] | (heap[sizePtr + 1] << 8) | (heap[sizePtr + 2] << 16) | (heap[sizePtr + 3] << 24)) >>> 0;
+  const bytes = heap.slice(at, at + size);
+  core._free(sizePtr);
+  return bytes;
+};
+self.postMessage({ op: "ready", description: describe() });

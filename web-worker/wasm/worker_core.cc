@@ -24,8 +24,7 @@
 #include "ports/timers.h"
 #include "providers/registry.h"
 #include "services/call_frames.h"
-#include "services/key_value_actor.h"
-#include "services/object_storage_actor.h"
+#include "services/service_descriptor.h"
 
 // Hands one outbound frame to the worker script, which copies the bytes out of
 // the wasm heap (one packed message, or a transferable body when large).
@@ -124,6 +123,7 @@ struct HostedActor {
 struct Core {
   Core() {
     RegisterBuiltinProviders(&registry);
+    RegisterBuiltinServices(&services);
     ports.clock = &clock;
     ports.hash = &hash;
     ports.durable_storage = &storage;
@@ -134,6 +134,7 @@ struct Core {
   IndexedDbStoragePort storage;
   HostPorts ports;
   ProviderRegistry registry;
+  ServiceRegistry services;
   std::map<uint32_t, HostedActor> actors;
   std::string last_error;
 };
@@ -158,15 +159,13 @@ Status Spawn(const web::v1::SpawnActor& spec) {
   hosted.outbox = std::make_unique<JsOutbox>(spec.actor_id());
   hosted.timers = std::make_unique<JsTimers>(spec.actor_id());
   ExecutorScope scope(hosted.executor);  // what the actor's constructor starts answers to it
-  if (hosted.binding.object_storage) {
-    hosted.actor = std::make_unique<ObjectStorageActor>(hosted.binding.object_storage.get(), &core.clock,
-                                                        hosted.outbox.get());
-  } else if (hosted.binding.key_value) {
-    hosted.actor = std::make_unique<KeyValueActor>(hosted.binding.key_value.get(), &core.clock,
-                                                   hosted.outbox.get(), hosted.timers.get());
-  } else {
+  const ServiceDescriptor* service = core.services.Find(spec.service());
+  auto provider = hosted.binding.providers.find(spec.service());
+  if (service == nullptr || provider == hosted.binding.providers.end()) {
     return Status::InvalidArgument("binding '" + spec.binding() + "' serves no service '" + spec.service() + "'");
   }
+  hosted.actor = service->make_actor(*provider->second, {&core.clock, hosted.outbox.get(), hosted.timers.get()});
+  if (!hosted.actor) return Status::Internal("service '" + spec.service() + "' made no actor");
   core.actors.emplace(spec.actor_id(), std::move(hosted));
   return Status::Ok();
 }
@@ -204,6 +203,32 @@ EMSCRIPTEN_KEEPALIVE int ck_spawn(const char* spec_bytes, size_t size) {
 }
 
 EMSCRIPTEN_KEEPALIVE const char* ck_last_error() { return TheCore().last_error.c_str(); }
+
+// The core's services and providers as a serialized
+// cloudkit.web.v1.CoreDescription, `*size` bytes long, valid until the next call.
+EMSCRIPTEN_KEEPALIVE const char* ck_describe(uint32_t* size) {
+  auto& core = TheCore();
+  cloudkit::web::v1::CoreDescription description;
+  for (const cloudkit::ServiceDescriptor& service : core.services.all()) {
+    auto* out = description.add_services();
+    out->set_name(service.name);
+    out->set_proto_service(service.proto_service);
+    for (const cloudkit::MethodDescriptor& method : service.methods) {
+      auto* m = out->add_methods();
+      m->set_name(method.name);
+      m->set_streams(method.streams);
+    }
+  }
+  for (const cloudkit::ProviderFactory* factory : core.registry.All()) {
+    auto* out = description.add_providers();
+    out->set_name(factory->name);
+    for (const std::string& service : factory->services) out->add_services(service);
+  }
+  static std::string bytes;
+  bytes = description.SerializeAsString();
+  *size = static_cast<uint32_t>(bytes.size());
+  return bytes.data();
+}
 
 // Delivers [RequestEnvelope, body] to an actor. The call's operation runs
 // until it finishes or waits; what it sends goes out through ck_emit. The
