@@ -304,6 +304,9 @@ void FrontDoor::OnActorFrames(bool woken) {
       if (it == calls_.end()) continue;  // answered already (deadline) or cancelled
       peer = &it->second.peer;
       request_id = it->second.request_id;
+      // A stream in progress is alive on the daemon's side too: a client
+      // waiting for credit or data is not idle.
+      if (it->second.streaming && !frame.ends_call) SetDeadline(frame.call_id, it->second);
     }
     frames::ToResponseEnvelope(frame, request_id, &env);
     SendFrame(*peer, env, frame.body);
