@@ -46,6 +46,10 @@ class BlobStore {
   virtual Async<Result<std::unique_ptr<BlobReader>>> Open(const std::string& blob_id) = 0;
   // Removing a missing blob is OK.
   virtual Async<Status> Remove(const std::string& blob_id) = 0;
+  // A new blob with the content of `blob_id` (NOT_FOUND when none), durable
+  // when answered. Blobs are immutable, so a store may share the content;
+  // natively the copy is made in the kernel, in one disk job.
+  virtual Async<Result<std::string>> Copy(const std::string& blob_id) = 0;
 };
 
 }  // namespace cloudkit::ports

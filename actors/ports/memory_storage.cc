@@ -91,6 +91,14 @@ Async<Status> MemoryBlobStore::Remove(const std::string& blob_id) {
   return Async<Status>::Ready(Status::Ok());
 }
 
+Async<Result<std::string>> MemoryBlobStore::Copy(const std::string& blob_id) {
+  auto it = blobs_.find(blob_id);
+  if (it == blobs_.end()) return Async<Result<std::string>>::Ready(Status::NotFound("blob '" + blob_id + "'"));
+  std::string id = std::to_string(next_id_++);
+  blobs_[id] = it->second;  // immutable content, shared
+  return Async<Result<std::string>>::Ready(std::move(id));
+}
+
 Result<std::unique_ptr<OrderedStore>> MemoryStoragePort::OpenOrderedStore(const std::string&) {
   return std::unique_ptr<OrderedStore>(std::make_unique<MemoryOrderedStore>());
 }

@@ -32,6 +32,7 @@ class MemoryBlobStore : public BlobStore {
   Async<Result<std::unique_ptr<BlobWriter>>> Create() override;
   Async<Result<std::unique_ptr<BlobReader>>> Open(const std::string& blob_id) override;
   Async<Status> Remove(const std::string& blob_id) override;
+  Async<Result<std::string>> Copy(const std::string& blob_id) override;
 
  private:
   friend class MemoryBlobWriter;

@@ -1,6 +1,7 @@
 #include "providers/registry.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "ports/memory_storage.h"
@@ -122,16 +123,22 @@ Result<BindingInstance> ProviderRegistry::Create(const BindingConfig& config, co
 }
 
 void RegisterBuiltinProviders(ProviderRegistry* registry) {
-  registry->Register({"memory",
-                      "in-process maps; data is gone when the process stops",
-                      {kObjectStorageService, kKeyValueService},
-                      {},
-                      &CreateMemory});
-  registry->Register({"local",
-                      "embedded and durable: object bodies as files, metadata and items in SQLite",
-                      {kObjectStorageService, kKeyValueService},
-                      {{"path", "directory holding this binding's data", "<data_dir>/<binding>"}},
-                      &CreateLocal});
+  ProviderFactory builtin[] = {
+      {"memory",
+       "in-process maps; data is gone when the process stops",
+       {kObjectStorageService, kKeyValueService},
+       {},
+       &CreateMemory},
+      {"local",
+       "embedded and durable: object bodies as files, metadata and items in SQLite",
+       {kObjectStorageService, kKeyValueService},
+       {{"path", "directory holding this binding's data", "<data_dir>/<binding>"}},
+       &CreateLocal},
+  };
+  // Two built-in providers with one name is a programming error, found by any test.
+  for (ProviderFactory& factory : builtin) {
+    if (!registry->Register(std::move(factory)).ok()) std::abort();
+  }
 }
 
 }  // namespace cloudkit

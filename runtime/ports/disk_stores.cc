@@ -134,6 +134,10 @@ Async<Result<std::unique_ptr<ports::BlobReader>>> PooledBlobStore::Open(const st
   });
 }
 
+Async<Result<std::string>> PooledBlobStore::Copy(const std::string& blob_id) {
+  return OnDisk<Result<std::string>>(*pool_, [store = store_, blob_id] { return store->Copy(blob_id); });
+}
+
 Async<Status> PooledBlobStore::Remove(const std::string& blob_id) {
   return OnDisk<Status>(*pool_, [store = store_, blob_id] { return store->Remove(blob_id); });
 }

@@ -57,6 +57,7 @@ class PooledBlobStore : public ports::BlobStore {
   Async<Result<std::unique_ptr<ports::BlobWriter>>> Create() override;
   Async<Result<std::unique_ptr<ports::BlobReader>>> Open(const std::string& blob_id) override;
   Async<Status> Remove(const std::string& blob_id) override;
+  Async<Result<std::string>> Copy(const std::string& blob_id) override;
 
  private:
   std::shared_ptr<FileBlobStore> store_;

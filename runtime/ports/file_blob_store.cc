@@ -89,6 +89,32 @@ class FileBlobWriterImpl : public FileBlobWriter {
     return id;
   }
 
+  // Appends `size` bytes of `src_fd` from its start, in the kernel where it can.
+  Status AppendFileContent(int src_fd, uint64_t size, const std::string& src_path) {
+    if (fd_ < 0) return Status::FailedPrecondition("blob writer already committed or aborted");
+    loff_t in_offset = 0;
+    while (static_cast<uint64_t>(in_offset) < size) {
+      ssize_t n = ::copy_file_range(src_fd, &in_offset, fd_, nullptr, size - in_offset, 0);
+      if (n > 0) continue;
+      if (n == 0) return Status::Internal("content of " + src_path + " ended early");
+      if (errno == EINTR) continue;
+      if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP) {
+        return failed_ = ErrnoStatus("copy from " + src_path + " to", tmp_path_, errno);
+      }
+      // No in-kernel copy here: through a buffer, from where it stopped.
+      std::string buffer(1 << 20, '\0');
+      while (static_cast<uint64_t>(in_offset) < size) {
+        ssize_t got = ::pread(src_fd, buffer.data(), std::min<uint64_t>(buffer.size(), size - in_offset), in_offset);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return failed_ = ErrnoStatus("read", src_path, errno);
+        if (got == 0) return Status::Internal("content of " + src_path + " ended early");
+        CK_RETURN_IF_ERROR(Append(std::string_view(buffer.data(), static_cast<size_t>(got))));
+        in_offset += got;
+      }
+    }
+    return Status::Ok();
+  }
+
   void Abort() override {
     if (fd_ >= 0) {
       ::close(fd_);
@@ -148,6 +174,8 @@ class FileBlobReaderImpl : public FileBlobReader {
   FileBlobReaderImpl& operator=(const FileBlobReaderImpl&) = delete;
 
   uint64_t size() const override { return size_; }
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
 
   Result<std::string> Read(uint64_t offset, size_t max_bytes) override {
     if (offset >= size_ || max_bytes == 0) return std::string();
@@ -262,6 +290,17 @@ Result<std::unique_ptr<FileBlobReader>> FileBlobStore::Open(const std::string& b
   }
   return std::unique_ptr<FileBlobReader>(
       std::make_unique<FileBlobReaderImpl>(std::move(path), fd, static_cast<uint64_t>(st.st_size)));
+}
+
+Result<std::string> FileBlobStore::Copy(const std::string& blob_id) {
+  Result<std::unique_ptr<FileBlobReader>> source = Open(blob_id);
+  if (!source.ok()) return source.status();
+  auto* reader = static_cast<FileBlobReaderImpl*>(source->get());
+  Result<std::unique_ptr<FileBlobWriter>> created = Create();
+  if (!created.ok()) return created.status();
+  auto* writer = static_cast<FileBlobWriterImpl*>(created->get());
+  CK_RETURN_IF_ERROR(writer->AppendFileContent(reader->fd(), reader->size(), reader->path()));
+  return writer->Commit();
 }
 
 Status FileBlobStore::Remove(const std::string& blob_id) {

@@ -62,6 +62,9 @@ class FileBlobStore {
   Result<std::unique_ptr<FileBlobReader>> Open(const std::string& blob_id);
   // Removing a missing blob is OK.
   Status Remove(const std::string& blob_id);
+  // A new, committed blob with the content of `blob_id`, copied in the
+  // kernel (copy_file_range) rather than through user space.
+  Result<std::string> Copy(const std::string& blob_id);
 
   // True for ids this store can have made: 32 characters of [0-9a-f].
   static bool IsValidId(std::string_view blob_id);

@@ -268,7 +268,32 @@ class IdbBlobStore : public ports::BlobStore {
     return Begin(CallStatus("blob_remove", std::move(request)));
   }
 
+  // IndexedDB has no copy of its own: chunk by chunk, through the worker.
+  Async<Result<std::string>> Copy(const std::string& blob_id) override {
+    v1::StorageRequest request;
+    request.set_db(db_);
+    request.set_name(blob_id);
+    return Begin(CopyTask(db_, open_, std::move(request)));
+  }
+
  private:
+  static Task<Result<std::string>> CopyTask(int64_t db, std::shared_ptr<OpenBlobs> open, v1::StorageRequest source) {
+    Result<std::unique_ptr<ports::BlobReader>> reader = co_await OpenTask(std::move(open), std::move(source));
+    if (!reader.ok()) co_return reader.status();
+    v1::StorageRequest create;
+    create.set_db(db);
+    Result<std::unique_ptr<ports::BlobWriter>> writer = co_await CreateTask(db, std::move(create));
+    if (!writer.ok()) co_return writer.status();
+    for (uint64_t offset = 0; offset < (*reader)->size();) {
+      Result<std::string> chunk = co_await (*reader)->Read(offset, kBlobChunk);
+      if (!chunk.ok()) co_return chunk.status();
+      if (chunk->empty()) co_return Status::Internal("a blob ended before its size while being copied");
+      offset += chunk->size();
+      CK_CO_RETURN_IF_ERROR(co_await (*writer)->Append(std::move(*chunk)));
+    }
+    co_return co_await (*writer)->Commit();
+  }
+
   static Task<Result<std::unique_ptr<ports::BlobWriter>>> CreateTask(int64_t db, v1::StorageRequest request) {
     Result<v1::StorageReply> reply = co_await Call("blob_new_id", std::move(request));
     if (!reply.ok()) co_return reply.status();

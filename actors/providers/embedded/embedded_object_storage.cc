@@ -14,7 +14,6 @@ using store::v1::ObjectRecord;
 
 constexpr uint32_t kMaxPageSize = 1000;
 constexpr size_t kMaxDeleteKeys = 1000;
-constexpr size_t kCopyChunkBytes = 1 << 20;
 
 std::string Describe(const std::string& bucket, const std::string& key) {
   return "object " + names::Quote(key) + " in bucket " + names::Quote(bucket);
@@ -393,21 +392,13 @@ Task<Result<v1::CopyObjectResponse>> EmbeddedObjectStorage::CopyObject(const v1:
     co_return Status::FailedPrecondition(Describe(req.source_bucket(), req.source_key()) + " has ETag " +
                                       src.etag() + ", not " + req.if_match());
   }
-  // Blobs are immutable and may be shared by name only through records, so
-  // the copy gets its own blob; streamed so memory stays bounded.
-  auto reader = co_await blobs_->Open(src.blob_id());
-  if (!reader.ok()) co_return reader.status();
-  auto writer = co_await blobs_->Create();
-  if (!writer.ok()) co_return writer.status();
-  for (uint64_t offset = 0; offset < src.size();) {
-    Result<std::string> chunk = co_await (*reader)->Read(offset, kCopyChunkBytes);
-    if (!chunk.ok()) co_return chunk.status();
-    if (chunk->empty()) co_return Status::Internal("content of " + Describe(req.source_bucket(), req.source_key()) + " ended early");
-    offset += chunk->size();
-    CK_CO_RETURN_IF_ERROR(co_await (*writer)->Append(std::move(*chunk)));
+  // Each record names a blob of its own (removing one must not take another's
+  // content); the store makes the copy, in one step, off this actor.
+  Result<std::string> blob_id = co_await blobs_->Copy(src.blob_id());
+  if (!blob_id.ok()) {
+    co_return Status(blob_id.status().code(), "copying " + Describe(req.source_bucket(), req.source_key()) + ": " +
+                                                  blob_id.status().message(), blob_id.status().retryable());
   }
-  Result<std::string> blob_id = co_await (*writer)->Commit();
-  if (!blob_id.ok()) co_return blob_id.status();
   PendingObject pending{req.bucket(), req.key(), src.content_type(), "", false,
                         {src.metadata().begin(), src.metadata().end()}};
   Result<v1::ObjectInfo> info = co_await Publish(pending, *blob_id, src.size(), src.etag());
