@@ -99,6 +99,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
     CK_RETURN_IF_ERROR(ReadScalar(limits, "default_timeout_ms", path, &l.default_timeout_ms));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "drain_timeout_ms", path, &l.drain_timeout_ms));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_in_flight_per_binding", path, &l.max_in_flight_per_binding));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "max_in_flight_per_client", path, &l.max_in_flight_per_client));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_body_bytes", path, &l.max_body_bytes));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_message_bytes", path, &l.max_message_bytes));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "client_send_queue", path, &l.client_send_queue));

@@ -18,6 +18,9 @@ struct DaemonLimits {
   uint32_t default_timeout_ms = 30'000;   // for requests with timeout_ms 0
   uint32_t drain_timeout_ms = 10'000;     // SIGTERM: time allowed for in-flight calls
   uint32_t max_in_flight_per_binding = 4096;
+  // Calls one client (connection) may have waiting on actors at once; beyond:
+  // RESOURCE_EXHAUSTED (retryable). Bounds what a client's replies can take.
+  uint32_t max_in_flight_per_client = 256;
   uint32_t max_body_bytes = 4u << 20;     // larger request bodies: RESOURCE_EXHAUSTED
   int64_t max_message_bytes = 8 << 20;    // ZMQ_MAXMSGSIZE: larger messages drop the peer
   // A client that does not read its replies: ZeroMQ queues up to

@@ -198,6 +198,14 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
                      Status::Unimplemented("binding '" + binding_name + "' (provider " +
                                            binding->config.provider + ") does not serve " + service->name));
   }
+  if (!client_calls_.empty()) {
+    auto open = client_calls_.find(peer);
+    if (open != client_calls_.end() && open->second >= config_.limits.max_in_flight_per_client) {
+      return SendError(peer, request_id,
+                       Status::ResourceExhausted("this client has " + std::to_string(open->second) +
+                                                 " calls in flight"));
+    }
+  }
   if (binding->in_flight >= config_.limits.max_in_flight_per_binding) {
     return SendError(peer, request_id,
                      Status::ResourceExhausted("binding '" + binding_name + "' has " +
@@ -262,6 +270,7 @@ FrontDoor::Call& FrontDoor::RegisterCall(uint64_t call_id, const std::string& pe
   call.timeout_ms = timeout_ms;
   call.streaming = streaming;
   binding->in_flight++;
+  client_calls_[peer]++;
   by_client_[{peer, request_id}] = call_id;
   return call;
 }
@@ -390,6 +399,9 @@ void FrontDoor::ForgetCall(uint64_t call_id) {
   if (it == calls_.end()) return;
   deadlines_.erase({it->second.deadline_ms, call_id});
   by_client_.erase({it->second.peer, it->second.request_id});
+  if (auto open = client_calls_.find(it->second.peer); open != client_calls_.end() && --open->second == 0) {
+    client_calls_.erase(open);
+  }
   it->second.binding->in_flight--;
   calls_.erase(it);
 }

@@ -107,6 +107,7 @@ class FrontDoor {
   uint64_t next_call_id_ = 1;
   std::unordered_map<uint64_t, Call> calls_;
   std::unordered_map<ClientKey, uint64_t, ClientKeyHash> by_client_;
+  std::unordered_map<std::string, uint32_t> client_calls_;  // peer -> its calls in calls_
   std::set<std::pair<int64_t, uint64_t>> deadlines_;  // (deadline_ms, call_id)
   std::vector<Outbound> outbound_;  // drained whole by OnActorFrames
   std::vector<uint64_t> inline_calls_;  // calls given to inline actors in this turn, still open
