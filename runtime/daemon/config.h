@@ -20,14 +20,15 @@ struct DaemonLimits {
   uint32_t max_in_flight_per_binding = 4096;
   // Calls one client (connection) may have waiting on actors at once; beyond:
   // RESOURCE_EXHAUSTED (retryable). Bounds what a client's replies can take.
-  uint32_t max_in_flight_per_client = 256;
+  uint32_t max_in_flight_per_client = 1024;
   uint32_t max_body_bytes = 4u << 20;     // larger request bodies: RESOURCE_EXHAUSTED
   int64_t max_message_bytes = 8 << 20;    // ZMQ_MAXMSGSIZE: larger messages drop the peer
   // A client that does not read its replies: ZeroMQ queues up to
   // client_send_queue of them for it, the daemon holds up to
-  // max_client_backlog_bytes more; beyond that its further replies are
-  // dropped and its new requests ignored until it reads (logged). A reader
-  // never gets near: replies leave as fast as it takes them.
+  // max_client_backlog_bytes more; beyond that its calls in flight are
+  // cancelled, its further replies dropped and its new requests ignored until
+  // it reads (logged). A reader never gets near: replies leave as fast as it
+  // takes them.
   uint32_t client_send_queue = 64;
   uint64_t max_client_backlog_bytes = 16u << 20;
 };

@@ -467,10 +467,15 @@ void FrontDoor::SendOrHold(const std::string& peer, std::string_view envelope, s
     if (held != backlogs_.end()) {  // older replies wait: this one goes after them
       Backlog& backlog = held->second;
       if (backlog.bytes > config_.limits.max_client_backlog_bytes) {
-        // The client reads nothing: what it was sent already is all it gets.
-        // Nothing acknowledged is lost: the client never sees the reply, as
-        // after a broken connection, and its call times out.
+        // The client reads nothing: what it was sent already is all it gets,
+        // and the work it still asked for is not done. Nothing acknowledged
+        // is lost: the client never sees the reply, as after a broken
+        // connection, and its call times out.
         backlog.dropped++;
+        if (!backlog.cancelled) {
+          backlog.cancelled = true;
+          CancelCallsOf(peer);
+        }
         const int64_t now = clock_.NowMs();
         if (now - backlog.refused_logged_ms > 10'000) {
           spdlog::warn("a client holds {} bytes of unread replies: {} more reply(ies) dropped, its new requests "
@@ -488,6 +493,21 @@ void FrontDoor::SendOrHold(const std::string& peer, std::string_view envelope, s
   Backlog& backlog = backlogs_[peer];
   backlog.replies.emplace_back(envelope, body);
   backlog.bytes += envelope.size() + body.size();
+}
+
+void FrontDoor::CancelCallsOf(std::string peer) {
+  std::vector<uint64_t> cancelled;
+  for (const auto& [call_id, call] : calls_) {
+    if (call.peer == peer) cancelled.push_back(call_id);
+  }
+  for (uint64_t call_id : cancelled) {
+    HostedActor* actor = calls_.at(call_id).actor;
+    ForgetCall(call_id);
+    Inbound cancel;
+    cancel.call_id = call_id;
+    cancel.kind = v1::CANCEL;
+    DeliverLater(actor, std::move(cancel));
+  }
 }
 
 void FrontDoor::FlushBacklogs() {

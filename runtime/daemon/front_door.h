@@ -85,6 +85,8 @@ class FrontDoor {
   void SendOrHold(const std::string& peer, std::string_view envelope, std::string_view body);
   // Hands the backlogs to ZeroMQ as far as it takes them.
   void FlushBacklogs();
+  // A client that does not read: its calls in flight end, unanswered.
+  void CancelCallsOf(std::string peer);  // a copy: the caller's may live in a call it ends
   // False when ZeroMQ would not take the message now (the peer's queue is full).
   bool TrySend(const std::string& peer, std::string_view envelope, std::string_view body);
   void ForgetCall(uint64_t call_id);
@@ -133,6 +135,7 @@ class FrontDoor {
     std::deque<std::pair<std::string, std::string>> replies;  // envelope, body
     uint64_t bytes = 0;
     uint64_t dropped = 0;           // replies dropped and requests ignored beyond the cap
+    bool cancelled = false;         // its calls were cancelled when it went over the cap
     int64_t refused_logged_ms = 0;  // when that was last logged
   };
   std::unordered_map<std::string, Backlog> backlogs_;

@@ -457,9 +457,9 @@ TEST_F(ProtocolTest, ClientThatNeverReadsRepliesCannotGrowTheDaemon) {
     greedy.send(zmq::buffer(get), zmq::send_flags::none);
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  // 2040 MiB of replies asked for. What can stay: the client's calls in
-  // flight (256), its queue (64 replies) and its backlog (16 MiB). Before
-  // these limits: 3.3 GB.
+  // 2040 MiB of replies asked for. What can stay: the client's queue (64
+  // replies), its backlog (16 MiB), and replies on their way when its calls
+  // are cancelled for not reading. Before these limits: 3.3 GB.
   constexpr uint64_t kUnreadRepliesRssLimit = 400ull << 20;
   EXPECT_LT(daemon_->PeakRssBytes(), kUnreadRepliesRssLimit)
       << "cloudkitd peak RSS (VmHWM) for 2040 unread 1 MiB replies";
