@@ -87,16 +87,7 @@ ServiceDescriptor KeyValueActor::Descriptor() {
 }
 
 Task<void> KeyValueActor::Start(Call& call, Inbound& in) {
-  static const std::unordered_map<std::string_view, Handler> handlers = [] {
-    std::unordered_map<std::string_view, Handler> by_name;
-    for (const Method& method : Methods()) by_name.emplace(method.name, method.handler);
-    return by_name;
-  }();
-  std::string_view method(in.method);
-  std::string_view prefix(kServicePrefix);
-  auto handler = method.starts_with(prefix) ? handlers.find(method.substr(prefix.size())) : handlers.end();
-  if (handler == handlers.end()) return FailWith(call, Status::Unimplemented("method " + in.method));
-  return (this->*(handler->second))(call, in);
+  return Dispatch(this, Methods(), kServicePrefix, call, in);
 }
 
 void KeyValueActor::NoteNewExpiries() {

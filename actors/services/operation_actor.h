@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "core/actor.h"
@@ -81,6 +82,11 @@ class OperationActor : public Actor {
   virtual Task<void> Start(Call& call, Inbound& request) = 0;
   // An operation that fails the call at once (an unknown method).
   Task<void> FailWith(Call& call, Status status);
+  // The operation of `request`'s method: the handler `methods` (the
+  // subclass's table of {name, ..., handler}) gives for the method named
+  // after `prefix` ("cloudkit.v1.KeyValue/"), or UNIMPLEMENTED.
+  template <typename Self, typename Methods>
+  Task<void> Dispatch(Self* self, const Methods& methods, std::string_view prefix, Call& call, Inbound& request);
 
   // Sends a frame of `call` (nothing once it was cancelled: nobody listens).
   void Send(Call& call, Outbound&& frame);
@@ -121,5 +127,21 @@ namespace cloudkit {
 template <typename Resp>
 void OperationActor::Reply(Call& call, const Result<Resp>& result) {
   Send(call, frames::Reply(call.id(), result));
+}
+
+template <typename Self, typename Methods>
+Task<void> OperationActor::Dispatch(Self* self, const Methods& methods, std::string_view prefix, Call& call,
+                                    Inbound& request) {
+  using Handler = decltype(methods.front().handler);
+  // Built once per service: the table never changes.
+  static const std::unordered_map<std::string_view, Handler> by_name = [&methods] {
+    std::unordered_map<std::string_view, Handler> handlers;
+    for (const auto& method : methods) handlers.emplace(method.name, method.handler);
+    return handlers;
+  }();
+  std::string_view method(request.method);
+  auto handler = method.starts_with(prefix) ? by_name.find(method.substr(prefix.size())) : by_name.end();
+  if (handler == by_name.end()) return FailWith(call, Status::Unimplemented("method " + request.method));
+  return (self->*(handler->second))(call, request);
 }
 }  // namespace cloudkit

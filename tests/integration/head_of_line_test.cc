@@ -20,17 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Zeros, `size` bytes of them, as fast as the daemon takes them.
-ByteSource Zeros(uint64_t size) {
-  auto produced = std::make_shared<uint64_t>(0);
-  return [produced, size](char* buffer, size_t capacity) -> Result<size_t> {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, size - *produced));
-    std::memset(buffer, 0, n);
-    *produced += n;
-    return n;
-  };
-}
-
 double PercentileMs(std::vector<double> samples, double p) {
   if (samples.empty()) return 0;
   std::sort(samples.begin(), samples.end());

@@ -352,15 +352,8 @@ TEST_F(ProtocolTest, SigtermDrainsCallsInFlightThenExitsZero) {
 TEST_F(ProtocolTest, SlowOperationStallsNoOtherBinding) {
   auto& storage = client_->storage();
   ASSERT_CK_OK(storage.CreateBucket(CreateBucketRequest("docs")));
-  uint64_t produced = 0;
   constexpr uint64_t kSize = 192ull << 20;
-  ByteSource zeros = [&](char* buffer, size_t capacity) -> Result<size_t> {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, kSize - produced));
-    std::memset(buffer, 0, n);
-    produced += n;
-    return n;
-  };
-  ASSERT_CK_OK(storage.PutObject(PutRequest("docs", "big"), zeros));
+  ASSERT_CK_OK(storage.PutObject(PutRequest("docs", "big"), Zeros(kSize)));
   ClientOptions scratch_options;
   scratch_options.binding = "scratch";
   std::unique_ptr<Client> scratch = Connect(scratch_options);
@@ -414,15 +407,8 @@ TEST_F(ProtocolTest, UploadThatIgnoresCreditIsRefusedWithBoundedMemory) {
 
 TEST_F(ProtocolTest, DownloadAskingForAMillionCreditsGetsAWindow) {
   ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
-  uint64_t produced = 0;
   constexpr uint64_t kSize = 256ull << 20;
-  ByteSource zeros = [&](char* buffer, size_t capacity) -> Result<size_t> {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, kSize - produced));
-    std::memset(buffer, 0, n);
-    produced += n;
-    return n;
-  };
-  ASSERT_CK_OK(client_->storage().PutObject(PutRequest("docs", "big"), zeros));
+  ASSERT_CK_OK(client_->storage().PutObject(PutRequest("docs", "big"), Zeros(kSize)));
   Request(1, "cloudkit.v1.ObjectStorage/GetObject", GetRequest("docs", "big").SerializeAsString(), 1'000'000);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // nothing read meanwhile
   EXPECT_LT(daemon_->PeakRssBytes(), kAbuseRssLimit) << "cloudkitd peak RSS (VmHWM)";

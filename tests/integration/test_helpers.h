@@ -3,7 +3,10 @@
 // Result / Status.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -23,6 +26,17 @@ inline std::string MakeBody(size_t size, uint32_t seed = 1) {
     body[i] = static_cast<char>(x);
   }
   return body;
+}
+
+// A body of `size` zero bytes, produced as fast as it is read.
+inline ByteSource Zeros(uint64_t size) {
+  auto produced = std::make_shared<uint64_t>(0);
+  return [produced, size](char* buffer, size_t capacity) -> Result<size_t> {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(capacity, size - *produced));
+    std::memset(buffer, 0, n);
+    *produced += n;
+    return n;
+  };
 }
 
 inline v1::CreateBucketRequest CreateBucketRequest(const std::string& bucket) {
