@@ -20,7 +20,7 @@ struct DaemonLimits {
   uint32_t max_in_flight_per_binding = 4096;
   // Calls one client (connection) may have waiting on actors at once; beyond:
   // RESOURCE_EXHAUSTED (retryable). Bounds what a client's replies can take.
-  uint32_t max_in_flight_per_client = 1024;
+  uint32_t max_in_flight_per_client = 4096;
   uint32_t max_body_bytes = 4u << 20;     // larger request bodies: RESOURCE_EXHAUSTED
   int64_t max_message_bytes = 8 << 20;    // ZMQ_MAXMSGSIZE: larger messages drop the peer
   // A client that does not read its replies: ZeroMQ queues up to
