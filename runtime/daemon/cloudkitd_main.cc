@@ -47,7 +47,7 @@ int Serve(cloudkit::DaemonConfig& config) {
 
   SystemClock clock;
   OpenSslHashPort hash;
-  NativeStoragePort storage;
+  NativeStoragePort storage(config.limits.disk_workers);
   ProviderRegistry registry;
   RegisterBuiltinProviders(&registry);
   ServiceRegistry services;

@@ -95,6 +95,14 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   CK_RETURN_IF_ERROR(ReadScalar(root, "data_dir", path, &config.data_dir));
   CK_RETURN_IF_ERROR(ReadScalar(root, "log_level", path, &config.log_level));
   if (const YAML::Node limits = root["limits"]) {
+    if (!limits.IsMap()) return Invalid(path, "'limits' must be a map");
+    static const std::set<std::string> known_limits = {
+        "default_timeout_ms", "drain_timeout_ms", "max_in_flight_per_binding", "max_in_flight_per_client",
+        "max_body_bytes", "max_message_bytes", "client_send_queue", "disk_workers", "max_client_backlog_bytes"};
+    for (const auto& entry : limits) {
+      std::string key = entry.first.as<std::string>();
+      if (!known_limits.count(key)) return Invalid(path, "unknown key 'limits." + key + "'");
+    }
     DaemonLimits& l = config.limits;
     CK_RETURN_IF_ERROR(ReadScalar(limits, "default_timeout_ms", path, &l.default_timeout_ms));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "drain_timeout_ms", path, &l.drain_timeout_ms));
@@ -103,6 +111,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_body_bytes", path, &l.max_body_bytes));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_message_bytes", path, &l.max_message_bytes));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "client_send_queue", path, &l.client_send_queue));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "disk_workers", path, &l.disk_workers));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_client_backlog_bytes", path, &l.max_client_backlog_bytes));
   }
   if (const YAML::Node bindings = root["bindings"]) {
@@ -127,6 +136,10 @@ Status FinalizeConfig(DaemonConfig* config) {
     if (!names.insert(binding.name).second) {
       return Status::InvalidArgument("binding '" + binding.name + "' is defined twice");
     }
+  }
+  if (config->limits.disk_workers < 1 || config->limits.disk_workers > 256) {
+    return Status::InvalidArgument("limits: disk_workers must be between 1 and 256, got " +
+                                   std::to_string(config->limits.disk_workers));
   }
   if (config->limits.max_body_bytes + 1024 > config->limits.max_message_bytes) {
     return Status::InvalidArgument("limits: max_message_bytes must exceed max_body_bytes");

@@ -30,6 +30,9 @@ struct DaemonLimits {
   // it reads (logged). A reader never gets near: replies leave as fast as it
   // takes them.
   uint32_t client_send_queue = 64;
+  // Threads doing blob work (file writes, fsyncs, copies) for every `local`
+  // binding; each SQLite file has a lane of its own besides.
+  uint32_t disk_workers = 4;
   uint64_t max_client_backlog_bytes = 16u << 20;
 };
 

@@ -1,0 +1,48 @@
+// cloudkitd's configuration file: the limits it knows are read, a key it
+// does not know is an error naming it (a typo must not silently keep a
+// default), and values out of range are refused.
+#include "daemon/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "unit/temp_dir.h"
+
+namespace cloudkit {
+namespace {
+
+Result<DaemonConfig> Load(const std::string& yaml) {
+  testing_util::TempDir dir;
+  const std::string path = dir / "cloudkitd.yaml";
+  std::ofstream(path) << yaml;
+  return LoadConfigFile(path);
+}
+
+TEST(ConfigTest, ReadsTheLimits) {
+  auto config = Load("limits: {disk_workers: 8, client_send_queue: 16, max_in_flight_per_client: 100,\n"
+                     "         max_client_backlog_bytes: 1048576}\n");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->limits.disk_workers, 8u);
+  EXPECT_EQ(config->limits.client_send_queue, 16u);
+  EXPECT_EQ(config->limits.max_in_flight_per_client, 100u);
+  EXPECT_EQ(config->limits.max_client_backlog_bytes, 1048576u);
+}
+
+TEST(ConfigTest, AnUnknownLimitIsAnErrorNamingIt) {
+  auto config = Load("limits: {max_in_flight: 3}\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), v1::INVALID_ARGUMENT);
+  EXPECT_NE(config.status().message().find("limits.max_in_flight"), std::string::npos) << config.status().message();
+}
+
+TEST(ConfigTest, DiskWorkersMustBeAtLeastOne) {
+  auto config = Load("limits: {disk_workers: 0}\n");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  Status finalized = FinalizeConfig(&*config);
+  EXPECT_EQ(finalized.code(), v1::INVALID_ARGUMENT);
+  EXPECT_NE(finalized.message().find("disk_workers"), std::string::npos) << finalized.message();
+}
+
+}  // namespace
+}  // namespace cloudkit
