@@ -24,15 +24,39 @@ class Inbox : public Executor {
 
   void Post(std::function<void()> fn) override {
     bool wake;
+    std::shared_ptr<Inbox> successor;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      completions_.push_back(std::move(fn));
-      wake = !std::exchange(wake_pending_, true);
+      successor = successor_;
+      if (!successor) {
+        completions_.push_back(std::move(fn));
+        wake = !std::exchange(wake_pending_, true);
+      }
     }
+    if (successor) return successor->Post(std::move(fn));
     if (wake) caf::anon_send(handle_, drain_atom::value);
   }
 
-  // Front door thread: hands over the frames of its turn.
+  // After a restart: the failed actor's operations still waiting on ports
+  // (and so perhaps holding a provider's keys) go on under the next
+  // incarnation: their answers, and those already waiting here, go there.
+  // So do frames that reached this inbox while the actor was being
+  // replaced: the front door fails the calls it gave the failed actor, and
+  // the next one answers the calls given to it since.
+  void HandOverTo(std::shared_ptr<Inbox> successor) {
+    std::vector<std::function<void()>> waiting;
+    std::vector<Inbound> frames;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      successor_ = successor;
+      waiting.swap(completions_);
+      frames.swap(frames_);
+    }
+    for (auto& fn : waiting) successor->Post(std::move(fn));
+    if (!frames.empty()) successor->Deliver(&frames);
+  }
+
+  // Hands over frames: the front door's of its turn, or a failed inbox's.
   void Deliver(std::vector<Inbound>* held) {
     bool wake;
     {
@@ -72,6 +96,7 @@ class Inbox : public Executor {
   std::mutex mutex_;
   std::vector<Inbound> frames_;
   std::vector<std::function<void()>> completions_;
+  std::shared_ptr<Inbox> successor_;  // set once the actor was replaced
   bool wake_pending_ = false;  // a drain message is on its way or being handled
 };
 
@@ -149,12 +174,22 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
 
   // On the monitor's thread, after the current incarnation went down with an error.
   void Restart() {
+    Incarnation failed_incarnation;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return;
+      failed_incarnation = current_;
     }
     const uint64_t failed = incarnation_.fetch_add(1);
     Status started = StartIncarnation();
+    {
+      // The failed actor object stays: its operations still waiting on ports
+      // resume under the next incarnation (Inbox::HandOverTo) and finish
+      // there, releasing what they hold; their answers go nowhere.
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (current_.inbox && failed_incarnation.inbox) failed_incarnation.inbox->HandOverTo(current_.inbox);
+      retired_.push_back(std::move(failed_incarnation));
+    }
     if (!started.ok()) spdlog::error("{}: cannot restart the actor: {}", name_, started.message());
     else spdlog::warn("{}: actor restarted (incarnation {})", name_, failed + 1);
     replies_.ActorRestarted(this, failed);
@@ -215,6 +250,7 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
   std::atomic<uint64_t> incarnation_{0};
   std::mutex mutex_;       // guards current_ and stopping_ (front door, monitor threads)
   Incarnation current_;
+  std::vector<Incarnation> retired_;  // failed ones: kept, see Restart
   bool stopping_ = false;
   std::vector<Inbound> held_;  // delivered this turn, not yet flushed (front door thread)
 };
