@@ -23,7 +23,7 @@ describe("conformance in the browser", () => {
       };
       worker.onerror = (e) => resolve({ exitCode: -1, lines: [...lines, `worker error: ${e.message}`] });
     }));
-    const summary = lines.filter((l) => /^\[  (PASSED|FAILED|SKIPPED) |tests ran/.test(l));
+    const summary = lines.filter((l) => /^\[  (PASSED|FAILED|SKIPPED) |tests ran|fan-out/.test(l));
     console.log(summary.join("\n"));
     assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error/.test(l)).join("\n"));
     assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
