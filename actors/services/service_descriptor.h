@@ -2,8 +2,9 @@
 // methods of its proto service and which of them stream, and how to make its
 // actor for a binding. The daemon's front door and binding host, the browser
 // worker core and the JS API route calls from these tables, so adding a
-// service is one .proto, one actor (with its descriptor) and one line in
-// RegisterBuiltinServices (docs/architecture.md, "Adding a service").
+// service is one .proto, its provider interface, one actor (with its
+// descriptor) and its entry in RegisterBuiltinServices (docs/architecture.md,
+// "Adding a service").
 #pragma once
 
 #include <functional>
