@@ -187,7 +187,9 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
       // resume under the next incarnation (Inbox::HandOverTo) and finish
       // there, releasing what they hold; their answers go nowhere.
       std::lock_guard<std::mutex> lock(mutex_);
-      if (current_.inbox && failed_incarnation.inbox) failed_incarnation.inbox->HandOverTo(current_.inbox);
+      if (current_.inbox && failed_incarnation.inbox && current_.inbox != failed_incarnation.inbox) {
+        failed_incarnation.inbox->HandOverTo(current_.inbox);
+      }
       retired_.push_back(std::move(failed_incarnation));
     }
     if (!started.ok()) spdlog::error("{}: cannot restart the actor: {}", name_, started.message());

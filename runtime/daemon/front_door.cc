@@ -24,7 +24,6 @@ constexpr char kRuntimeStatusMethod[] = "cloudkit.v1.Runtime/Status";
 // Client messages handled between two flushes of deliveries and replies.
 constexpr int kMessagesPerFlush = 32;
 
-
 }  // namespace
 
 FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQueue& replies,
