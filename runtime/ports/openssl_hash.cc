@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,7 @@ class EvpHasher : public ports::Hasher {
  public:
   explicit EvpHasher(const EVP_MD* md) : ctx_(EVP_MD_CTX_new()) {
     if (ctx_ == nullptr) Fatal("EVP_MD_CTX_new");
-    if (EVP_DigestInit_ex(ctx_, md, nullptr) != 1) Fatal("EVP_DigestInit_ex(MD5)");
+    if (EVP_DigestInit_ex(ctx_, md, nullptr) != 1) Fatal("EVP_DigestInit_ex");
   }
   ~EvpHasher() override { EVP_MD_CTX_free(ctx_); }
   EvpHasher(const EvpHasher&) = delete;
@@ -58,6 +59,18 @@ class EvpHasher : public ports::Hasher {
 
 std::unique_ptr<ports::Hasher> OpenSslHashPort::NewMd5() {
   return std::make_unique<EvpHasher>(EVP_md5());
+}
+
+std::unique_ptr<ports::Hasher> OpenSslHashPort::NewSha256() { return std::make_unique<EvpHasher>(EVP_sha256()); }
+
+std::string OpenSslHashPort::HmacSha256(std::string_view key, std::string_view data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), mac, &len) == nullptr) {
+    Fatal("HMAC(SHA-256)");
+  }
+  return std::string(reinterpret_cast<const char*>(mac), len);
 }
 
 }  // namespace cloudkit

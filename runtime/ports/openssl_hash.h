@@ -15,6 +15,8 @@ class OpenSslHashPort : public ports::HashPort {
   // message if OpenSSL cannot provide MD5 (e.g. a FIPS-only configuration):
   // that is a broken installation, not a request error.
   std::unique_ptr<ports::Hasher> NewMd5() override;
+  std::unique_ptr<ports::Hasher> NewSha256() override;
+  std::string HmacSha256(std::string_view key, std::string_view data) override;
 };
 
 }  // namespace cloudkit
