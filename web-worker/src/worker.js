@@ -10,7 +10,7 @@ import createCloudKitCore from "./core/cloudkit_core.mjs";
 import { Mailboxes } from "./mailboxes.js";
 import { packs, packFrame, unpackFrame, packedActorId } from "./frames.js";
 import { createIdbStorage } from "./idb_storage.js";
-import { createMd5Port } from "./md5_port.js";
+import { createHashPort } from "./hash_port.js";
 import { createFetchHttp } from "./fetch_http.js";
 import { createPortCalls } from "./port_calls.js";
 
@@ -33,7 +33,7 @@ function emit(actorId, envelopePtr, envelopeSize, bodyPtr, bodySize, endsCall) {
 const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp() };
 
 const core = await createCloudKitCore({
-  ckMd5: createMd5Port(),
+  ckHash: createHashPort(),
   ckEmit: emit,
   ckIdb: ports.ckIdb,
   ckPortCall: createPortCalls(ports, (actorId, id, bytes) => mailboxes.post(actorId, { portReply: id, bytes }),

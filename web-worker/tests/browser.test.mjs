@@ -29,6 +29,7 @@ describe("conformance in the browser", () => {
     assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
     assert.ok(lines.some((l) => /OK \] IndexedDbStoragePortTest\./.test(l)), "storage port cases ran");
     assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\./.test(l)), "HTTP port cases ran");
+    assert.ok(lines.some((l) => /OK \] JsHashPortTest\.SignsAwsRequests/.test(l)), "hash port cases ran");
     await page.context().close();
   });
 });

@@ -9,14 +9,14 @@
 import createWasmTests from "./core/wasm_tests.mjs";
 import { createFetchHttp } from "./fetch_http.js";
 import { createIdbStorage } from "./idb_storage.js";
-import { createMd5Port } from "./md5_port.js";
+import { createHashPort } from "./hash_port.js";
 import { createPortCalls } from "./port_calls.js";
 
 const post = (line) => self.postMessage({ line });
 const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp() };
 // Emscripten's MODULARIZE makes this object the module: its exports land here.
 const Module = {
-  ckMd5: createMd5Port(),
+  ckHash: createHashPort(),
   ckIdb: ports.ckIdb,
   ckPortCall: createPortCalls(ports, (actorId, id, bytes) => {
     const ptr = Module._malloc(Math.max(bytes.length, 1));

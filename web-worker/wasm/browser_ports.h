@@ -1,6 +1,6 @@
 // The browser's implementations of the actor core's ports that need nothing
-// asynchronous: the clock (Date.now) and MD5 (a JS hasher the worker script
-// supplies as Module.ckMd5, from the spark-md5 package).
+// asynchronous: the clock (Date.now), and MD5, SHA-256 and HMAC-SHA256 (JS
+// hashers the worker script supplies as Module.ckHash: src/hash_port.js).
 #pragma once
 
 #include "ports/clock.h"
@@ -16,6 +16,8 @@ class BrowserClock : public ports::Clock {
 class JsHashPort : public ports::HashPort {
  public:
   std::unique_ptr<ports::Hasher> NewMd5() override;
+  std::unique_ptr<ports::Hasher> NewSha256() override;
+  std::string HmacSha256(std::string_view key, std::string_view data) override;
 };
 
 }  // namespace cloudkit::web
