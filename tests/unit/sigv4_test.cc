@@ -68,6 +68,27 @@ TEST(SigV4Test, EveryCaseOfAwsTestSuite) {
   EXPECT_EQ(inconsistent, 2) << "cases whose own files disagree";
 }
 
+// AWS's documented example of query-string authentication for S3, which
+// botocore's S3SigV4QueryAuth also produces.
+TEST(SigV4Test, PresignedUrlMatchesAwsExample) {
+  OpenSslHashPort hash;
+  Credentials credentials{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
+  Result<std::string> url = PresignUrl("GET", "https://examplebucket.s3.amazonaws.com/test.txt", credentials,
+                                       {"us-east-1", "s3", true}, "20130524T000000Z", 86400, hash);
+  ASSERT_TRUE(url.ok()) << url.status().message();
+  EXPECT_EQ(*url,
+            "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
+            "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+            "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
+  EXPECT_EQ(PresignUrl("GET", "examplebucket/test.txt", credentials, {"us-east-1", "s3", true}, "20130524T000000Z",
+                       60, hash).status().code(),
+            v1::INVALID_ARGUMENT);
+  EXPECT_EQ(PresignUrl("GET", "https://h/k", credentials, {"us-east-1", "s3", true}, "20130524T000000Z",
+                       8 * 24 * 3600, hash).status().code(),
+            v1::INVALID_ARGUMENT);
+}
+
 TEST(SigV4Test, AmzDateIsUtc) {
   EXPECT_EQ(AmzDate(1440938160000), "20150830T123600Z");
   EXPECT_EQ(AmzDate(0), "19700101T000000Z");

@@ -221,22 +221,80 @@ std::string StringToSign(std::string_view amz_date, const SigV4Scope& scope, std
          scope.service + "/aws4_request\n" + sha->FinishHex();
 }
 
-Result<std::string> Authorization(const SignedParts& parts, const Credentials& credentials, const SigV4Scope& scope,
-                                  ports::HashPort& hash) {
-  const std::string* amz_date = FindHeader(parts.headers, "x-amz-date");
-  if (amz_date == nullptr || amz_date->size() != 16 || (*amz_date)[8] != 'T' || amz_date->back() != 'Z') {
-    return Status::InvalidArgument("request to sign has no X-Amz-Date of the form 20150830T123600Z");
-  }
-  const std::string date = amz_date->substr(0, 8);
-  const std::string to_sign = StringToSign(*amz_date, scope, CanonicalRequest(parts, scope), hash);
+namespace {
+
+// The hex signature of `to_sign` with the key derived for `date` and `scope`.
+std::string Signature(const Credentials& credentials, const SigV4Scope& scope, const std::string& date,
+                      const std::string& to_sign, ports::HashPort& hash) {
   std::string key = hash.HmacSha256("AWS4" + credentials.secret_access_key, date);
   key = hash.HmacSha256(key, scope.region);
   key = hash.HmacSha256(key, scope.service);
   key = hash.HmacSha256(key, "aws4_request");
-  const std::string signature = Hex(hash.HmacSha256(key, to_sign));
+  return Hex(hash.HmacSha256(key, to_sign));
+}
+
+bool IsAmzDate(std::string_view date) { return date.size() == 16 && date[8] == 'T' && date.back() == 'Z'; }
+
+}  // namespace
+
+Result<std::string> Authorization(const SignedParts& parts, const Credentials& credentials, const SigV4Scope& scope,
+                                  ports::HashPort& hash) {
+  const std::string* amz_date = FindHeader(parts.headers, "x-amz-date");
+  if (amz_date == nullptr || !IsAmzDate(*amz_date)) {
+    return Status::InvalidArgument("request to sign has no X-Amz-Date of the form 20150830T123600Z");
+  }
+  const std::string date = amz_date->substr(0, 8);
+  const std::string to_sign = StringToSign(*amz_date, scope, CanonicalRequest(parts, scope), hash);
+  const std::string signature = Signature(credentials, scope, date, to_sign, hash);
   return std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + '/' + date + '/' + scope.region +
          '/' + scope.service + "/aws4_request, SignedHeaders=" + SignedHeaderList(CanonicalHeaders(parts.headers)) +
          ", Signature=" + signature;
+}
+
+Result<std::string> PresignUrl(std::string_view method, std::string_view url, const Credentials& credentials,
+                               const SigV4Scope& scope, std::string_view amz_date, uint32_t expires_seconds,
+                               ports::HashPort& hash) {
+  if (!IsAmzDate(amz_date)) return Status::InvalidArgument("presign time is not of the form 20150830T123600Z");
+  if (expires_seconds < 1 || expires_seconds > 7 * 24 * 3600) {
+    return Status::InvalidArgument("a presigned URL must expire in 1 second to 7 days, not " +
+                                   std::to_string(expires_seconds) + " s");
+  }
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) {
+    return Status::InvalidArgument("cannot presign '" + std::string(url.substr(0, url.find('?'))) + "': no scheme");
+  }
+  const size_t host_start = scheme_end + 3;
+  const size_t path_start = std::min(url.find('/', host_start), url.find('?', host_start));
+  const std::string_view host = url.substr(host_start, path_start == std::string_view::npos ? std::string_view::npos
+                                                                                            : path_start - host_start);
+  if (host.empty()) return Status::InvalidArgument("cannot presign a URL without a host");
+  std::string_view rest = path_start == std::string_view::npos ? std::string_view() : url.substr(path_start);
+  const size_t query_start = rest.find('?');
+  std::string_view path = rest.substr(0, query_start);
+  std::string query = query_start == std::string_view::npos ? std::string() : std::string(rest.substr(query_start + 1));
+
+  const std::string date(amz_date.substr(0, 8));
+  const std::string credential =
+      credentials.access_key_id + '/' + date + '/' + scope.region + '/' + scope.service + "/aws4_request";
+  std::string signed_query = query.empty() ? "" : query + '&';
+  signed_query += "X-Amz-Algorithm=" + std::string(kAlgorithm) + "&X-Amz-Credential=" + UriEncode(credential, false) +
+                  "&X-Amz-Date=" + std::string(amz_date) + "&X-Amz-Expires=" + std::to_string(expires_seconds) +
+                  "&X-Amz-SignedHeaders=host";
+  if (!credentials.session_token.empty()) {
+    signed_query += "&X-Amz-Security-Token=" + UriEncode(credentials.session_token, false);
+  }
+  SignedParts parts;
+  parts.method = std::string(method);
+  parts.path = path.empty() ? "/" : std::string(path);
+  parts.query = signed_query;
+  parts.headers = {{"host", std::string(host)}};
+  parts.payload_sha256_hex = "UNSIGNED-PAYLOAD";
+  const std::string canonical = CanonicalRequest(parts, scope);
+  const std::string signature =
+      Signature(credentials, scope, date, StringToSign(amz_date, scope, canonical, hash), hash);
+  // The query as signed (sorted, encoded), then the signature.
+  return std::string(url.substr(0, host_start)) + std::string(host) + CanonicalUri(parts.path, scope) + '?' +
+         CanonicalQuery(signed_query) + "&X-Amz-Signature=" + signature;
 }
 
 }  // namespace cloudkit::aws

@@ -53,6 +53,16 @@ std::string StringToSign(std::string_view amz_date, const SigV4Scope& scope, std
 Result<std::string> Authorization(const SignedParts& parts, const Credentials& credentials, const SigV4Scope& scope,
                                   ports::HashPort& hash);
 
+// A presigned URL (query-string authentication): `url`
+// ("https://host[:port]/path[?query]") for `method`, valid `expires_seconds`
+// from `amz_date` ("20150830T123600Z"). Signs only the Host header and not the
+// payload (UNSIGNED-PAYLOAD), as S3 does; a session token rides in the query.
+// INVALID_ARGUMENT for a URL without scheme and host, or an expiry outside
+// 1 s to 7 days (S3's bounds).
+Result<std::string> PresignUrl(std::string_view method, std::string_view url, const Credentials& credentials,
+                               const SigV4Scope& scope, std::string_view amz_date, uint32_t expires_seconds,
+                               ports::HashPort& hash);
+
 // Percent-encoding as SigV4 wants it: unreserved characters (A-Z a-z 0-9
 // - _ . ~) stay, every other byte becomes %XX (upper case); '/' stays when
 // `keep_slash`.
