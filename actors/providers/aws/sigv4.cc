@@ -196,7 +196,7 @@ std::string AmzDate(int64_t unix_ms) {
   const int64_t day = doy - (153 * mp + 2) / 5 + 1;
   const int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  char out[32];
+  char out[96];  // room for any int64 fields, though real dates need 17
   std::snprintf(out, sizeof out, "%04lld%02lld%02lldT%02lld%02lld%02lldZ", static_cast<long long>(year),
                 static_cast<long long>(month), static_cast<long long>(day),
                 static_cast<long long>(day_seconds / 3600), static_cast<long long>(day_seconds / 60 % 60),
