@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -18,6 +19,7 @@
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
+#include "providers/binding_url.h"
 
 namespace {
 
@@ -89,13 +91,14 @@ int Serve(cloudkit::DaemonConfig& config) {
 
 int main(int argc, char** argv) {
   CLI::App app{"cloudkitd: the CloudKit Runtime daemon (docs/daemon.md)"};
-  std::vector<std::string> listen;
+  std::vector<std::string> listen, binds;
   std::string data_dir, config_file, log_level;
   app.add_option("--listen", listen, "endpoint to serve, tcp:// or ipc:// (repeatable; default " +
                                          std::string(cloudkit::kDefaultListenEndpoint) + ")");
   app.add_option("--data-dir", data_dir, "where the local provider keeps data (default " +
                                              cloudkit::DefaultDataDir() + ")");
-  app.add_option("--config", config_file, "YAML configuration file (docs/configuration.md)");
+  app.add_option("--config", config_file, "YAML configuration file (docs/daemon.md)");
+  app.add_option("--bind", binds, "a binding as NAME=URL, e.g. scratch=mem:// or docs=file:///srv/docs (repeatable)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)");
   app.set_version_flag("--version", std::string("cloudkitd ") + CLOUDKIT_VERSION);
   try {
@@ -119,6 +122,28 @@ int main(int argc, char** argv) {
     config = std::move(*loaded);
   }
   if (!listen.empty()) config.listen = listen;
+  // Bindings given on the command line come beside the configured ones; with
+  // none configured, beside the default one (unless they name "default").
+  const bool default_binding_wanted = config.bindings.empty();
+  for (const std::string& bind : binds) {
+    const size_t eq = bind.find('=');
+    const std::string name = bind.substr(0, eq);
+    // Not echoed when malformed: a URL given by mistake may hold a secret.
+    auto binding = eq == std::string::npos || name.empty() || name.find_first_of(":/?@") != std::string::npos
+                       ? cloudkit::Result<cloudkit::BindingConfig>(cloudkit::Status::InvalidArgument(
+                             "--bind takes NAME=URL, e.g. --bind scratch=mem://"))
+                       : cloudkit::ParseBindingUrl(name, bind.substr(eq + 1));
+    if (!binding.ok()) {
+      std::fprintf(stderr, "cloudkitd: %s\n", binding.status().message().c_str());
+      return kExitConfig;
+    }
+    config.bindings.push_back(std::move(*binding));
+  }
+  if (default_binding_wanted && !binds.empty() &&
+      std::none_of(config.bindings.begin(), config.bindings.end(),
+                   [](const cloudkit::BindingConfig& b) { return b.name == "default"; })) {
+    config.bindings.insert(config.bindings.begin(), cloudkit::BindingConfig{"default", "local", {}, {}});
+  }
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (!log_level.empty()) config.log_level = log_level;
   cloudkit::Status finalized = cloudkit::FinalizeConfig(&config);

@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "providers/binding_url.h"
+
 namespace cloudkit {
 namespace {
 
@@ -42,11 +44,25 @@ Result<BindingConfig> ReadBinding(const YAML::Node& node, const std::string& pat
   if (!node.IsMap()) return Invalid(path, "each entry of 'bindings' must be a map");
   BindingConfig binding;
   CK_RETURN_IF_ERROR(ReadScalar(node, "name", path, &binding.name));
-  CK_RETURN_IF_ERROR(ReadScalar(node, "provider", path, &binding.provider));
   if (binding.name.empty()) return Invalid(path, "a binding has no 'name'");
-  if (binding.provider.empty()) return Invalid(path, "binding '" + binding.name + "' has no 'provider'");
-  CK_RETURN_IF_ERROR(ReadStringList(node["services"], "services of binding '" + binding.name + "'",
-                                    path, &binding.services));
+  std::string url;
+  CK_RETURN_IF_ERROR(ReadScalar(node, "url", path, &url));
+  if (!url.empty()) {
+    // A URL says the provider and its options (providers/binding_url.h).
+    if (node["provider"] || node["options"]) {
+      return Invalid(path, "binding '" + binding.name + "' has both 'url' and 'provider'/'options'");
+    }
+    Result<BindingConfig> from_url = ParseBindingUrl(binding.name, url);
+    if (!from_url.ok()) return Invalid(path, from_url.status().message());
+    binding = std::move(*from_url);
+  }
+  if (url.empty()) CK_RETURN_IF_ERROR(ReadScalar(node, "provider", path, &binding.provider));
+  if (binding.provider.empty()) return Invalid(path, "binding '" + binding.name + "' has no 'provider' or 'url'");
+  if (node["services"]) {
+    binding.services.clear();
+    CK_RETURN_IF_ERROR(ReadStringList(node["services"], "services of binding '" + binding.name + "'",
+                                      path, &binding.services));
+  }
   if (const YAML::Node options = node["options"]) {
     if (!options.IsMap()) return Invalid(path, "options of binding '" + binding.name + "' must be a map");
     for (const auto& option : options) {
@@ -59,7 +75,7 @@ Result<BindingConfig> ReadBinding(const YAML::Node& node, const std::string& pat
   }
   for (const auto& entry : node) {
     std::string key = entry.first.as<std::string>();
-    if (key != "name" && key != "provider" && key != "services" && key != "options") {
+    if (key != "name" && key != "provider" && key != "url" && key != "services" && key != "options") {
       return Invalid(path, "unknown key '" + key + "' in binding '" + binding.name + "'");
     }
   }

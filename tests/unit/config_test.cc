@@ -44,5 +44,24 @@ TEST(ConfigTest, DiskWorkersMustBeAtLeastOne) {
   EXPECT_NE(finalized.message().find("disk_workers"), std::string::npos) << finalized.message();
 }
 
+TEST(ConfigTest, ABindingCanBeAUrl) {
+  auto config = Load("bindings:\n"
+                     "  - {name: scratch, url: 'mem://?services=key_value'}\n"
+                     "  - {name: docs, url: 'file:///srv/docs', services: [object_storage]}\n");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  ASSERT_EQ(config->bindings.size(), 2u);
+  EXPECT_EQ(config->bindings[0].provider, "memory");
+  EXPECT_EQ(config->bindings[0].services, std::vector<std::string>{"key_value"});
+  EXPECT_EQ(config->bindings[1].provider, "local");
+  EXPECT_EQ(config->bindings[1].options.at("path"), "/srv/docs");
+  EXPECT_EQ(config->bindings[1].services, std::vector<std::string>{"object_storage"});
+}
+
+TEST(ConfigTest, AUrlAndAProviderTogetherAreAnError) {
+  auto config = Load("bindings: [{name: b, url: 'mem://', provider: local}]\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("both 'url' and 'provider'"), std::string::npos) << config.status().message();
+}
+
 }  // namespace
 }  // namespace cloudkit
