@@ -47,14 +47,7 @@ KeyValueActor::KeyValueActor(KeyValueProvider* provider, ports::Clock* clock, Ou
 template <typename Req, typename Resp, Task<Result<Resp>> (KeyValueProvider::*Method)(const Req&),
           std::vector<KeyLocks::Key> (*KeysOf)(const Req&)>
 Task<void> KeyValueActor::Unary(Call& call, Inbound& in) {
-  Req req;
-  Status decoded = frames::Decode(in, &req);
-  if (!decoded.ok()) co_return Fail(call, decoded);
-  auto ticket = OrderFor(in, KeysOf(req));
-  co_await ticket->Granted();
-  Result<Resp> result = co_await (provider_->*Method)(req);
-  Reply(call, result);
-  NoteNewExpiries();
+  return RunUnary<Req>(call, in, KeysOf, [this](const Req& req) { return (provider_->*Method)(req); });
 }
 
 const std::vector<KeyValueActor::Method>& KeyValueActor::Methods() {

@@ -58,6 +58,7 @@ class KeyValueActor : public OperationActor {
   template <typename Req, typename Resp, Task<Result<Resp>> (KeyValueProvider::*Method)(const Req&),
             std::vector<KeyLocks::Key> (*Keys)(const Req&)>
   Task<void> Unary(Call& call, Inbound& request);
+  void AfterUnary() override { NoteNewExpiries(); }
   Task<void> SweepStep();
   // Makes sure a sweep starts by `at_ms` (absolute; 0 = nothing to do).
   void SweepBy(int64_t at_ms);

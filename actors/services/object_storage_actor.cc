@@ -40,13 +40,7 @@ Keys CopyObjectKeys(const v1::CopyObjectRequest& req) {
 template <typename Req, typename Resp, Task<Result<Resp>> (ObjectStorageProvider::*Method)(const Req&),
           std::vector<KeyLocks::Key> (*KeysOf)(const Req&)>
 Task<void> ObjectStorageActor::Unary(Call& call, Inbound& in) {
-  Req req;
-  Status decoded = frames::Decode(in, &req);
-  if (!decoded.ok()) co_return Fail(call, decoded);
-  auto ticket = OrderFor(in, KeysOf(req));
-  co_await ticket->Granted();
-  Result<Resp> result = co_await (provider_->*Method)(req);
-  Reply(call, result);
+  return RunUnary<Req>(call, in, KeysOf, [this](const Req& req) { return (provider_->*Method)(req); });
 }
 
 const std::vector<ObjectStorageActor::Method>& ObjectStorageActor::Methods() {

@@ -82,6 +82,14 @@ class OperationActor : public Actor {
   virtual Task<void> Start(Call& call, Inbound& request) = 0;
   // An operation that fails the call at once (an unknown method).
   Task<void> FailWith(Call& call, Status status);
+  // The operation of a unary method: decodes the request as Req, takes the
+  // call's place in its client's order on keys_of(req), awaits
+  // provider_call(req) (a Task<Result<Resp>>), replies, then AfterUnary().
+  template <typename Req, typename ProviderCall>
+  Task<void> RunUnary(Call& call, Inbound& request, std::vector<KeyLocks::Key> (*keys_of)(const Req&),
+                      ProviderCall provider_call);
+  // Runs after each unary call's reply (the key-value actor notes new expiries).
+  virtual void AfterUnary() {}
   // The operation of `request`'s method: the handler `methods` (the
   // subclass's table of {name, ..., handler}) gives for the method named
   // after `prefix` ("cloudkit.v1.KeyValue/"), or UNIMPLEMENTED.
@@ -127,6 +135,19 @@ namespace cloudkit {
 template <typename Resp>
 void OperationActor::Reply(Call& call, const Result<Resp>& result) {
   Send(call, frames::Reply(call.id(), result));
+}
+
+template <typename Req, typename ProviderCall>
+Task<void> OperationActor::RunUnary(Call& call, Inbound& request, std::vector<KeyLocks::Key> (*keys_of)(const Req&),
+                                    ProviderCall provider_call) {
+  Req req;
+  Status decoded = frames::Decode(request, &req);
+  if (!decoded.ok()) co_return Fail(call, decoded);
+  auto ticket = OrderFor(request, keys_of(req));
+  co_await ticket->Granted();
+  auto result = co_await provider_call(req);
+  Reply(call, result);
+  AfterUnary();
 }
 
 template <typename Self, typename Methods>
