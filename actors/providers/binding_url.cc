@@ -2,15 +2,10 @@
 
 #include <utility>
 
+#include "core/hex.h"
+
 namespace cloudkit {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 Result<std::string> Decode(std::string_view text, std::string_view shown_url) {
   std::string out;
@@ -19,8 +14,8 @@ Result<std::string> Decode(std::string_view text, std::string_view shown_url) {
       out += text[i];
       continue;
     }
-    int high = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
-    int low = i + 2 < text.size() ? HexValue(text[i + 2]) : -1;
+    int high = i + 2 < text.size() ? HexDigit(text[i + 1]) : -1;
+    int low = i + 2 < text.size() ? HexDigit(text[i + 2]) : -1;
     if (high < 0 || low < 0) return Status::InvalidArgument("binding URL '" + std::string(shown_url) + "': bad %-escape");
     out += static_cast<char>(high * 16 + low);
     i += 2;

@@ -9,16 +9,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "core/executor.h"
 #include "core/task.h"
 #include "ports/curl_http_client.h"
+#include "support/run_task.h"
 
 namespace cloudkit::bench {
 namespace {
@@ -96,31 +94,9 @@ class ServerProcess {
   int port_ = 0;
 };
 
-// The bench thread as one actor: its mailbox, run until the round is done.
-class LoopExecutor : public Executor {
- public:
-  void Post(std::function<void()> fn) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(fn));
-    ready_.notify_one();
-  }
-  bool RunOne(std::chrono::milliseconds timeout) {
-    std::function<void()> fn;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      if (!ready_.wait_for(lock, timeout, [this] { return !queue_.empty(); })) return false;
-      fn = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    fn();
-    return true;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> queue_;
-};
+// The bench thread as one actor: its mailbox, run until the round is done
+// (the same thread-as-actor mailbox the tests use).
+using LoopExecutor = testing_util::TestExecutor;
 
 struct Round {
   int remaining = 0;

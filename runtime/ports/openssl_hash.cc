@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/hex.h"
+
 namespace cloudkit {
 namespace {
 
@@ -40,14 +42,7 @@ class EvpHasher : public ports::Hasher {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_DigestFinal_ex(ctx_, digest, &len) != 1) Fatal("EVP_DigestFinal_ex");
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(len * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-      out.push_back(kHex[digest[i] >> 4]);
-      out.push_back(kHex[digest[i] & 0xf]);
-    }
-    return out;
+    return ToHex(std::string_view(reinterpret_cast<const char*>(digest), len));
   }
 
  private:

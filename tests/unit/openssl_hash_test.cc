@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/hex.h"
+
 namespace cloudkit {
 namespace {
 
@@ -86,10 +88,7 @@ TEST(OpenSslHashTest, Sha256AndHmacSha256MatchThePublishedVectors) {
   EXPECT_EQ(sha->FinishHex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   std::string mac = port.HmacSha256("Jefe", "what do ya want for nothing?");
   ASSERT_EQ(mac.size(), 32u);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : mac) hex += {kHex[c >> 4], kHex[c & 0xf]};
-  EXPECT_EQ(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(ToHex(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
 }  // namespace

@@ -4,17 +4,11 @@
 #include <gtest/gtest.h>
 
 #include "browser_ports.h"
+#include "core/hex.h"
 #include "providers/aws/sigv4.h"
 
 namespace cloudkit::web {
 namespace {
-
-std::string Hex(const std::string& bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : bytes) hex += {kHex[c >> 4], kHex[c & 0xf]};
-  return hex;
-}
 
 TEST(JsHashPortTest, Sha256AndHmacSha256MatchThePublishedVectors) {
   JsHashPort port;
@@ -22,7 +16,7 @@ TEST(JsHashPortTest, Sha256AndHmacSha256MatchThePublishedVectors) {
   sha->Update("a");
   sha->Update("bc");
   EXPECT_EQ(sha->FinishHex(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(Hex(port.HmacSha256("Jefe", "what do ya want for nothing?")),
+  EXPECT_EQ(ToHex(port.HmacSha256("Jefe", "what do ya want for nothing?")),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   auto md5 = port.NewMd5();
   md5->Update("abc");

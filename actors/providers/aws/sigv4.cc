@@ -7,28 +7,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/hex.h"
+
 namespace cloudkit::aws {
 namespace {
 
 constexpr char kAlgorithm[] = "AWS4-HMAC-SHA256";
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xf]);
-  }
-  return out;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // %XX sequences to bytes; anything else (a lone '%' included) as it is.
 std::string PercentDecode(std::string_view text) {
@@ -36,7 +20,7 @@ std::string PercentDecode(std::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '%' && i + 2 < text.size()) {
-      int high = HexValue(text[i + 1]), low = HexValue(text[i + 2]);
+      int high = HexDigit(text[i + 1]), low = HexDigit(text[i + 2]);
       if (high >= 0 && low >= 0) {
         out.push_back(static_cast<char>(high * 16 + low));
         i += 2;
@@ -230,7 +214,7 @@ std::string Signature(const Credentials& credentials, const SigV4Scope& scope, c
   key = hash.HmacSha256(key, scope.region);
   key = hash.HmacSha256(key, scope.service);
   key = hash.HmacSha256(key, "aws4_request");
-  return Hex(hash.HmacSha256(key, to_sign));
+  return ToHex(hash.HmacSha256(key, to_sign));
 }
 
 bool IsAmzDate(std::string_view date) { return date.size() == 16 && date[8] == 'T' && date.back() == 'Z'; }

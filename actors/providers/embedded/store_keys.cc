@@ -1,5 +1,7 @@
 #include "providers/embedded/store_keys.h"
 
+#include "core/hex.h"
+
 namespace cloudkit::embedded {
 
 std::string BucketKey(std::string_view bucket) {
@@ -36,16 +38,7 @@ std::string PrefixSuccessor(std::string_view prefix) {
   return out;
 }
 
-std::string EncodeToken(std::string_view resume_at) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(resume_at.size() * 2);
-  for (unsigned char c : resume_at) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
+std::string EncodeToken(std::string_view resume_at) { return ToHex(resume_at); }
 
 std::optional<std::string> DecodeToken(std::string_view token) {
   auto nibble = [](char c) -> int {
