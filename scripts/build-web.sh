@@ -22,9 +22,11 @@ if [[ ! -f $PROTOBUF_LITE ]]; then
   cmake --build build/deps/protobuf-wasm --target libprotobuf-lite
 fi
 
-if [[ ! -f build/wasm/build.ninja ]]; then
+pugixml_version=$(dpkg-query -W -f='${source:Version}' libpugixml-dev)
+PUGIXML_SRC=$ROOT/build/deps/src/pugixml-${pugixml_version%%-*}
+if [[ ! -f build/wasm/build.ninja ]] || ! grep -q "^PUGIXML_SOURCE_DIR:PATH=$PUGIXML_SRC\$" build/wasm/CMakeCache.txt; then
   emcmake cmake -S web-worker -B build/wasm -G Ninja -DPROTOBUF_SOURCE_DIR="$PROTOBUF_SRC" \
-    -DPROTOBUF_LITE_LIBRARY="$PROTOBUF_LITE" >/dev/null
+    -DPROTOBUF_LITE_LIBRARY="$PROTOBUF_LITE" -DPUGIXML_SOURCE_DIR="$PUGIXML_SRC" >/dev/null
 fi
 cmake --build build/wasm
 

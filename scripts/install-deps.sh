@@ -92,15 +92,13 @@ fi
 
 log "all ${#PACKAGES[@]} packages present"
 
-# ---- protobuf source, for protobuf-lite compiled to wasm --------------------
-# The wasm build needs the same protobuf as the native protoc (Debian's), built
-# with Emscripten; scripts/build-web.sh compiles it from Debian's source
-# package, fetched here once into build/deps/src.
-PROTOBUF_SRC_DIR=build/deps/src
-protobuf_version=$(dpkg-query -W -f='${source:Version}' libprotobuf-dev)
-upstream_version=${protobuf_version%%-*}
-if [[ ! -f $PROTOBUF_SRC_DIR/protobuf-$upstream_version/CMakeLists.txt ]]; then
-  if ! apt-cache showsrc protobuf >/dev/null 2>&1 || [[ -z $(apt-cache showsrc protobuf 2>/dev/null) ]]; then
+# ---- library sources, for the wasm build -----------------------------------
+# The wasm build needs the same protobuf as the native protoc (Debian's), and
+# pugixml, built with Emscripten; scripts/build-web.sh compiles them from
+# Debian's source packages, fetched here once into build/deps/src.
+SOURCE_DIR=build/deps/src
+ensure_deb_src() {
+  if [[ -z $(apt-cache showsrc protobuf 2>/dev/null) ]]; then
     log "adding a deb-src line for Debian's source packages"
     SUDO=(); [[ $(id -u) -ne 0 ]] && SUDO=(sudo)
     "${SUDO[@]}" tee /etc/apt/sources.list.d/cloudkit-deb-src.sources >/dev/null <<'SOURCES'
@@ -118,12 +116,24 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SOURCES
     "${SUDO[@]}" apt-get -o Acquire::Retries=3 update
   fi
-  log "fetching Debian's protobuf $protobuf_version source"
-  mkdir -p "$PROTOBUF_SRC_DIR"
-  (cd "$PROTOBUF_SRC_DIR" && apt-get source -q "protobuf=$protobuf_version" >/dev/null)
-  [[ -f $PROTOBUF_SRC_DIR/protobuf-$upstream_version/CMakeLists.txt ]] ||
-    { log "protobuf source did not unpack into $PROTOBUF_SRC_DIR"; exit 1; }
-fi
+}
+# fetch_source SOURCE_PACKAGE BINARY_PACKAGE FILE_INSIDE: the source of the
+# version of BINARY_PACKAGE installed, unpacked as build/deps/src/SOURCE-VERSION.
+fetch_source() {
+  local source=$1 binary=$2 inside=$3 version upstream
+  version=$(dpkg-query -W -f='${source:Version}' "$binary")
+  upstream=${version%%-*}
+  upstream=${upstream#*:}
+  [[ -f $SOURCE_DIR/$source-$upstream/$inside ]] && return 0
+  ensure_deb_src
+  log "fetching Debian's $source $version source"
+  mkdir -p "$SOURCE_DIR"
+  (cd "$SOURCE_DIR" && apt-get source -q "$source=$version" >/dev/null)
+  [[ -f $SOURCE_DIR/$source-$upstream/$inside ]] ||
+    { log "$source source did not unpack into $SOURCE_DIR/$source-$upstream"; exit 1; }
+}
+fetch_source protobuf libprotobuf-dev CMakeLists.txt
+fetch_source pugixml libpugixml-dev src/pugixml.cpp
 
 # ---- npm packages for the web bundle and browser tests ----------------------
 # Pinned in web-worker/package-lock.json, installed into web-worker/node_modules.

@@ -34,6 +34,8 @@ class [[nodiscard]] Status {
     return {v1::UNAVAILABLE, "unavailable: " + m, true, retry_after_ms};
   }
   static Status DeadlineExceeded(std::string m) { return {v1::DEADLINE_EXCEEDED, "deadline exceeded: " + m, true}; }
+  static Status Unauthenticated(std::string m) { return {v1::UNAUTHENTICATED, "unauthenticated: " + m}; }
+  static Status PermissionDenied(std::string m) { return {v1::PERMISSION_DENIED, "permission denied: " + m}; }
   static Status Unimplemented(std::string m) { return {v1::UNIMPLEMENTED, "unimplemented: " + m}; }
   static Status Internal(std::string m) { return {v1::INTERNAL, "internal: " + m}; }
 

@@ -8,6 +8,7 @@
 #include "providers/embedded/embedded_key_value.h"
 #include "providers/embedded/embedded_object_storage.h"
 #include "providers/names.h"
+#include "providers/s3/s3_object_storage.h"
 
 namespace cloudkit {
 namespace {
@@ -114,7 +115,31 @@ Result<BindingInstance> ProviderRegistry::Create(const BindingConfig& config, co
                                      names::Quote(config.provider) + " has no option " + names::Quote(option));
     }
   }
-  Result<BindingInstance> instance = factory->create(config, ports);
+  for (const auto& entry : config.credentials) {
+    const std::string& credential = entry.first;
+    bool known = std::any_of(factory->credentials.begin(), factory->credentials.end(),
+                             [&](const CredentialDoc& doc) { return doc.name == credential; });
+    if (!known) {
+      return Status::InvalidArgument("binding " + names::Quote(config.name) + ": provider " +
+                                     names::Quote(config.provider) + " takes no credential " +
+                                     names::Quote(credential));
+    }
+  }
+  // What the configuration leaves out, the host's environment may give.
+  BindingConfig resolved = config;
+  if (ports.environment) {
+    for (const OptionDoc& doc : factory->options) {
+      if (doc.environment.empty() || resolved.options.count(doc.name)) continue;
+      if (auto value = ports.environment(doc.environment); value && !value->empty()) resolved.options[doc.name] = *value;
+    }
+    for (const CredentialDoc& doc : factory->credentials) {
+      if (doc.environment.empty() || resolved.credentials.count(doc.name)) continue;
+      if (auto value = ports.environment(doc.environment); value && !value->empty()) {
+        resolved.credentials[doc.name] = *value;
+      }
+    }
+  }
+  Result<BindingInstance> instance = factory->create(resolved, ports);
   if (!instance.ok()) {
     return Status(instance.status().code(), "binding " + names::Quote(config.name) + ": " +
                                                 instance.status().message());
@@ -139,6 +164,7 @@ void RegisterBuiltinProviders(ProviderRegistry* registry) {
   for (ProviderFactory& factory : builtin) {
     if (!registry->Register(std::move(factory)).ok()) std::abort();
   }
+  s3::RegisterS3Provider(registry);
 }
 
 }  // namespace cloudkit

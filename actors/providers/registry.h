@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "ports/clock.h"
 #include "ports/hash.h"
 #include "ports/http.h"
+#include "ports/sleep.h"
 #include "ports/storage.h"
 #include "services/key_value_provider.h"
 #include "services/object_storage_provider.h"
@@ -30,6 +32,10 @@ struct BindingConfig {
   std::string provider;
   std::vector<std::string> services;          // empty = every service the provider has
   std::map<std::string, std::string> options;  // provider-specific, see its OptionDoc list
+  // Secrets (keys, tokens), by the names in the provider's CredentialDoc
+  // list: kept apart from the options so that nothing that shows a binding
+  // (logs, status, error messages) can show them.
+  std::map<std::string, std::string> credentials;
 };
 
 // What the host lends to providers.
@@ -39,6 +45,10 @@ struct HostPorts {
   ports::StoragePort* durable_storage = nullptr;  // for `local`
   std::string data_dir;                           // where durable locations live by default
   ports::HttpClient* http = nullptr;              // for providers of remote services
+  ports::SleepPort* sleep = nullptr;              // their backoff between tries
+  // The host's environment variables (null or nullopt: none), where
+  // credentials and options not given in the configuration are looked up.
+  std::function<std::optional<std::string>(const std::string& name)> environment;
 };
 
 // The provider instances serving one binding, by service name.
@@ -60,6 +70,14 @@ struct OptionDoc {
   std::string name;
   std::string description;
   std::string default_value;
+  std::string environment = {};  // the variable that gives it when the configuration does not
+};
+
+// A secret a provider takes (never shown; see BindingConfig::credentials).
+struct CredentialDoc {
+  std::string name;
+  std::string description;
+  std::string environment = {};  // the variable that gives it when the configuration does not
 };
 
 struct ProviderFactory {
@@ -68,6 +86,7 @@ struct ProviderFactory {
   std::vector<std::string> services;
   std::vector<OptionDoc> options;
   std::function<Result<BindingInstance>(const BindingConfig&, const HostPorts&)> create;
+  std::vector<CredentialDoc> credentials = {};
 };
 
 class ProviderRegistry {
@@ -82,7 +101,7 @@ class ProviderRegistry {
   std::map<std::string, ProviderFactory> factories_;
 };
 
-// Registers `memory` and `local`.
+// Registers `memory`, `local` and the providers of remote services (`s3`).
 void RegisterBuiltinProviders(ProviderRegistry* registry);
 
 }  // namespace cloudkit

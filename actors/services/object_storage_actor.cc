@@ -4,6 +4,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "core/call_deadline.h"
 #include "services/call_frames.h"
 
 namespace cloudkit {
@@ -16,7 +17,8 @@ KeyLocks::Key Object(const std::string& bucket, const std::string& key, bool exc
   return {"o" + bucket + '\0' + key, exclusive};
 }
 
-Keys NoKeys(const v1::ListBucketsRequest&) { return {}; }
+template <typename Req>
+Keys NoKeys(const Req&) { return {}; }
 template <typename Req>
 Keys HoldsBucket(const Req& req) { return {Bucket(req.bucket(), true)}; }
 template <typename Req>
@@ -51,7 +53,7 @@ const std::vector<ObjectStorageActor::Method>& ObjectStorageActor::Methods() {
                                         &HoldsBucket<v1::CreateBucketRequest>>},
       {"DeleteBucket", false, &A::Unary<v1::DeleteBucketRequest, v1::DeleteBucketResponse, &P::DeleteBucket,
                                         &HoldsBucket<v1::DeleteBucketRequest>>},
-      {"ListBuckets", false, &A::Unary<v1::ListBucketsRequest, v1::ListBucketsResponse, &P::ListBuckets, &NoKeys>},
+      {"ListBuckets", false, &A::Unary<v1::ListBucketsRequest, v1::ListBucketsResponse, &P::ListBuckets, &NoKeys<v1::ListBucketsRequest>>},
       {"BucketExists", false, &A::Unary<v1::BucketExistsRequest, v1::BucketExistsResponse, &P::BucketExists,
                                         &SharesBucket<v1::BucketExistsRequest>>},
       {"PutObject", true, &A::PutObject},
@@ -66,6 +68,8 @@ const std::vector<ObjectStorageActor::Method>& ObjectStorageActor::Methods() {
        &A::Unary<v1::CopyObjectRequest, v1::CopyObjectResponse, &P::CopyObject, &CopyObjectKeys>},
       {"ListObjects", false, &A::Unary<v1::ListObjectsRequest, v1::ListObjectsResponse, &P::ListObjects,
                                        &SharesBucket<v1::ListObjectsRequest>>},
+      {"PresignObject", false, &A::Unary<v1::PresignObjectRequest, v1::PresignObjectResponse, &P::PresignObject,
+                                         &NoKeys<v1::PresignObjectRequest>>},
   };
   return methods;
 }
@@ -100,7 +104,7 @@ Task<void> ObjectStorageActor::PutObject(Call& call, Inbound& in) {
   // calls the client sent after it see its outcome.
   auto ticket = OrderFor(in, WritesObject(req));
   co_await ticket->Granted();
-  Result<std::unique_ptr<ObjectUpload>> upload = co_await provider_->BeginPut(req);
+  Result<std::unique_ptr<ObjectUpload>> upload = co_await WithCallDeadline(in.deadline_ms, provider_->BeginPut(req));
   if (!upload.ok()) co_return Fail(call, upload.status());
   Status appended = co_await (*upload)->Append(std::move(*req.mutable_data()));
   if (!appended.ok()) co_return Fail(call, appended);
@@ -131,7 +135,7 @@ Task<void> ObjectStorageActor::GetObject(Call& call, Inbound& in) {
   auto ticket = OrderFor(in, ReadsObject(req));
   co_await ticket->Granted();
   v1::GetObjectResponse head;
-  Result<std::unique_ptr<ObjectDownload>> body = co_await provider_->BeginGet(req, &head);
+  Result<std::unique_ptr<ObjectDownload>> body = co_await WithCallDeadline(in.deadline_ms, provider_->BeginGet(req, &head));
   if (!body.ok()) co_return Fail(call, body.status());
   ObjectDownload& download = **body;
 

@@ -56,6 +56,10 @@ class ObjectStorageProvider : public ServiceProvider {
   virtual Task<Result<v1::DeleteObjectsResponse>> DeleteObjects(const v1::DeleteObjectsRequest& req) = 0;
   virtual Task<Result<v1::CopyObjectResponse>> CopyObject(const v1::CopyObjectRequest& req) = 0;
   virtual Task<Result<v1::ListObjectsResponse>> ListObjects(const v1::ListObjectsRequest& req) = 0;
+  // Providers whose service has presigned URLs override this.
+  virtual Task<Result<v1::PresignObjectResponse>> PresignObject(const v1::PresignObjectRequest& req) {
+    co_return Status::Unimplemented("presigned URLs: this binding's provider has none");
+  }
 };
 
 }  // namespace cloudkit

@@ -24,6 +24,7 @@
 #include <unordered_map>
 
 #include "core/actor.h"
+#include "core/call_deadline.h"
 #include "core/coro.h"
 #include "core/task.h"
 #include "ports/clock.h"
@@ -145,7 +146,7 @@ Task<void> OperationActor::RunUnary(Call& call, Inbound& request, std::vector<Ke
   if (!decoded.ok()) co_return Fail(call, decoded);
   auto ticket = OrderFor(request, keys_of(req));
   co_await ticket->Granted();
-  auto result = co_await provider_call(req);
+  auto result = co_await WithCallDeadline(request.deadline_ms, provider_call(req));
   Reply(call, result);
   AfterUnary();
 }

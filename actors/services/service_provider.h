@@ -4,11 +4,17 @@
 // (services/service_descriptor.h) knows which interface its actor needs.
 #pragma once
 
+#include <string>
+#include <vector>
+
 namespace cloudkit {
 
 class ServiceProvider {
  public:
   virtual ~ServiceProvider() = default;
+  // Promises of the service this provider cannot keep and answers with
+  // UNIMPLEMENTED (shown by `status`), e.g. "conditional writes".
+  virtual std::vector<std::string> Unsupported() const { return {}; }
 };
 
 }  // namespace cloudkit

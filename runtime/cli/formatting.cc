@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "core/base64.h"
+
 namespace cloudkit::cli {
 namespace {
 
@@ -56,22 +58,6 @@ bool IsValidUtf8(std::string_view bytes) {
   return true;
 }
 
-std::string Base64(std::string_view bytes) {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
-  }
-  return out;
-}
-
 nlohmann::ordered_json BucketJson(const v1::Bucket& bucket) {
   return {{"name", bucket.name()}, {"created_ms", bucket.created_ms()}, {"created", IsoTime(bucket.created_ms())}};
 }
@@ -94,7 +80,7 @@ nlohmann::ordered_json ItemJson(const v1::Item& item) {
   if (IsValidUtf8(item.value())) {
     json["value"] = item.value();
   } else {
-    json["value_base64"] = Base64(item.value());
+    json["value_base64"] = Base64Encode(item.value());
   }
   return json;
 }
@@ -103,7 +89,8 @@ nlohmann::ordered_json StatusJson(const v1::StatusResponse& status) {
   nlohmann::ordered_json bindings = nlohmann::ordered_json::array();
   for (const auto& binding : status.bindings()) {
     bindings.push_back(
-        {{"name", binding.name()}, {"provider", binding.provider()}, {"services", Strings(binding.services())}});
+        {{"name", binding.name()}, {"provider", binding.provider()}, {"services", Strings(binding.services())},
+         {"unsupported", Strings(binding.unsupported())}});
   }
   nlohmann::ordered_json providers = nlohmann::ordered_json::array();
   for (const auto& provider : status.providers()) {

@@ -23,7 +23,6 @@ std::string ListingTime(int64_t epoch_ms);
 std::string HumanBytes(double bytes);
 
 bool IsValidUtf8(std::string_view bytes);
-std::string Base64(std::string_view bytes);
 
 nlohmann::ordered_json BucketJson(const v1::Bucket& bucket);
 nlohmann::ordered_json ObjectJson(const v1::ObjectInfo& object);

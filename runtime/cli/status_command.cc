@@ -48,6 +48,7 @@ int RunStatus(CliContext& context) {
   for (const auto& binding : status->bindings()) {
     std::printf("  %-12s %-10s %s\n", binding.name().c_str(), binding.provider().c_str(),
                 Join(binding.services()).c_str());
+    for (const std::string& promise : binding.unsupported()) std::printf("  %-12s unsupported: %s\n", "", promise.c_str());
   }
   std::printf("providers:\n");
   for (const auto& provider : status->providers()) {

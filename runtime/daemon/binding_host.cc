@@ -339,6 +339,7 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
   if (!instance.ok()) return instance.status();
   auto hosted = std::make_unique<HostedBinding>();
   hosted->config = config;
+  hosted->config.credentials.clear();  // the providers have what they need; keep no copy
   hosted->instance = std::move(*instance);
   hosted->actors.resize(services_.all().size());
   for (const ServiceDescriptor& service : services_.all()) {

@@ -40,6 +40,46 @@ Status ReadStringList(const YAML::Node& node, const std::string& what, const std
   return Status::Ok();
 }
 
+// A map of scalars into `out`, for credentials: messages name the key, never
+// the value.
+Status ReadSecrets(const YAML::Node& map, const std::string& where, const std::string& path,
+                   std::map<std::string, std::string>* out) {
+  if (!map.IsMap()) return Invalid(path, where + " must be a map");
+  for (const auto& entry : map) {
+    const std::string key = entry.first.as<std::string>();
+    if (!entry.second.IsScalar()) return Invalid(path, "'" + key + "' in " + where + " must be a scalar");
+    (*out)[key] = entry.second.as<std::string>();
+  }
+  return Status::Ok();
+}
+
+// `credentials:` inline, or `credentials_file:` naming a YAML file of the
+// same map (kept out of the main config, readable by the daemon alone).
+Status ReadCredentials(const YAML::Node& node, const std::string& path, BindingConfig* binding) {
+  const std::string where = "credentials of binding '" + binding->name + "'";
+  if (const YAML::Node inline_map = node["credentials"]) {
+    CK_RETURN_IF_ERROR(ReadSecrets(inline_map, where, path, &binding->credentials));
+  }
+  if (const YAML::Node file = node["credentials_file"]) {
+    if (!file.IsScalar()) return Invalid(path, "credentials_file of binding '" + binding->name + "' must be a path");
+    const std::string file_path = file.as<std::string>();
+    YAML::Node secrets;
+    try {
+      secrets = YAML::LoadFile(file_path);
+    } catch (const YAML::BadFile&) {
+      return Invalid(path, "binding '" + binding->name + "': cannot read credentials file '" + file_path + "'");
+    } catch (const YAML::Exception& e) {
+      // The parser's message may quote the file: say only where it failed.
+      return Invalid(path, "binding '" + binding->name + "': credentials file '" + file_path +
+                               "' is not YAML (line " + std::to_string(e.mark.line + 1) + ")");
+    }
+    std::map<std::string, std::string> from_file;
+    CK_RETURN_IF_ERROR(ReadSecrets(secrets, "credentials file '" + file_path + "'", path, &from_file));
+    for (auto& [key, value] : from_file) binding->credentials.emplace(key, std::move(value));  // inline ones win
+  }
+  return Status::Ok();
+}
+
 Result<BindingConfig> ReadBinding(const YAML::Node& node, const std::string& path) {
   if (!node.IsMap()) return Invalid(path, "each entry of 'bindings' must be a map");
   BindingConfig binding;
@@ -73,9 +113,11 @@ Result<BindingConfig> ReadBinding(const YAML::Node& node, const std::string& pat
       binding.options[option.first.as<std::string>()] = option.second.as<std::string>();
     }
   }
+  CK_RETURN_IF_ERROR(ReadCredentials(node, path, &binding));
   for (const auto& entry : node) {
     std::string key = entry.first.as<std::string>();
-    if (key != "name" && key != "provider" && key != "url" && key != "services" && key != "options") {
+    if (key != "name" && key != "provider" && key != "url" && key != "services" && key != "options" &&
+        key != "credentials" && key != "credentials_file") {
       return Invalid(path, "unknown key '" + key + "' in binding '" + binding.name + "'");
     }
   }
@@ -145,7 +187,7 @@ Status FinalizeConfig(DaemonConfig* config) {
   if (config->listen.empty()) config->listen.push_back(kDefaultListenEndpoint);
   if (config->data_dir.empty()) config->data_dir = DefaultDataDir();
   if (config->bindings.empty()) {
-    config->bindings.push_back(BindingConfig{"default", "local", {}, {}});
+    config->bindings.push_back(BindingConfig{"default", "local", {}, {}, {}});
   }
   std::set<std::string> names;
   for (const auto& binding : config->bindings) {

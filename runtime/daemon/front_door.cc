@@ -416,6 +416,10 @@ void FrontDoor::AnswerStatus(const std::string& peer, uint64_t request_id) {
     for (const ServiceDescriptor& service : services_.all()) {
       if (binding->actors[services_.IndexOf(service)]) info->add_services(service.name);
     }
+    // Fixed when the provider was created: safe to read beside its actors.
+    for (const auto& [service, provider] : binding->instance.providers) {
+      for (const std::string& promise : provider->Unsupported()) info->add_unsupported(service + ": " + promise);
+    }
   }
   for (const ProviderFactory* factory : registry_.All()) {
     v1::ProviderInfo* info = status.add_providers();
