@@ -135,11 +135,16 @@ fetch_source() {
 fetch_source protobuf libprotobuf-dev CMakeLists.txt
 fetch_source pugixml libpugixml-dev src/pugixml.cpp
 
-# ---- npm packages for the web bundle and browser tests ----------------------
-# Pinned in web-worker/package-lock.json, installed into web-worker/node_modules.
-if [[ ! -f web-worker/node_modules/.package-lock.json ]] ||
-   ! cmp -s web-worker/package-lock.json web-worker/node_modules/.cloudkit-lock; then
-  log "installing npm packages for web-worker/"
-  (cd web-worker && npm ci --no-audit --no-fund --loglevel=error)
-  cp web-worker/package-lock.json web-worker/node_modules/.cloudkit-lock
-fi
+# ---- npm packages -------------------------------------------------------------
+# Pinned in each directory's package-lock.json and installed into its
+# node_modules, again only when the lockfile changed since the last install:
+# web-worker/ (the web bundle and browser tests) and tests/emulators/ (the
+# cloud emulators and official SDKs the providers are tested against).
+for npm_dir in web-worker tests/emulators; do
+  if [[ ! -f $npm_dir/node_modules/.package-lock.json ]] ||
+     ! cmp -s "$npm_dir/package-lock.json" "$npm_dir/node_modules/.cloudkit-lock"; then
+    log "installing npm packages for $npm_dir/"
+    (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$npm_dir/package-lock.json" "$npm_dir/node_modules/.cloudkit-lock"
+  fi
+done

@@ -3,7 +3,8 @@
 // holding a `local` binding named default and a `memory` binding named
 // scratch), starts the daemon as a child process, and waits until it answers
 // Runtime/Status. Destroying it stops the daemon (SIGTERM, then SIGKILL),
-// reaps it and removes the directory, so no server outlives a test.
+// reaps it and removes the directory, so no server outlives a test (a
+// ChildProcess, support/child_process.h).
 // DaemonTest is the gtest fixture giving each test a daemon and a Client.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "client/client.h"
+#include "support/child_process.h"
 
 namespace cloudkit::integration {
 
@@ -28,7 +30,7 @@ class DaemonProcess {
 
   const std::string& endpoint() const { return endpoint_; }
   const std::string& dir() const { return dir_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   // What the daemon wrote to stdout and stderr so far.
   std::string Log() const;
   // Resident memory high-water mark of the daemon (VmHWM), in bytes.
@@ -46,12 +48,10 @@ class DaemonProcess {
   DaemonProcess() = default;
   Status Launch(int port);
   Status WaitUntilServing();
-  bool Exited();
 
   std::string dir_;
   std::string endpoint_;
-  pid_t pid_ = -1;
-  int exit_status_ = 0;
+  std::unique_ptr<testing_util::ChildProcess> process_;
 };
 
 // An endpoint on which nothing listens (a free port, not bound).

@@ -358,7 +358,7 @@ TEST_F(HttpClientTest, TimeoutIsDeadlineExceeded) {
 
 TEST_F(HttpClientTest, RefusedConnectionIsUnavailable) {
   CurlHttpClient http;
-  std::string host = "127.0.0.1:" + std::to_string(UnusedLoopbackPort());
+  std::string host = "127.0.0.1:" + std::to_string(testing_util::FreeLoopbackPort());
   auto response = Send(http, Request("GET", "http://user:hunter2@" + host + "/bucket/key?token=secret"));
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), v1::UNAVAILABLE) << response.status().message();

@@ -1,22 +1,21 @@
 // HttpTestServer: the loopback HTTP server of the HTTP port's tests
 // (http_test_server.mjs, run by Node) as a child process on a free port of
 // 127.0.0.1. Start waits until it listens; destroying it stops it (SIGTERM,
-// then SIGKILL) and reaps it; it also dies with the test (PR_SET_PDEATHSIG).
+// then SIGKILL) and reaps it; it also dies with the test (a ChildProcess,
+// support/child_process.h).
 #pragma once
-
-#include <sys/types.h>
 
 #include <memory>
 #include <string>
 
 #include "core/status.h"
+#include "support/child_process.h"
 
 namespace cloudkit::integration {
 
 class HttpTestServer {
  public:
   static Result<std::unique_ptr<HttpTestServer>> Start();
-  ~HttpTestServer();
   HttpTestServer(const HttpTestServer&) = delete;
   HttpTestServer& operator=(const HttpTestServer&) = delete;
 
@@ -26,12 +25,8 @@ class HttpTestServer {
 
  private:
   HttpTestServer() = default;
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
+  std::unique_ptr<testing_util::ChildProcess> process_;
   int port_ = 0;
 };
-
-// A loopback port nothing listens on (bound, then released).
-int UnusedLoopbackPort();
 
 }  // namespace cloudkit::integration

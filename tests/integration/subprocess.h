@@ -1,4 +1,5 @@
-// Runs a program as a child process for the integration tests: stdin from a
+// Runs a program to completion for the integration tests (a ChildProcess,
+// support/child_process.h, in a process group of its own): stdin from a
 // string or a file, stdout and stderr captured through temporary files (so a
 // child writing megabytes never blocks on a full pipe), with a time limit
 // after which it is killed.
