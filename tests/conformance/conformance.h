@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,12 @@ class ConformanceTarget {
   virtual ~ConformanceTarget() = default;
   // True when data outlives the binding instance: opening again sees it.
   virtual bool durable() const = 0;
+  // True when the provider stamps times with the clock given to Open (a
+  // remote service stamps them with its own).
+  virtual bool host_clock() const { return true; }
+  // Why the target cannot run a case (a known defect of an emulator),
+  // or empty; `feature` names what the case relies on (e.g. "key order").
+  virtual std::string Cannot(const std::string& feature) const { return {}; }
   virtual Result<BindingInstance> Open(ports::Clock* clock) = 0;
 };
 
@@ -81,6 +88,23 @@ class ConformanceTest : public ::testing::TestWithParam<TargetParam> {
     binding_ = std::move(*opened);
   }
   bool durable() const { return target_->durable(); }
+  // Times the provider stamps: the manual clock's exactly, or a remote
+  // service's, which must be close to the real time.
+  void ExpectStampedNow(int64_t stamped_ms) {
+    if (target_->host_clock()) {
+      EXPECT_EQ(stamped_ms, clock_.NowMs());
+    } else {
+      const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
+      EXPECT_NEAR(static_cast<double>(stamped_ms), static_cast<double>(now), 120'000.0);
+    }
+  }
+  // Skips the case when the target cannot run it.
+#define CK_SKIP_UNLESS_TARGET_CAN(feature)                                        \
+  do {                                                                            \
+    const std::string ck_why_ = target_->Cannot(feature);                        \
+    if (!ck_why_.empty()) GTEST_SKIP() << ck_why_;                                \
+  } while (0)
 
   testing_util::TestTurn turn_;  // before the binding: its ports answer here
   ports::ManualClock clock_;

@@ -18,6 +18,13 @@ class ObjectStorageConformance : public ConformanceTest {
     CK_ASSERT_OK(Sync(storage().CreateBucket(create)));
   }
   ObjectStorageProvider& storage() { return *binding_.Get<ObjectStorageProvider>(kObjectStorageService); }
+  // Whether the provider declares `promise` among those it cannot keep.
+  bool Lacks(const std::string& promise) {
+    for (const std::string& unsupported : storage().Unsupported()) {
+      if (unsupported.find(promise) != std::string::npos) return true;
+    }
+    return false;
+  }
 
   Result<v1::PutObjectResponse> Put(const std::string& bucket, const std::string& key,
                                     std::string_view content, size_t chunk = 64 * 1024,
@@ -89,7 +96,7 @@ TEST_P(ObjectStorageConformance, BucketsAreCreatedListedAndDeleted) {
   auto created = Sync(storage().CreateBucket(create));
   CK_ASSERT_OK(created);
   EXPECT_EQ(created->bucket().name(), "photos");
-  EXPECT_EQ(created->bucket().created_ms(), clock_.NowMs());
+  ExpectStampedNow(created->bucket().created_ms());
 
   auto listed = Sync(storage().ListBuckets({}));
   CK_ASSERT_OK(listed);
@@ -144,7 +151,7 @@ TEST_P(ObjectStorageConformance, KeysThatCouldEscapeAreInvalidArgument) {
     CK_EXPECT_CODE(Put("docs", key, "v"), v1::INVALID_ARGUMENT);
     CK_EXPECT_CODE(Get("docs", key), v1::INVALID_ARGUMENT);
   }
-  CK_EXPECT_OK(Put("docs", std::string(1024, 'k'), "v"));
+  if (target_->Cannot("1024-byte keys").empty()) CK_EXPECT_OK(Put("docs", std::string(1024, 'k'), "v"));
   CK_EXPECT_OK(Put("docs", "dir/sub/..name/file..txt", "v"));
   CK_EXPECT_OK(Put("docs", "ünïcødé/日本", "v"));
 }
@@ -161,7 +168,7 @@ TEST_P(ObjectStorageConformance, PutThenGetReturnsContentAndMetadata) {
   EXPECT_EQ(info.key(), "a.txt");
   EXPECT_EQ(info.size(), 11u);
   EXPECT_EQ(info.etag(), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");  // MD5 of the content
-  EXPECT_EQ(info.last_modified_ms(), clock_.NowMs());
+  ExpectStampedNow(info.last_modified_ms());
   EXPECT_EQ(info.content_type(), "text/plain");
   EXPECT_EQ(info.metadata().at("owner"), "ada");
 
@@ -214,7 +221,7 @@ TEST_P(ObjectStorageConformance, OverwriteReplacesContentAndETag) {
   CK_ASSERT_OK(first);
   CK_ASSERT_OK(second);
   EXPECT_NE(first->object().etag(), second->object().etag());
-  EXPECT_EQ(second->object().last_modified_ms(), clock_.NowMs());
+  ExpectStampedNow(second->object().last_modified_ms());
   EXPECT_EQ(*Get("docs", "k"), "two");
 }
 
@@ -266,7 +273,7 @@ TEST_P(ObjectStorageConformance, ConditionalGets) {
   req.set_if_match(etag);
   CK_EXPECT_OK(Get(req));
   req.set_if_match("\"0000\"");
-  CK_EXPECT_CODE(Get(req), v1::FAILED_PRECONDITION);
+  if (target_->Cannot("if-match on reads").empty()) CK_EXPECT_CODE(Get(req), v1::FAILED_PRECONDITION);
   req.clear_if_match();
   req.set_if_none_match(etag);
   CK_EXPECT_CODE(Get(req), v1::FAILED_PRECONDITION);
@@ -278,6 +285,10 @@ TEST_P(ObjectStorageConformance, ConditionalGets) {
 
 TEST_P(ObjectStorageConformance, ConditionalPuts) {
   auto create = [](v1::PutObjectRequest* r) { r->set_if_none_match(true); };
+  if (Lacks("conditional writes")) {
+    CK_EXPECT_CODE(Put("docs", "c", "v1", 64, create), v1::UNIMPLEMENTED);
+    return;
+  }
   auto first = Put("docs", "c", "v1", 64, create);
   CK_ASSERT_OK(first);
   CK_EXPECT_CODE(Put("docs", "c", "v2", 64, create), v1::FAILED_PRECONDITION);
@@ -294,6 +305,7 @@ TEST_P(ObjectStorageConformance, PreconditionsAreCheckedAgainWhenTheUploadFinish
   req.set_bucket("docs");
   req.set_key("race");
   req.set_if_none_match(true);
+  if (Lacks("conditional writes")) GTEST_SKIP() << "the provider declares conditional writes unsupported";
   auto slow = Sync(storage().BeginPut(req));
   CK_ASSERT_OK(slow);
   CK_ASSERT_OK(Sync((*slow)->Append("slow writer")));
@@ -345,6 +357,13 @@ TEST_P(ObjectStorageConformance, DeleteReportsWhetherTheObjectExisted) {
   del.set_bucket("docs");
   del.set_key("d");
   del.set_if_match("\"stale\"");
+  if (Lacks("conditional writes")) {
+    CK_EXPECT_CODE(Sync(storage().DeleteObject(del)), v1::UNIMPLEMENTED);
+    del.clear_if_match();
+    EXPECT_TRUE(Sync(storage().DeleteObject(del))->existed());
+    EXPECT_FALSE(Sync(storage().DeleteObject(del))->existed());
+    return;
+  }
   CK_EXPECT_CODE(Sync(storage().DeleteObject(del)), v1::FAILED_PRECONDITION);
   del.set_if_match(put->object().etag());
   auto removed = Sync(storage().DeleteObject(del));
@@ -402,7 +421,7 @@ TEST_P(ObjectStorageConformance, CopyDuplicatesContentAndMetadata) {
   EXPECT_TRUE(*Get("backup", "dst") == content);
 
   copy.set_if_match(put->object().etag());  // now stale
-  CK_EXPECT_CODE(Sync(storage().CopyObject(copy)), v1::FAILED_PRECONDITION);
+  if (target_->Cannot("if-match on reads").empty()) CK_EXPECT_CODE(Sync(storage().CopyObject(copy)), v1::FAILED_PRECONDITION);
   copy.clear_if_match();
   copy.set_source_key("missing");
   CK_EXPECT_CODE(Sync(storage().CopyObject(copy)), v1::NOT_FOUND);
@@ -412,6 +431,7 @@ TEST_P(ObjectStorageConformance, CopyDuplicatesContentAndMetadata) {
 }
 
 TEST_P(ObjectStorageConformance, ListFiltersByPrefixInKeyOrder) {
+  CK_SKIP_UNLESS_TARGET_CAN("key order");
   for (const char* key : {"b/2", "a/1", "a/2", "c", "ab"}) CK_ASSERT_OK(Put("docs", key, key));
   auto all = List("");
   std::vector<std::string> keys;
@@ -444,6 +464,7 @@ TEST_P(ObjectStorageConformance, DelimiterGroupsCommonPrefixes) {
 }
 
 TEST_P(ObjectStorageConformance, PagesCoverEveryEntryExactlyOnce) {
+  CK_SKIP_UNLESS_TARGET_CAN("key order");
   std::set<std::string> expected;
   for (int i = 0; i < 23; ++i) {
     std::string key = "k" + std::to_string(100 + i);

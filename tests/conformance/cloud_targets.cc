@@ -1,0 +1,104 @@
+// The conformance targets of the providers of remote services, each against a
+// real server that someone else wrote, started once for the test executable
+// (tests/support/emulator.h): `s3` on s3rver. Every case gets a fresh key
+// prefix, so cases never see each other's data; the native ports (libcurl,
+// the timer thread, OpenSSL) are the daemon's.
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "conformance/conformance.h"
+#include "ports/curl_http_client.h"
+#include "ports/openssl_hash.h"
+#include "ports/system_clock.h"
+#include "ports/thread_sleep_port.h"
+#include "support/emulator.h"
+
+namespace cloudkit::conformance {
+namespace {
+
+using testing_util::Emulator;
+using testing_util::EmulatorKind;
+
+constexpr char kS3Bucket[] = "conformance";
+
+// One emulator of each kind per executable, stopped when it exits.
+Emulator& Shared(EmulatorKind kind) {
+  static std::mutex mutex;
+  static std::map<EmulatorKind, std::unique_ptr<Emulator>> running;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = running[kind];
+  if (!slot) {
+    testing_util::EmulatorOptions options;
+    if (kind == EmulatorKind::kS3rver) options.buckets = {kS3Bucket};
+    Result<std::unique_ptr<Emulator>> started = Emulator::Start(kind, options);
+    if (!started.ok()) throw std::runtime_error(started.status().message());
+    slot = std::move(*started);
+  }
+  return *slot;
+}
+
+std::string FreshPrefix() {
+  static std::atomic<int> next{0};
+  return "case" + std::to_string(next++) + "-" + std::to_string(SystemClock().NowMs());
+}
+
+class RemoteTarget : public ConformanceTarget {
+ public:
+  explicit RemoteTarget(BindingConfig config) : config_(std::move(config)) { RegisterBuiltinProviders(&registry_); }
+  bool durable() const override { return true; }
+  bool host_clock() const override { return false; }
+  Result<BindingInstance> Open(ports::Clock*) override {
+    HostPorts ports{&clock_, &hash_, nullptr, ""};
+    ports.http = &http_;
+    ports.sleep = &sleep_;
+    return registry_.Create(config_, ports);
+  }
+
+ protected:
+  BindingConfig config_;
+
+ private:
+  ProviderRegistry registry_;
+  SystemClock clock_;  // signatures carry the real time
+  OpenSslHashPort hash_;
+  ThreadSleepPort sleep_;
+  CurlHttpClient http_;
+};
+
+class S3rverTarget : public RemoteTarget {
+ public:
+  S3rverTarget() : RemoteTarget(Config()) {}
+  std::string Cannot(const std::string& feature) const override {
+    if (feature == "key order") {
+      return "s3rver 3.7 lists keys in directory order, not byte order, and pages over such keys lose some";
+    }
+    if (feature == "if-match on reads") return "s3rver ignores If-Match on GET and x-amz-copy-source-if-match";
+    if (feature == "1024-byte keys") return "s3rver stores each key as a file name, at most 255 bytes, and dies on longer ones";
+    return {};
+  }
+
+ private:
+  static BindingConfig Config() {
+    Emulator& s3rver = Shared(EmulatorKind::kS3rver);
+    BindingConfig config{"conformance", "s3", {}, {}, {}};
+    config.options = {{"bucket", kS3Bucket},
+                      {"prefix", FreshPrefix()},
+                      {"endpoint", s3rver.endpoint()},
+                      {"conditional_writes", "false"},  // s3rver ignores If-Match/If-None-Match on writes
+                      {"part_size_mb", "5"}};
+    config.credentials = {{"access_key_id", s3rver.credentials().access_key_id},
+                          {"secret_access_key", s3rver.credentials().secret_access_key}};
+    return config;
+  }
+};
+
+}  // namespace
+
+std::vector<TargetParam> ConformanceTargets() {
+  return {
+      {"s3_on_s3rver", [] { return std::make_unique<S3rverTarget>(); }},
+  };
+}
+
+}  // namespace cloudkit::conformance
