@@ -1,5 +1,5 @@
 // cloudkit storage: bucket commands and the object commands that move no
-// body (head, delete, copy, list). put and get are in transfer_commands.cc.
+// body (head, delete, copy, list, presign). put and get are in transfer_commands.cc.
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -20,6 +20,8 @@ struct StorageArgs {
   std::string target_key;
   std::string prefix;
   std::string delimiter;
+  bool presign_put = false;
+  uint32_t expires_seconds = 3600;
 };
 
 int CreateBucket(CliContext& context, const StorageArgs& args) {
@@ -176,6 +178,27 @@ int ListObjects(CliContext& context, const StorageArgs& args) {
   });
 }
 
+int PresignObject(CliContext& context, const StorageArgs& args) {
+  return WithClient(context, [&](Client& client) {
+    v1::PresignObjectRequest request;
+    request.set_bucket(args.bucket);
+    request.set_key(args.key);
+    request.set_method(args.presign_put ? "PUT" : "GET");
+    request.set_expires_seconds(args.expires_seconds);
+    auto presigned = client.storage().PresignObject(request);
+    if (!presigned.ok()) return context.Fail(presigned.status());
+    if (context.json()) {
+      context.PrintJson({{"url", presigned->url()},
+                         {"method", presigned->method()},
+                         {"expires_ms", presigned->expires_ms()},
+                         {"expires", IsoTime(presigned->expires_ms())}});
+    } else {
+      std::printf("%s\n", presigned->url().c_str());
+    }
+    return kExitOk;
+  });
+}
+
 }  // namespace
 
 void AddStorageCommands(CLI::App& storage, CliContext& context, Action* action) {
@@ -213,6 +236,14 @@ void AddStorageCommands(CLI::App& storage, CliContext& context, Action* action) 
   copy->add_option("target_bucket", args->target_bucket, "Target bucket")->required();
   copy->add_option("target_key", args->target_key, "Target key")->required();
   copy->callback([&context, action, args] { *action = [&context, args] { return CopyObject(context, *args); }; });
+
+  CLI::App* presign = add("presign", "Print a URL that lets anyone holding it GET (or PUT) one object directly");
+  presign->add_option("bucket", args->bucket, "Bucket name")->required();
+  presign->add_option("key", args->key, "Object key")->required();
+  presign->add_flag("--put", args->presign_put, "A URL to upload the object instead of downloading it");
+  presign->add_option("--expires", args->expires_seconds, "Seconds the URL stays valid (at most 604800)")
+      ->check(CLI::Range(1u, 604800u));
+  presign->callback([&context, action, args] { *action = [&context, args] { return PresignObject(context, *args); }; });
 
   CLI::App* list = add("list", "List objects (all pages)");
   list->add_option("bucket", args->bucket, "Bucket name")->required();

@@ -34,6 +34,7 @@ class ObjectStorageClient {
   using DeleteObjectsResult = Result<v1::DeleteObjectsResponse>;
   using CopyObjectResult = Result<v1::CopyObjectResponse>;
   using ListObjectsResult = Result<v1::ListObjectsResponse>;
+  using PresignObjectResult = Result<v1::PresignObjectResponse>;
 
   // ---- buckets --------------------------------------------------------------
   CreateBucketResult CreateBucket(const v1::CreateBucketRequest& request, const CallOptions& options = {});
@@ -93,6 +94,11 @@ class ObjectStorageClient {
   ListObjectsResult ListObjects(const v1::ListObjectsRequest& request, const CallOptions& options = {});
   std::future<ListObjectsResult> ListObjectsAsync(const v1::ListObjectsRequest& request,
                                                   const CallOptions& options = {});
+  // A URL that lets its holder GET or PUT one object at the provider directly
+  // (UNIMPLEMENTED on providers without one).
+  PresignObjectResult PresignObject(const v1::PresignObjectRequest& request, const CallOptions& options = {});
+  std::future<PresignObjectResult> PresignObjectAsync(const v1::PresignObjectRequest& request,
+                                                      const CallOptions& options = {});
 
   static constexpr char kService[] = "cloudkit.v1.ObjectStorage/";
 

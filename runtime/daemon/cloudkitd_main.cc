@@ -4,6 +4,8 @@
 #include <sys/signalfd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <optional>
 #include <cstdio>
 #include <filesystem>
 
@@ -16,6 +18,7 @@
 #include "daemon/config.h"
 #include "daemon/front_door.h"
 #include "daemon/reply_queue.h"
+#include "ports/lazy_ports.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
@@ -54,7 +57,15 @@ int Serve(cloudkit::DaemonConfig& config) {
   RegisterBuiltinProviders(&registry);
   ServiceRegistry services;
   RegisterBuiltinServices(&services);
+  LazyHttpClient http;
+  LazySleepPort sleep;
   HostPorts ports{&clock, &hash, &storage, config.data_dir};
+  ports.http = &http;
+  ports.sleep = &sleep;
+  ports.environment = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  };
 
   caf::actor_system_config caf_config;
   // Sharing: one queue for few threads beats work stealing's polling at our

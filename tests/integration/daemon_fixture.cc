@@ -34,14 +34,16 @@ uint64_t PeakRssBytes(pid_t pid) {
   return 0;
 }
 
-Result<std::unique_ptr<DaemonProcess>> DaemonProcess::Start() {
+Result<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(DaemonOptions options) {
   std::unique_ptr<DaemonProcess> daemon(new DaemonProcess());
+  daemon->options_ = std::move(options);
   char dir_template[] = "/tmp/cloudkit-it-XXXXXX";
   if (!mkdtemp(dir_template)) return Status::Internal("mkdtemp failed");
   daemon->dir_ = dir_template;
   std::ofstream(daemon->dir_ + "/cloudkitd.yaml") << "bindings:\n"
                                                      "  - {name: default, provider: local}\n"
-                                                     "  - {name: scratch, provider: memory}\n";
+                                                     "  - {name: scratch, provider: memory}\n"
+                                                  << daemon->options_.extra_bindings;
   Status started;
   for (int attempt = 0; attempt < kLaunchAttempts; ++attempt) {
     started = daemon->Launch(FreeLoopbackPort());
@@ -69,6 +71,7 @@ Status DaemonProcess::Launch(int port) {
                                    "--config", dir_ + "/cloudkitd.yaml", "--log-level", "debug"};
   testing_util::ChildProcessOptions options;
   options.argv = std::move(args);
+  options.env = options_.env;
   options.stdout_path = dir_ + "/cloudkitd.log";
   options.stderr_path = options.stdout_path;
   Result<std::unique_ptr<testing_util::ChildProcess>> process = testing_util::ChildProcess::Start(options);

@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,11 +22,18 @@
 
 namespace cloudkit::integration {
 
+struct DaemonOptions {
+  // YAML entries appended to the config's `bindings:` list, each starting
+  // with "  - " (the defaults, `default` and `scratch`, stay).
+  std::string extra_bindings;
+  std::map<std::string, std::string> env;  // added to the daemon's environment
+};
+
 class DaemonProcess {
  public:
   // Starts cloudkitd and waits until it serves. On failure, the status says
   // why and includes the daemon's log.
-  static Result<std::unique_ptr<DaemonProcess>> Start();
+  static Result<std::unique_ptr<DaemonProcess>> Start(DaemonOptions options = {});
   ~DaemonProcess();
 
   const std::string& endpoint() const { return endpoint_; }
@@ -49,6 +57,7 @@ class DaemonProcess {
   Status Launch(int port);
   Status WaitUntilServing();
 
+  DaemonOptions options_;
   std::string dir_;
   std::string endpoint_;
   std::unique_ptr<testing_util::ChildProcess> process_;

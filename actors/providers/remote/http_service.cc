@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/call_deadline.h"
+#include "providers/names.h"
 #include "providers/resilience/retry.h"
 
 namespace cloudkit::remote {
@@ -35,7 +36,7 @@ HttpService::HttpService(std::string binding, ports::HttpClient* http, ports::Cl
       sleep_(sleep),
       options_(options),
       backoff_(options.backoff, static_cast<uint64_t>(clock->NowMs())),
-      breaker_(options.breaker, binding_),
+      breaker_(options.breaker, "binding " + names::Quote(binding_)),
       limit_(options.max_concurrency) {}
 
 int64_t HttpService::CallDeadline() {
@@ -49,7 +50,12 @@ Task<Result<ports::HttpResponse>> HttpService::TryOnce(const MakeRequest& make, 
   if (!request.ok()) co_return request.status();
   request->timeout_ms = timeout_ms;
   Result<ports::HttpResponse> response = co_await http_->Send(std::move(*request));
-  if (!response.ok()) co_return response.status();
+  if (!response.ok()) {
+    // No answer (refused, reset, timed out): say which binding's service.
+    const Status& failed = response.status();
+    co_return Status(failed.code(), failed.message() + " (binding " + names::Quote(binding_) + ")",
+                     failed.retryable(), failed.retry_after_ms());
+  }
   if (response->status >= 200 && response->status < 300) co_return response;
   // A refusal: its body says why (bounded: a broken server cannot make it big).
   Result<std::string> body = co_await ReadWhole(response->body.get(), kErrorBodyBytes, "an error answer");

@@ -15,8 +15,9 @@ Status CircuitBreaker::Allow(int64_t now_ms) {
     return Status::Ok();
   }
   const int64_t wait = state_ == State::kOpen ? open_until_ms_ - now_ms : 0;
-  return Status::Unavailable(name_ + ": calls paused after " + std::to_string(policy_.failure_threshold) +
-                                 " failures in a row",
+  return Status::Unavailable(name_ + ": calls to its service paused after " +
+                                 std::to_string(policy_.failure_threshold) + " failures in a row" +
+                                 (wait > 0 ? ", for " + std::to_string((wait + 999) / 1000) + " s more" : ""),
                              static_cast<uint32_t>(std::clamp<int64_t>(wait, 0, UINT32_MAX)));
 }
 
