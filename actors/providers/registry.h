@@ -15,6 +15,7 @@
 #include "ports/clock.h"
 #include "ports/hash.h"
 #include "ports/http.h"
+#include "ports/redis.h"
 #include "ports/storage.h"
 #include "services/key_value_provider.h"
 #include "services/object_storage_provider.h"
@@ -39,6 +40,7 @@ struct HostPorts {
   ports::StoragePort* durable_storage = nullptr;  // for `local`
   std::string data_dir;                           // where durable locations live by default
   ports::HttpClient* http = nullptr;              // for providers of remote services
+  ports::RedisConnector* redis = nullptr;         // for `redis`; null where no TCP (the browser)
 };
 
 // The provider instances serving one binding, by service name.
@@ -82,7 +84,7 @@ class ProviderRegistry {
   std::map<std::string, ProviderFactory> factories_;
 };
 
-// Registers `memory` and `local`.
+// Registers `memory`, `local` and `redis`.
 void RegisterBuiltinProviders(ProviderRegistry* registry);
 
 }  // namespace cloudkit

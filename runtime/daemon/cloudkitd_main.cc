@@ -16,6 +16,7 @@
 #include "daemon/config.h"
 #include "daemon/front_door.h"
 #include "daemon/reply_queue.h"
+#include "ports/hiredis_client.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
@@ -54,7 +55,9 @@ int Serve(cloudkit::DaemonConfig& config) {
   RegisterBuiltinProviders(&registry);
   ServiceRegistry services;
   RegisterBuiltinServices(&services);
+  HiredisConnector redis;
   HostPorts ports{&clock, &hash, &storage, config.data_dir};
+  ports.redis = &redis;
 
   caf::actor_system_config caf_config;
   // Sharing: one queue for few threads beats work stealing's polling at our
