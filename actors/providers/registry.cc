@@ -9,6 +9,7 @@
 #include "providers/embedded/embedded_object_storage.h"
 #include "providers/names.h"
 #include "providers/s3/s3_object_storage.h"
+#include "providers/redis/redis_binding.h"
 
 namespace cloudkit {
 namespace {
@@ -159,6 +160,11 @@ void RegisterBuiltinProviders(ProviderRegistry* registry) {
        {kObjectStorageService, kKeyValueService},
        {{"path", "directory holding this binding's data", "<data_dir>/<binding>"}},
        &CreateLocal},
+      {"redis",
+       "items in a Redis server (hashes, with Redis expiring them); conditional writes as Lua scripts",
+       {kKeyValueService},
+       redis::RedisOptionDocs(),
+       &redis::CreateRedisBinding},
   };
   // Two built-in providers with one name is a programming error, found by any test.
   for (ProviderFactory& factory : builtin) {

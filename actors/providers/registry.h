@@ -17,6 +17,7 @@
 #include "ports/hash.h"
 #include "ports/http.h"
 #include "ports/sleep.h"
+#include "ports/redis.h"
 #include "ports/storage.h"
 #include "services/key_value_provider.h"
 #include "services/object_storage_provider.h"
@@ -49,6 +50,7 @@ struct HostPorts {
   // The host's environment variables (null or nullopt: none), where
   // credentials and options not given in the configuration are looked up.
   std::function<std::optional<std::string>(const std::string& name)> environment;
+  ports::RedisConnector* redis = nullptr;         // for `redis`; null where no TCP (the browser)
 };
 
 // The provider instances serving one binding, by service name.
@@ -101,7 +103,7 @@ class ProviderRegistry {
   std::map<std::string, ProviderFactory> factories_;
 };
 
-// Registers `memory`, `local` and the providers of remote services (`s3`).
+// Registers `memory`, `local` and the providers of remote services (`s3`, `redis`).
 void RegisterBuiltinProviders(ProviderRegistry* registry);
 
 }  // namespace cloudkit

@@ -19,6 +19,7 @@
 #include "daemon/front_door.h"
 #include "daemon/reply_queue.h"
 #include "ports/lazy_ports.h"
+#include "ports/hiredis_client.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
@@ -59,7 +60,9 @@ int Serve(cloudkit::DaemonConfig& config) {
   RegisterBuiltinServices(&services);
   LazyHttpClient http;
   LazySleepPort sleep;
+  HiredisConnector redis;
   HostPorts ports{&clock, &hash, &storage, config.data_dir};
+  ports.redis = &redis;
   ports.http = &http;
   ports.sleep = &sleep;
   ports.environment = [](const std::string& name) -> std::optional<std::string> {

@@ -1,6 +1,6 @@
 // The conformance targets of the providers of remote services, each against a
 // real server that someone else wrote, started once for the test executable
-// (tests/support/emulator.h): `s3` on s3rver. Every case gets a fresh key
+// (tests/support/emulator.h): `s3` on s3rver, `redis` on redis-server. Every case gets a fresh key
 // prefix, so cases never see each other's data; the native ports (libcurl,
 // the timer thread, OpenSSL) are the daemon's.
 #include <atomic>
@@ -9,6 +9,7 @@
 
 #include "conformance/conformance.h"
 #include "ports/curl_http_client.h"
+#include "ports/hiredis_client.h"
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
 #include "ports/thread_sleep_port.h"
@@ -93,11 +94,37 @@ class S3rverTarget : public RemoteTarget {
   }
 };
 
+// `redis` on redis-server: each case on a key prefix of its own. Redis
+// expires items by its own clock.
+class RedisTarget : public ConformanceTarget {
+ public:
+  RedisTarget() { RegisterBuiltinProviders(&registry_); }
+  bool durable() const override { return true; }  // the server keeps the items
+  bool host_clock() const override { return false; }
+  std::string Cannot(const std::string& feature) const override {
+    return feature == "manual clock" ? "Redis expires items by its own clock, which the suite cannot move" : "";
+  }
+  Result<BindingInstance> Open(ports::Clock* clock) override {
+    Emulator& redis = Shared(EmulatorKind::kRedis);
+    HostPorts ports{clock, nullptr, nullptr, ""};
+    ports.redis = &connector_;
+    BindingConfig config{"conformance", "redis", {}, {}, {}};
+    config.options = {{"address", redis.host() + ":" + std::to_string(redis.port())}, {"prefix", prefix_}};
+    return registry_.Create(config, ports);
+  }
+
+ private:
+  std::string prefix_ = FreshPrefix() + ":";
+  ProviderRegistry registry_;
+  HiredisConnector connector_;
+};
+
 }  // namespace
 
 std::vector<TargetParam> ConformanceTargets() {
   return {
-      {"s3_on_s3rver", [] { return std::make_unique<S3rverTarget>(); }},
+      {"s3_on_s3rver", [] { return std::make_unique<S3rverTarget>(); }, {kObjectStorageService}},
+      {"redis", [] { return std::make_unique<RedisTarget>(); }, {kKeyValueService}},
   };
 }
 

@@ -2,11 +2,13 @@
 // promises is written once, as GoogleTest cases against the provider
 // interfaces, and each host instantiates the cases for each of its providers
 // (native: memory and local; later the clouds and the browser's providers).
-// A target opens a binding on a ManualClock so expiry and timestamps are exact.
+// A target opens a binding on a ManualClock so expiry and timestamps are exact
+// (for backends that expire items by their own clock, see manual_clock_expiry).
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -37,10 +39,22 @@ class ConformanceTarget {
 struct TargetParam {
   std::string name;  // becomes part of the test name: [A-Za-z0-9_]
   std::function<std::unique_ptr<ConformanceTarget>()> make;
+  std::vector<std::string> services = {};  // those the target serves; empty = all
 };
 // Defined by the host's target list (native_targets.cc natively): every
 // provider the host runs the suite against.
 std::vector<TargetParam> ConformanceTargets();
+// Those serving `service`: a service's cases run on them only.
+inline std::vector<TargetParam> ConformanceTargetsServing(const std::string& service) {
+  std::vector<TargetParam> serving;
+  for (TargetParam& target : ConformanceTargets()) {
+    if (target.services.empty() ||
+        std::find(target.services.begin(), target.services.end(), service) != target.services.end()) {
+      serving.push_back(std::move(target));
+    }
+  }
+  return serving;
+}
 
 inline void PrintTo(const TargetParam& param, std::ostream* os) { *os << param.name; }
 inline std::string ParamName(const ::testing::TestParamInfo<TargetParam>& info) { return info.param.name; }
@@ -99,6 +113,10 @@ class ConformanceTest : public ::testing::TestWithParam<TargetParam> {
       EXPECT_NEAR(static_cast<double>(stamped_ms), static_cast<double>(now), 120'000.0);
     }
   }
+  // Whether items expire by the clock the target is opened on (the suite's
+  // ManualClock); a backend that expires them by its own clock (Redis,
+  // DynamoDB) cannot follow it: its target Cannot("manual clock").
+  bool ManualClockExpiry() const { return target_->Cannot("manual clock").empty(); }
   // Skips the case when the target cannot run it.
 #define CK_SKIP_UNLESS_TARGET_CAN(feature)                                        \
   do {                                                                            \

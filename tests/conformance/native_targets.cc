@@ -1,5 +1,7 @@
 // The native host's conformance targets: `memory`, and `local` on a temp dir
-// with the real SQLite and file ports (reopening it is a restart).
+// with the real SQLite and file ports (reopening it is a restart). The
+// providers of remote services run the same cases in cloud_targets.cc.
+
 #include "conformance/conformance.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
@@ -16,7 +18,7 @@ class RegistryTarget : public ConformanceTarget {
   bool durable() const override { return durable_; }
   Result<BindingInstance> Open(ports::Clock* clock) override {
     HostPorts ports{clock, &hash_, &storage_, dir_.path()};
-    return registry_.Create(BindingConfig{"conformance", provider_, {}, {}}, ports);
+    return registry_.Create(BindingConfig{"conformance", provider_, {}, {}, {}}, ports);
   }
 
  private:
@@ -27,6 +29,7 @@ class RegistryTarget : public ConformanceTarget {
   NativeStoragePort storage_;
   testing_util::TempDir dir_;
 };
+
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "support/emulator.h"
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -229,6 +231,14 @@ void Emulator::Stop() {
 
 void Emulator::Kill() {
   if (process_) process_->Kill();
+}
+
+void Emulator::Pause() {
+  if (process_) ::kill(-process_->pid(), SIGSTOP);
+}
+
+void Emulator::Resume() {
+  if (process_) ::kill(-process_->pid(), SIGCONT);
 }
 
 Status Emulator::Restart() {

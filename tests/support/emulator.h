@@ -110,6 +110,10 @@ class Emulator {
   void Stop();
   // SIGKILL at once: a crash, as far as the emulator can tell.
   void Kill();
+  // SIGSTOP and SIGCONT: a server that hangs, its connections open and
+  // nothing answered, then comes back.
+  void Pause();
+  void Resume();
   // Stops it if running, starts it again on the same ports and data, and
   // waits until it answers.
   Status Restart();
