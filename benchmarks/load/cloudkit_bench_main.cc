@@ -19,6 +19,7 @@
 
 #include "client/client.h"
 #include "cloudkit/v1/key_value.pb.h"
+#include "load/cloud_gets.h"
 #include "load/daemon_process.h"
 #include "load/echo_server.h"
 #include "load/head_of_line.h"
@@ -53,6 +54,7 @@ struct BenchOptions {
   uint64_t hol_samples = 2'000;
   double idle_seconds = 2;
   HttpFanoutOptions http;
+  CloudGetOptions cloud;
   bool json = false;
 };
 
@@ -227,6 +229,24 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
   int local_exit = (*local)->Stop();
   if (local_exit != 0) return Status::Internal("local cloudkitd exited " + std::to_string(local_exit));
 
+  // ---- remote services: gets through cloudkitd vs straight to the service ---
+  Progress("gets from s3rver and redis-server, through cloudkitd and straight");
+  CloudGetOptions cloud = options.cloud;
+  cloud.cloudkitd = options.cloudkitd;
+  cloud.work_dir = options.work_dir;
+  Result<CloudGetFigures> gets = MeasureCloudGets(cloud);
+  if (!gets.ok()) return gets.status();
+  figures->push_back({"s3_get_1k_p50", "s3 get 1 KiB (s3rver), 1 call: p50, vs plain libcurl", "us",
+                      gets->s3_small_p50_us, gets->s3_small_direct_p50_us, Goal::kAtMost, 1.15, ""});
+  figures->push_back({"s3_get_8m_p50", "s3 get " + std::to_string(cloud.large_bytes >> 20) +
+                                           " MiB (s3rver), 1 call: p50, vs plain libcurl",
+                      "ms", gets->s3_large_p50_ms, gets->s3_large_direct_p50_ms, Goal::kAtMost, 1.15, ""});
+  figures->push_back({"s3_get_in_flight", "s3 get 1 KiB, " + std::to_string(cloud.in_flight) +
+                                              " at once: aggregate, vs plain libcurl",
+                      "gets/s", gets->s3_in_flight_per_s, gets->s3_in_flight_direct_per_s, Goal::kAtLeast, 0.9, ""});
+  figures->push_back({"redis_get_p50", "redis kv get 64 B, 1 call: p50, vs hiredis", "us", gets->redis_p50_us,
+                      gets->redis_direct_p50_us, Goal::kAtMost, 1.15, ""});
+
   // ---- idle cost: the worse of the two daemons ------------------------------
   figures->push_back({"idle_rss", "idle daemon RSS (worse of memory, local)", "MB",
                       std::max(memory_idle.rss_bytes, local_idle.rss_bytes) / 1e6, std::nullopt, Goal::kAtMost, 15,
@@ -292,6 +312,20 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--node", options.http.node, "Node.js binary running the loopback HTTP server")
+      ->capture_default_str();
+  app.add_option("--cloud-samples", options.cloud.samples, "timed small gets per side (s3, redis)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--cloud-large-samples", options.cloud.large_samples, "timed large s3 gets per side")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--cloud-large-bytes", options.cloud.large_bytes, "the large s3 object")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  app.add_option("--cloud-in-flight", options.cloud.in_flight, "s3 gets at once for the aggregate figure")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--cloud-seconds", options.cloud.throughput_seconds, "aggregate s3 test length per side")
       ->capture_default_str();
   app.add_flag("--json", options.json, "print the figures as JSON");
   CLI11_PARSE(app, argc, argv);
