@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/task.h"
+#include "ports/curl_library.h"
 
 namespace cloudkit {
 
@@ -28,6 +29,9 @@ using ports::HttpRequest;
 using ports::HttpResponse;
 
 namespace curl_http {
+
+// Only called once LoadCurl succeeded (the I/O actor starts no transfer otherwise).
+const CurlLibrary& Curl() { return *LoadedCurl(); }
 
 struct Transfer;
 
@@ -50,14 +54,14 @@ class Mailbox {
     queue_.push_back(std::move(command));
     // Wake the I/O thread when the queue turns non-empty; a non-empty queue
     // has a wake-up pending already. Under the lock: multi_ lives until Close.
-    if (queue_.size() == 1) curl_multi_wakeup(multi_);
+    if (queue_.size() == 1) Curl().multi_wakeup(multi_);
     return true;
   }
 
   void RequestStop() {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
-    curl_multi_wakeup(multi_);
+    Curl().multi_wakeup(multi_);
   }
 
   // The commands queued so far, and whether the client is stopping.
@@ -164,21 +168,22 @@ using Command = Mailbox::Command;
 
 // The URL as messages may show it: no query string, fragment or credentials.
 std::string RedactedUrl(const std::string& url) {
-  CURLU* parsed = curl_url();
+  if (LoadedCurl() == nullptr) return url.substr(0, url.find_first_of("?#"));
+  CURLU* parsed = Curl().url();
   if (!parsed) return "(URL not shown)";
   std::string shown = "(a URL curl cannot parse)";
-  if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
+  if (Curl().url_set(parsed, CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK) {
     for (CURLUPart part : {CURLUPART_QUERY, CURLUPART_FRAGMENT, CURLUPART_USER, CURLUPART_PASSWORD,
                            CURLUPART_OPTIONS}) {
-      curl_url_set(parsed, part, nullptr, 0);
+      Curl().url_set(parsed, part, nullptr, 0);
     }
     char* text = nullptr;
-    if (curl_url_get(parsed, CURLUPART_URL, &text, 0) == CURLUE_OK) {
+    if (Curl().url_get(parsed, CURLUPART_URL, &text, 0) == CURLUE_OK) {
       shown = text;
-      curl_free(text);
+      Curl().free(text);
     }
   }
-  curl_url_cleanup(parsed);
+  Curl().url_cleanup(parsed);
   return shown;
 }
 
@@ -196,7 +201,7 @@ Status ErrorStatus(const Transfer& t, CURLcode code) {
     const Status& cause = *t.upload_error;
     return Status(cause.code(), t.what + ": request body: " + cause.message(), cause.retryable());
   }
-  std::string detail = t.error[0] ? t.error : curl_easy_strerror(code);
+  std::string detail = t.error[0] ? t.error : Curl().easy_strerror(code);
   std::string message = t.what + ": " + detail;
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -310,11 +315,11 @@ void ReleaseSource(Transfer& t) {
 void Respond(Transfer& t) {
   t.responded = true;
   long code = 0;
-  curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
+  Curl().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
   HttpResponse response;
   response.status = static_cast<int>(code);
   curl_header* header = nullptr;
-  while ((header = curl_easy_nextheader(t.easy, CURLH_HEADER, -1, header))) {
+  while ((header = Curl().easy_nextheader(t.easy, CURLH_HEADER, -1, header))) {
     std::string value = header->value;
     // curl 7.88 leaves the line's CR on an empty value.
     while (!value.empty() && (value.back() == '\r' || value.back() == '\n')) value.pop_back();
@@ -331,7 +336,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   bool end_of_headers = (length == 2 && data[0] == '\r' && data[1] == '\n') || (length == 1 && data[0] == '\n');
   if (!end_of_headers) return length;
   long code = 0;
-  curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
+  Curl().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
   if (code >= 200) Respond(t);  // a 1xx is followed by the real response
   return length;
 }
@@ -392,12 +397,11 @@ size_t OnUpload(char* out, size_t size, size_t count, void* user) {
 class IoActor {
  public:
   explicit IoActor(const CurlHttpClientOptions& options) {
-    static std::once_flag global_init;
-    std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    multi_ = curl_multi_init();
+    if (LoadCurl(&load_error_) == nullptr) return;
+    multi_ = Curl().multi_init();
     if (multi_) {
       if (options.max_connections_per_host > 0) {
-        curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_connections_per_host);
+        Curl().multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_connections_per_host);
       }
       mailbox_ = std::make_shared<Mailbox>(multi_);
       thread_ = std::thread([this] { Run(); });
@@ -410,8 +414,9 @@ class IoActor {
     thread_.join();
   }
 
-  // Null when curl could not start.
+  // Null when curl could not start (load_error() says why).
   const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
+  const std::string& load_error() const { return load_error_; }
 
  private:
   void Run() {
@@ -426,20 +431,20 @@ class IoActor {
       for (Command& command : mailbox_->Take(&stop)) Handle(command);
       if (stop) break;
       int running = 0;
-      curl_multi_perform(multi_, &running);
+      Curl().multi_perform(multi_, &running);
       int left = 0;
-      while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
+      while (CURLMsg* message = Curl().multi_info_read(multi_, &left)) {
         if (message->msg != CURLMSG_DONE) continue;
         CURL* easy = message->easy_handle;
         CURLcode result = message->data.result;
         Transfer* raw = nullptr;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
+        Curl().easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
         auto found = active_.find(raw);
         if (found == active_.end()) continue;
         std::shared_ptr<Transfer> t = found->second;
         Finish(*t, result == CURLE_OK ? Status::Ok() : ErrorStatus(*t, result));
       }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+      Curl().multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
     Shutdown();
   }
@@ -458,7 +463,7 @@ class IoActor {
           if (!t.recv_paused) break;
           t.recv_paused = false;
         }
-        curl_easy_pause(t.easy, t.send_paused ? CURLPAUSE_SEND : CURLPAUSE_CONT);
+        Curl().easy_pause(t.easy, t.send_paused ? CURLPAUSE_SEND : CURLPAUSE_CONT);
         break;
       }
       case Command::kChunk: {
@@ -490,7 +495,7 @@ class IoActor {
             std::lock_guard<std::mutex> lock(t.mutex);
             recv_paused = t.recv_paused;
           }
-          curl_easy_pause(t.easy, recv_paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+          Curl().easy_pause(t.easy, recv_paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
         }
         break;
       }
@@ -502,61 +507,61 @@ class IoActor {
 
   void Start(const std::shared_ptr<Transfer>& shared) {
     Transfer& t = *shared;
-    CURL* easy = curl_easy_init();
+    CURL* easy = Curl().easy_init();
     if (!easy) {
       Fail(t, Status::ResourceExhausted(t.what + ": curl_easy_init failed"));
       return;
     }
     t.easy = easy;
-    curl_easy_setopt(easy, CURLOPT_URL, t.url.c_str());
-    curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
-    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, t.timeout_ms);
-    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, 64L * 1024);
-    curl_easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
-    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, OnBody);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+    Curl().easy_setopt(easy, CURLOPT_URL, t.url.c_str());
+    Curl().easy_setopt(easy, CURLOPT_PRIVATE, &t);
+    Curl().easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
+    Curl().easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    Curl().easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    Curl().easy_setopt(easy, CURLOPT_TIMEOUT_MS, t.timeout_ms);
+    Curl().easy_setopt(easy, CURLOPT_BUFFERSIZE, 64L * 1024);
+    Curl().easy_setopt(easy, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    Curl().easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
+    Curl().easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+    Curl().easy_setopt(easy, CURLOPT_WRITEFUNCTION, OnBody);
+    Curl().easy_setopt(easy, CURLOPT_WRITEDATA, &t);
 
     curl_slist* list = nullptr;
     for (const auto& [name, value] : t.headers) {
       // "Name;" sends a header with an empty value; "Name:" would remove it.
       std::string line = value.empty() ? name + ";" : name + ": " + value;
-      list = curl_slist_append(list, line.c_str());
+      list = Curl().slist_append(list, line.c_str());
     }
     // No 100-continue round trip unless asked for.
-    if (!HasHeader(t.headers, "expect")) list = curl_slist_append(list, "Expect:");
+    if (!HasHeader(t.headers, "expect")) list = Curl().slist_append(list, "Expect:");
 
     if (t.method == "HEAD") {
-      curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+      Curl().easy_setopt(easy, CURLOPT_NOBODY, 1L);
     } else if (t.has_body) {
-      curl_easy_setopt(easy, CURLOPT_POST, 1L);
+      Curl().easy_setopt(easy, CURLOPT_POST, 1L);
       // curl would label a POST body as a form otherwise.
-      if (!HasHeader(t.headers, "content-type")) list = curl_slist_append(list, "Content-Type:");
+      if (!HasHeader(t.headers, "content-type")) list = Curl().slist_append(list, "Content-Type:");
       if (t.streamed) {
-        curl_easy_setopt(easy, CURLOPT_READFUNCTION, OnUpload);
-        curl_easy_setopt(easy, CURLOPT_READDATA, &t);
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.content_length));
+        Curl().easy_setopt(easy, CURLOPT_READFUNCTION, OnUpload);
+        Curl().easy_setopt(easy, CURLOPT_READDATA, &t);
+        Curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.content_length));
         if (t.content_length < 0 && !HasHeader(t.headers, "transfer-encoding")) {
-          list = curl_slist_append(list, "Transfer-Encoding: chunked");
+          list = Curl().slist_append(list, "Transfer-Encoding: chunked");
         }
       } else {
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
-        curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t.body.data());
+        Curl().easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+        Curl().easy_setopt(easy, CURLOPT_POSTFIELDS, t.body.data());
       }
-      if (t.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, t.method.c_str());
+      if (t.method != "POST") Curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, t.method.c_str());
     } else if (t.method != "GET") {
-      curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, t.method.c_str());
+      Curl().easy_setopt(easy, CURLOPT_CUSTOMREQUEST, t.method.c_str());
     }
     t.header_list = list;
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, list);
+    Curl().easy_setopt(easy, CURLOPT_HTTPHEADER, list);
 
-    CURLMcode added = curl_multi_add_handle(multi_, easy);
+    CURLMcode added = Curl().multi_add_handle(multi_, easy);
     if (added != CURLM_OK) {
-      Fail(t, Status::ResourceExhausted(t.what + ": " + curl_multi_strerror(added)));
+      Fail(t, Status::ResourceExhausted(t.what + ": " + Curl().multi_strerror(added)));
       return;
     }
     t.active = true;
@@ -569,7 +574,7 @@ class IoActor {
   void Finish(Transfer& t, Status status) {
     std::shared_ptr<Transfer> keep = t.shared_from_this();
     if (t.active) {  // the easy handle stays valid until Release
-      curl_multi_remove_handle(multi_, t.easy);
+      Curl().multi_remove_handle(multi_, t.easy);
       active_.erase(&t);
       t.active = false;
     }
@@ -604,11 +609,11 @@ class IoActor {
 
   void Release(Transfer& t) {
     if (t.easy) {
-      curl_easy_cleanup(t.easy);
+      Curl().easy_cleanup(t.easy);
       t.easy = nullptr;
     }
     if (t.header_list) {
-      curl_slist_free_all(t.header_list);
+      Curl().slist_free_all(t.header_list);
       t.header_list = nullptr;
     }
     if (!t.over) ReleaseSource(t);
@@ -623,11 +628,12 @@ class IoActor {
     std::vector<std::shared_ptr<Transfer>> outstanding;
     for (auto& [raw, t] : active_) outstanding.push_back(t);
     for (auto& t : outstanding) Finish(*t, Status::Unavailable(t->what + ": the HTTP client shut down"));
-    curl_multi_cleanup(multi_);
+    Curl().multi_cleanup(multi_);
     multi_ = nullptr;
   }
 
   CURLM* multi_ = nullptr;
+  std::string load_error_;
   std::shared_ptr<Mailbox> mailbox_;
   std::unordered_map<Transfer*, std::shared_ptr<Transfer>> active_;
   std::thread thread_;
@@ -654,7 +660,10 @@ Async<Result<ports::HttpResponse>> CurlHttpClient::Send(ports::HttpRequest reque
   }
   const std::shared_ptr<Executor>& executor = CurrentExecutor();
   if (!executor) return Reply::Ready(Status::FailedPrecondition(what + ": sent outside an actor's turn"));
-  if (!io_->mailbox()) return Reply::Ready(Status::Unavailable(what + ": libcurl could not start"));
+  if (!io_->mailbox()) {
+    return Reply::Ready(Status::Unavailable(what + ": libcurl could not start" +
+                                            (io_->load_error().empty() ? "" : ": " + io_->load_error())));
+  }
 
   auto t = std::make_shared<curl_http::Transfer>();
   t->mailbox = io_->mailbox();
