@@ -63,5 +63,38 @@ TEST(ConfigTest, AUrlAndAProviderTogetherAreAnError) {
   EXPECT_NE(config.status().message().find("both 'url' and 'provider'"), std::string::npos) << config.status().message();
 }
 
+TEST(ConfigTest, CredentialsComeInlineOrFromAFileAndNeverInMessages) {
+  testing_util::TempDir dir;
+  const std::string secrets = dir / "aws.yaml";
+  std::ofstream(secrets) << "access_key_id: AKIDFROMFILE\nsecret_access_key: from-file-secret\n";
+  const std::string path = dir / "cloudkitd.yaml";
+  std::ofstream(path) << "bindings:\n"
+                         "  - name: files\n"
+                         "    url: s3://b\n"
+                         "    credentials: {access_key_id: AKIDINLINE}\n"
+                         "    credentials_file: " << secrets << "\n";
+  auto config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const BindingConfig& binding = config->bindings.at(0);
+  EXPECT_EQ(binding.credentials.at("access_key_id"), "AKIDINLINE");  // inline wins
+  EXPECT_EQ(binding.credentials.at("secret_access_key"), "from-file-secret");
+  EXPECT_TRUE(binding.options.count("access_key_id") == 0) << "credentials stay out of the options";
+
+  std::ofstream(secrets) << "secret_access_key: [not, a, scalar]\n";
+  auto bad = LoadConfigFile(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().find("not, a"), std::string::npos) << bad.status().message();
+  std::ofstream(secrets) << "{unclosed: hush-hush\n";
+  bad = LoadConfigFile(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().find("hush"), std::string::npos) << bad.status().message();
+}
+
+TEST(ConfigTest, AMissingCredentialsFileIsAnErrorNamingIt) {
+  auto config = Load("bindings:\n  - {name: files, url: 's3://b', credentials_file: /nonexistent/aws.yaml}\n");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("/nonexistent/aws.yaml"), std::string::npos) << config.status().message();
+}
+
 }  // namespace
 }  // namespace cloudkit
