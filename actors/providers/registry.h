@@ -103,7 +103,8 @@ class ProviderRegistry {
   std::map<std::string, ProviderFactory> factories_;
 };
 
-// Registers `memory`, `local` and the providers of remote services (`s3`, `redis`).
+// Registers `memory`, `local` and the providers of remote services (`s3`, `redis`,
+// `dynamodb`).
 void RegisterBuiltinProviders(ProviderRegistry* registry);
 
 }  // namespace cloudkit

@@ -1,8 +1,9 @@
 // The conformance targets of the providers of remote services, each against a
 // real server that someone else wrote, started once for the test executable
-// (tests/support/emulator.h): `s3` on s3rver, `redis` on redis-server. Every case gets a fresh key
-// prefix, so cases never see each other's data; the native ports (libcurl,
-// the timer thread, OpenSSL) are the daemon's.
+// (tests/support/emulator.h): `s3` on s3rver, `redis` on redis-server,
+// `dynamodb` on dynalite. Every case gets a fresh key prefix (a fresh table
+// on dynalite), so cases never see each other's data; the native ports
+// (libcurl, the timer thread, OpenSSL) are the daemon's.
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -32,6 +33,7 @@ Emulator& Shared(EmulatorKind kind) {
   if (!slot) {
     testing_util::EmulatorOptions options;
     if (kind == EmulatorKind::kS3rver) options.buckets = {kS3Bucket};
+    if (kind == EmulatorKind::kDynalite) options.extra_args = {"--createTableMs", "0"};  // no CREATING wait
     Result<std::unique_ptr<Emulator>> started = Emulator::Start(kind, options);
     if (!started.ok()) throw std::runtime_error(started.status().message());
     slot = std::move(*started);
@@ -119,12 +121,36 @@ class RedisTarget : public ConformanceTarget {
   HiredisConnector connector_;
 };
 
+// `dynamodb` on dynalite: each case on a DynamoDB table of its own.
+class DynaliteTarget : public RemoteTarget {
+ public:
+  DynaliteTarget() : RemoteTarget(Config()) {}
+  std::string Cannot(const std::string& feature) const override {
+    if (feature == "manual clock") return "the provider judges expiry by the real clock its requests are signed with";
+    return {};
+  }
+
+ private:
+  static BindingConfig Config() {
+    Emulator& dynalite = Shared(EmulatorKind::kDynalite);
+    BindingConfig config{"conformance", "dynamodb", {}, {}, {}};
+    config.options = {{"table", FreshPrefix()},
+                      {"endpoint", dynalite.endpoint()},
+                      {"create_table", "true"},
+                      {"transactions", "false"}};  // dynalite 4 has no TransactWriteItems
+    config.credentials = {{"access_key_id", dynalite.credentials().access_key_id},
+                          {"secret_access_key", dynalite.credentials().secret_access_key}};
+    return config;
+  }
+};
+
 }  // namespace
 
 std::vector<TargetParam> ConformanceTargets() {
   return {
       {"s3_on_s3rver", [] { return std::make_unique<S3rverTarget>(); }, {kObjectStorageService}},
       {"redis", [] { return std::make_unique<RedisTarget>(); }, {kKeyValueService}},
+      {"dynamodb_on_dynalite", [] { return std::make_unique<DynaliteTarget>(); }, {kKeyValueService}},
   };
 }
 
