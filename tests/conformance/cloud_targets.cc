@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "conformance/conformance.h"
+#include "conformance/s3rver_binding.h"
 #include "ports/curl_http_client.h"
 #include "ports/hiredis_client.h"
 #include "ports/openssl_hash.h"
@@ -22,8 +23,6 @@ namespace {
 using testing_util::Emulator;
 using testing_util::EmulatorKind;
 
-constexpr char kS3Bucket[] = "conformance";
-
 // One emulator of each kind per executable, stopped when it exits.
 Emulator& Shared(EmulatorKind kind) {
   static std::mutex mutex;
@@ -32,7 +31,7 @@ Emulator& Shared(EmulatorKind kind) {
   auto& slot = running[kind];
   if (!slot) {
     testing_util::EmulatorOptions options;
-    if (kind == EmulatorKind::kS3rver) options.buckets = {kS3Bucket};
+    if (kind == EmulatorKind::kS3rver) options.buckets = {kS3rverBucket};
     if (kind == EmulatorKind::kDynalite) options.extra_args = {"--createTableMs", "0"};  // no CREATING wait
     Result<std::unique_ptr<Emulator>> started = Emulator::Start(kind, options);
     if (!started.ok()) throw std::runtime_error(started.status().message());
@@ -71,29 +70,8 @@ class RemoteTarget : public ConformanceTarget {
 
 class S3rverTarget : public RemoteTarget {
  public:
-  S3rverTarget() : RemoteTarget(Config()) {}
-  std::string Cannot(const std::string& feature) const override {
-    if (feature == "key order") {
-      return "s3rver 3.7 lists keys in directory order, not byte order, and pages over such keys lose some";
-    }
-    if (feature == "if-match on reads") return "s3rver ignores If-Match on GET and x-amz-copy-source-if-match";
-    if (feature == "1024-byte keys") return "s3rver stores each key as a file name, at most 255 bytes, and dies on longer ones";
-    return {};
-  }
-
- private:
-  static BindingConfig Config() {
-    Emulator& s3rver = Shared(EmulatorKind::kS3rver);
-    BindingConfig config{"conformance", "s3", {}, {}, {}};
-    config.options = {{"bucket", kS3Bucket},
-                      {"prefix", FreshPrefix()},
-                      {"endpoint", s3rver.endpoint()},
-                      {"conditional_writes", "false"},  // s3rver ignores If-Match/If-None-Match on writes
-                      {"part_size_mb", "5"}};
-    config.credentials = {{"access_key_id", s3rver.credentials().access_key_id},
-                          {"secret_access_key", s3rver.credentials().secret_access_key}};
-    return config;
-  }
+  S3rverTarget() : RemoteTarget(S3rverBinding(Shared(EmulatorKind::kS3rver).endpoint(), FreshPrefix())) {}
+  std::string Cannot(const std::string& feature) const override { return S3rverCannot(feature); }
 };
 
 // `redis` on redis-server: each case on a key prefix of its own. Redis

@@ -188,6 +188,11 @@ TEST(EmulatorTest, S3rverBucketsConfiguredAtStartAllowEveryOrigin) {
   EXPECT_EQ(preflight.Header("access-control-allow-origin"), "*");
   HttpResponse list = Send(s3->endpoint() + "/web-files", Method("GET", "", {"Origin: http://app.example"}));
   EXPECT_EQ(list.Header("access-control-allow-origin"), "*");
+  // What the `s3` provider reads from answers, a page sees only when exposed.
+  const std::string exposed = list.Header("access-control-expose-headers");
+  for (const char* header : {"ETag", "Content-Range", "Last-Modified", "Date", "x-amz-meta-owner"}) {
+    EXPECT_NE(exposed.find(header), std::string::npos) << header << " not in " << exposed;
+  }
 }
 
 TEST(EmulatorTest, AzuriteAnswersOnItsThreePortsAndRefusesUnsignedRequests) {

@@ -35,8 +35,10 @@ const char* EmulatorKindName(EmulatorKind kind);
 struct EmulatorOptions {
   // Lets a browser page on any origin call the emulator. s3rver: CORS is set
   // per bucket, so each bucket in `buckets` gets a rule allowing every origin,
-  // method and header (a bucket created later needs its own PutBucketCors,
-  // which s3rver supports; the service root never answers CORS). Azurite: the
+  // method and header, and exposing the response headers the `s3` provider
+  // reads (tests/emulators/s3rver-cors-allow-all.xml; a bucket created later
+  // needs its own PutBucketCors, which s3rver supports; the service root
+  // never answers CORS). Azurite: the
   // blob and table services get such a rule (set through the Azure SDKs at
   // every start). Dynalite answers every origin anyway; Redis is not HTTP.
   bool cors_allow_all = false;

@@ -21,12 +21,26 @@ export type Body = Bytes | Blob | ReadableStream<Uint8Array>;
 
 export interface BindingConfig {
   name: string;
-  /** "memory" (in the worker, gone when it stops) or "local" (IndexedDB, persists). */
-  provider: "memory" | "local";
+  /**
+   * "memory" (in the worker, gone when it stops), "local" (IndexedDB, persists) or "s3" (AWS S3 or an
+   * S3-compatible service, over fetch; the bucket's CORS rules must allow the page: docs/browser.md).
+   */
+  provider: "memory" | "local" | "s3";
   /** Default: every service. */
   services?: Array<"object_storage" | "key_value">;
-  /** Provider options; `local` takes `path`, the database name prefix. */
+  /**
+   * Provider options; `local` takes `path`, the database name prefix; `s3` takes `bucket`, `prefix`,
+   * `region`, `endpoint`, `path_style`, `conditional_writes`, `part_size_mb`, `parallel_parts` and the
+   * remote options (timeouts, retries), as in cloudkitd's configuration.
+   */
   options?: Record<string, string>;
+  /**
+   * Secrets, kept apart from the options and never shown (not enumerable on anything the page keeps);
+   * `s3` takes `access_key_id`, `secret_access_key` and `session_token`. Whatever a page holds, its
+   * users can read: give it temporary credentials (with `session_token`) scoped to what it may do,
+   * never long-lived keys, or have a server hand out presigned URLs instead.
+   */
+  credentials?: Record<string, string>;
 }
 
 export interface StartOptions {
@@ -67,6 +81,9 @@ export interface Storage {
   deleteObjects(bucket: string, keys: string[]): Promise<DeleteObjectsResponse>;
   copyObject(sourceBucket: string, sourceKey: string, bucket: string, key: string,
              options?: { ifMatch?: string }): Promise<ObjectInfo>;
+  /** A URL to GET or PUT the object without credentials until it expires (`s3`; others: UNIMPLEMENTED). */
+  presignObject(bucket: string, key: string, options?: { method?: "GET" | "PUT"; expiresSeconds?: number }):
+    Promise<{ url: string; method: string; expiresMs: number }>;
   listObjects(bucket: string, options?: {
     prefix?: string; delimiter?: string; pageSize?: number; continuationToken?: string;
   }): Promise<ListObjectsResponse>;

@@ -52,6 +52,22 @@ function toBytes(what, value) {
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   throw invalidArgument(`${what} must be a string, Uint8Array or ArrayBuffer`);
 }
+function stringMap(what, value) {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidArgument(`${what} must be an object`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== "string") throw invalidArgument(`${what}: '${k}' must be a string, got ${typeof v}`);
+  }
+  return value;
+}
+// Adds a binding's credentials to `spec` (what the pool keeps to re-create
+// its actors after a worker dies) as a property that is not enumerable, so
+// that logging or serializing the spec (console.log, JSON.stringify, a
+// spread) shows none of them. Only the spawn message carries them, to the
+// worker (pool.js).
+function withCredentials(spec, credentials) {
+  return Object.defineProperty(spec, "credentials", { value: credentials, enumerable: false });
+}
 function optionalNumber(what, value) {
   if (value === undefined) return 0;
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
@@ -159,6 +175,16 @@ class Storage {
       delimiter: requireString("delimiter", delimiter, { allowEmpty: true }), pageSize: optionalNumber("pageSize", pageSize),
       continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
     });
+  }
+  // A URL that lets whoever holds it GET or PUT the object until it expires,
+  // without credentials (providers of remote services: `s3`; others answer
+  // UNIMPLEMENTED). Resolves to { url, method, expiresMs }.
+  async presignObject(bucket, key, { method = "GET", expiresSeconds = 0 } = {}) {
+    const response = await this.#unary("PresignObject", {
+      bucket: requireString("bucket", bucket), key: requireString("key", key),
+      method: requireString("method", method), expiresSeconds: optionalNumber("expiresSeconds", expiresSeconds),
+    });
+    return { url: response.url, method: response.method, expiresMs: Number(response.expiresMs) };
   }
 
   // Streams `body` (Blob, ReadableStream, Uint8Array, ArrayBuffer or string)
@@ -306,7 +332,9 @@ class KeyValue {
 
 export class CloudKit {
   // Options: workers (default 2), bindings ([{name, provider, services?,
-  // options?}], default one `memory` binding named "default"), timeoutMs
+  // options?, credentials?}], default one `memory` binding named "default";
+  // credentials are the provider's secrets, e.g. an `s3` binding's
+  // access_key_id, secret_access_key and session_token), timeoutMs
   // (per call, default 30000), workerUrl (default: worker.js next to this module).
   static async start({ workers = 2, bindings = [{ name: "default", provider: "memory" }], timeoutMs = 30000,
                        workerUrl = new URL("./worker.js", import.meta.url) } = {}) {
@@ -328,12 +356,14 @@ export class CloudKit {
             throw invalidArgument(`binding '${name}': unknown service '${service}' (known: ${[...ck.services.keys()].join(", ")})`);
           }
         }
-        return { name, provider, services, options: b.options ?? {} };
+        return withCredentials({ name, provider, services, options: stringMap(`binding '${name}': options`, b.options) },
+                               stringMap(`binding '${name}': credentials`, b.credentials));
       });
-      await Promise.all(specs.map(async ({ name, provider, services, options }) => {
+      await Promise.all(specs.map(async (spec) => {
+        const { name, provider, services, options } = spec;
         const actors = {};
         await Promise.all(services.map(async (service) => {
-          actors[service] = await ck.pool.spawn({ binding: name, provider, service, options });
+          actors[service] = await ck.pool.spawn(withCredentials({ binding: name, provider, service, options }, spec.credentials));
         }));
         ck.bindings.set(name, new Binding(ck, name, actors));
       }));

@@ -56,7 +56,10 @@ class PoolWorker {
 
   async spawn(actor) {
     await this.ready;
-    const spec = toBinary(SpawnActorSchema, create(SpawnActorSchema, { ...actor.spec, actorId: actor.id }));
+    // The credentials are not enumerable (cloudkit.js): named here, where they go to the worker.
+    const spec = toBinary(SpawnActorSchema, create(SpawnActorSchema, {
+      ...actor.spec, credentials: actor.spec.credentials ?? {}, actorId: actor.id,
+    }));
     const reply = new Promise((resolve) => this.spawnWaiters.set(actor.id, resolve));
     this.worker.postMessage({ op: "spawn", actorId: actor.id, spec: spec.buffer }, [spec.buffer]);
     const { code, message } = await reply;

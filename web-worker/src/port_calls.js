@@ -1,7 +1,8 @@
 // The JS half of wasm/js_port_call.cc, shared by the worker script and the
 // wasm test suite's worker: Module.ckPortCall(actorId, id, port, op, bytes)
 // runs ports[port].call(op, bytes) (the IndexedDB storage port, the fetch
-// HTTP port; each resolves to reply bytes and never rejects) and hands the
+// HTTP port, the setTimeout sleep port; each resolves to reply bytes and
+// never rejects) and hands the
 // reply to answer(actorId, id, replyBytes) when it settles. The worker's
 // answer posts {portReply: id, bytes} into the actor's mailbox, so the reply
 // reaches the core on one of the actor's turns (ck_port_reply). Id 0 asks for

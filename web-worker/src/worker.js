@@ -13,6 +13,7 @@ import { createIdbStorage } from "./idb_storage.js";
 import { createHashPort } from "./hash_port.js";
 import { createFetchHttp } from "./fetch_http.js";
 import { createPortCalls } from "./port_calls.js";
+import { createTimerPort } from "./timer_port.js";
 
 // One outbound frame, read straight out of the wasm heap (the core's buffers
 // are only valid during this call).
@@ -30,7 +31,7 @@ function emit(actorId, envelopePtr, envelopeSize, bodyPtr, bodySize, endsCall) {
 
 // The JS halves of the asynchronous ports. A reply waits in the asking
 // actor's mailbox like a frame and reaches the core on one of its turns.
-const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp() };
+const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp(), ckTimer: createTimerPort() };
 
 const core = await createCloudKitCore({
   ckHash: createHashPort(),

@@ -1,18 +1,21 @@
 // The worker bundle in headless Chromium: the provider conformance suite (the
 // native suite's cases compiled to wasm) on memory and IndexedDB, the JS API
 // on both providers, persistence across a reload, a 100 MiB streamed blob
-// checked by hash, a worker killed mid-request, and bad input from JS.
+// checked by hash, a worker killed mid-request, and bad input from JS; and
+// the `s3` provider over fetch against a real s3rver on another origin
+// (CORS): the conformance suite and the JS API.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startBrowser } from "./browser_harness.mjs";
+import { S3RVER_CREDENTIALS, startS3rver } from "./s3rver.mjs";
 
 let harness;
 before(async () => { harness = await startBrowser(); });
 after(async () => { await harness?.close(); });
 
 describe("conformance in the browser", () => {
-  test("every conformance case passes on memory and IndexedDB local, and the HTTP port works", { timeout: 600_000 }, async () => {
+  test("every conformance case passes on memory and IndexedDB local, and the HTTP, hash and sleep ports work", { timeout: 600_000 }, async () => {
     const page = await harness.newPage();
     const { exitCode, lines } = await page.evaluate(() => new Promise((resolve) => {
       const lines = [];
@@ -30,6 +33,8 @@ describe("conformance in the browser", () => {
     assert.ok(lines.some((l) => /OK \] IndexedDbStoragePortTest\./.test(l)), "storage port cases ran");
     assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\./.test(l)), "HTTP port cases ran");
     assert.ok(lines.some((l) => /OK \] JsHashPortTest\.SignsAwsRequests/.test(l)), "hash port cases ran");
+    assert.ok(lines.some((l) => /OK \] JsSleepPortTest\.SleepsInFlightWake/.test(l)), "sleep port cases ran");
+    assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\.DropsHeadersTheBrowserSets/.test(l)), "forbidden headers case ran");
     await page.context().close();
   });
 });
@@ -372,7 +377,9 @@ test("bad input from JS gets a typed CloudKitError", async () => {
       badBucket: await outcome(() => ck.storage.createBucket("../etc")),
       nulKey: await outcome(() => ck.kv.put("t", "a\0b", "v")),
       unknownBinding: await outcome(async () => ck.binding("nope").kv.get("t", "k")),
-      badProvider: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "s3" }] })),
+      badProvider: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "no-such-provider" }] })),
+      badCredentials: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "memory", credentials: { key: 42 } }] })),
+      s3WithoutBucket: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "s3" }] })),
       badWorkers: await outcome(() => CloudKit.start({ workers: 0 })),
       badRange: await outcome(() => ck.storage.getObject("b", "k", { range: { start: -1 } })),
       stillServes: await ck.kv.put("t", "k", "v").then(() => "ok"),
@@ -381,7 +388,7 @@ test("bad input from JS gets a typed CloudKitError", async () => {
   assert.deepEqual(result, {
     numberKey: "INVALID_ARGUMENT", objectValue: "INVALID_ARGUMENT", badBucket: "INVALID_ARGUMENT",
     nulKey: "INVALID_ARGUMENT", unknownBinding: "NOT_FOUND", badProvider: "INVALID_ARGUMENT",
-    badWorkers: "INVALID_ARGUMENT", badRange: "INVALID_ARGUMENT", stillServes: "ok",
+    badCredentials: "INVALID_ARGUMENT", s3WithoutBucket: "INVALID_ARGUMENT", badWorkers: "INVALID_ARGUMENT", badRange: "INVALID_ARGUMENT", stillServes: "ok",
   });
   await page.context().close();
 });
@@ -412,4 +419,206 @@ test("the example page uploads, lists, downloads and deletes files", async () =>
   const after = await page.$$eval("#list tr td:first-child", (cells) => cells.map((c) => c.textContent));
   assert.deepEqual(after, ["hello.txt"], "the files persist across a reload");
   await page.context().close();
+});
+
+// `s3` over fetch, against s3rver on its own port: another origin than the
+// page's, so every call goes through CORS (the buckets' allow-all rule,
+// tests/emulators/s3rver-cors-allow-all.xml). One s3rver for these tests,
+// started by the first that runs and stopped after them.
+describe("s3 on s3rver", () => {
+  let s3rver;
+  const server = async () => (s3rver ??= await startS3rver({ buckets: ["conformance", "browser"], closedBuckets: ["closed"] }));
+  after(async () => { await s3rver?.stop(); });
+  const s3Binding = (endpoint, prefix, { bucket = "browser", credentials = S3RVER_CREDENTIALS, options = {} } = {}) => ({
+    name: "default", provider: "s3", credentials,
+    options: { endpoint, bucket, prefix, conditional_writes: "false", part_size_mb: "5", ...options },
+  });
+
+  test("s3 on s3rver: the wasm suite's object storage cases pass over fetch", { timeout: 600_000 }, async () => {
+    const { endpoint } = await server();
+    const page = await harness.newPage();
+    const query = new URLSearchParams([["arg", "--gtest_filter=*s3_on_s3rver*"], ["arg", `--s3rver=${endpoint}`]]);
+    const { exitCode, lines } = await page.evaluate((url) => new Promise((resolve) => {
+      const lines = [];
+      const worker = new Worker(url, { type: "module" });
+      worker.onmessage = ({ data }) => {
+        if (data.line !== undefined) lines.push(data.line);
+        if (data.exitCode !== undefined) resolve({ exitCode: data.exitCode, lines });
+      };
+      worker.onerror = (e) => resolve({ exitCode: -1, lines: [...lines, `worker error: ${e.message}`] });
+    }), `/web-tests/wasm_tests_worker.js?${query}`);
+    console.log(lines.filter((l) => /^\[  (PASSED|FAILED|SKIPPED) |tests ran/.test(l)).join("\n"));
+    assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error|Expected|Which is|Value of/.test(l)).join("\n"));
+    const passed = lines.filter((l) => /OK \] Providers\/ObjectStorageConformance\..*\/s3_on_s3rver/.test(l)).length;
+    assert.ok(passed >= 20, `${passed} s3_on_s3rver cases passed`);
+    assert.ok(s3rver.log().length > 0);
+    await page.context().close();
+  });
+
+  test("s3 on s3rver: the JS API on buckets and objects, small and multipart, ranges, listing, copy, presign", { timeout: 300_000 }, async () => {
+    const { endpoint } = await server();
+    const BIG = 12 * 1024 * 1024 + 12345;  // three parts of 5 MiB at most
+    const pattern = (offset, n) => {
+      const bytes = new Uint8Array(n);
+      for (let i = 0; i < n; ++i) bytes[i] = ((offset + i) * 31) % 251;
+      return bytes;
+    };
+    const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+    const page = await harness.newPage();
+    const out = await page.evaluate(async ({ binding, BIG, patternSource }) => {
+      const pattern = eval(patternSource);
+      const hex = async (bytes) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      const text = async (object) => new Response(object.body).text();
+      const { CloudKit } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 2, bindings: [binding] });
+      const out = {};
+      out.created = (await ck.storage.createBucket("docs")).name;
+      out.again = await ck.storage.createBucket("docs").then(() => "created twice", (e) => e.codeName);
+      out.exists = await ck.storage.bucketExists("docs");
+      out.buckets = (await ck.storage.listBuckets()).map((b) => b.name);
+
+      const small = await ck.storage.putObject("docs", "notes/a.txt", "hello world",
+                                               { contentType: "text/plain", metadata: { owner: "ada" } });
+      out.smallEtag = small.etag;
+      out.whole = await text(await ck.storage.getObject("docs", "notes/a.txt"));
+      const ranged = await ck.storage.getObject("docs", "notes/a.txt", { range: { start: 6, length: 5 } });
+      out.range = { text: await text(ranged), start: ranged.rangeStart, length: ranged.contentLength, size: Number(ranged.object.size) };
+      const head = await ck.storage.headObject("docs", "notes/a.txt");
+      out.head = { size: Number(head.size), contentType: head.contentType, owner: head.metadata.owner, etag: head.etag,
+                   lastModifiedAgoMs: Date.now() - Number(head.lastModifiedMs) };
+
+      let produced = 0;
+      const source = new ReadableStream({
+        pull(controller) {
+          if (produced >= BIG) return controller.close();
+          const n = Math.min(1 << 20, BIG - produced);
+          controller.enqueue(pattern(produced, n));
+          produced += n;
+        },
+      });
+      const big = await ck.storage.putObject("docs", "big.bin", source, { metadata: { owner: "bob" } });
+      out.big = { size: Number(big.size), etag: big.etag };
+      const bigBack = await ck.storage.getObject("docs", "big.bin");
+      out.big.sha256 = await hex(await bigBack.arrayBuffer());
+      const middle = await ck.storage.getObject("docs", "big.bin", { range: { start: 5 * 1024 * 1024 - 10, length: 20 } });
+      const middleBytes = new Uint8Array(await middle.arrayBuffer());
+      out.big.rangeMatches = middleBytes.length === 20 &&
+        middleBytes.every((b, i) => b === pattern(5 * 1024 * 1024 - 10, 20)[i]);
+      out.big.headOwner = (await ck.storage.headObject("docs", "big.bin")).metadata.owner;
+
+      for (const key of ["notes/b.txt", "top.txt", "page/k1", "page/k2", "page/k3", "page/k4", "page/k5"]) {
+        await ck.storage.putObject("docs", key, key);
+      }
+      const notes = await ck.storage.listObjects("docs", { prefix: "notes/", delimiter: "/" });
+      out.notes = notes.objects.map((o) => `${o.key}:${Number(o.size)}`);
+      out.top = await ck.storage.listObjects("docs", { delimiter: "/" })
+        .then((l) => ({ keys: l.objects.map((o) => o.key), prefixes: l.commonPrefixes }));
+      out.pages = [];
+      let token = "";
+      do {
+        const page = await ck.storage.listObjects("docs", { prefix: "page/", pageSize: 2, continuationToken: token });
+        out.pages.push(page.objects.map((o) => o.key));
+        token = page.nextContinuationToken;
+      } while (token && out.pages.length < 10);
+
+      const copy = await ck.storage.copyObject("docs", "notes/a.txt", "docs", "copies/a.txt");
+      out.copy = { size: Number(copy.size), owner: copy.metadata.owner, etag: copy.etag,
+                   text: await text(await ck.storage.getObject("docs", "copies/a.txt")) };
+
+      // Presigned URLs: plain fetches from the page, no credentials.
+      const get = await ck.storage.presignObject("docs", "notes/a.txt", { expiresSeconds: 600 });
+      out.presignedGet = { method: get.method, expiresInS: Math.round((get.expiresMs - Date.now()) / 1000),
+                           signed: get.url.includes("X-Amz-Signature="), text: await (await fetch(get.url)).text() };
+      const put = await ck.storage.presignObject("docs", "uploaded.txt", { method: "PUT" });
+      const putStatus = (await fetch(put.url, { method: "PUT", body: "put through a presigned URL" })).status;
+      out.presignedPut = { status: putStatus, text: await text(await ck.storage.getObject("docs", "uploaded.txt")) };
+
+      out.deleted = await ck.storage.deleteObject("docs", "top.txt");
+      out.deletedAgain = await ck.storage.deleteObject("docs", "top.txt");
+      const batch = await ck.storage.deleteObjects("docs", ["page/k1", "page/k2"]);
+      out.batchDeleted = batch.deleted;
+      out.nonEmpty = await ck.storage.deleteBucket("docs").then(() => "deleted", (e) => e.codeName);
+      await ck.stop();
+      return out;
+    }, { binding: s3Binding(endpoint, `api-${Date.now()}`), BIG, patternSource: pattern.toString() });
+
+    assert.equal(out.created, "docs");
+    assert.equal(out.again, "ALREADY_EXISTS");
+    assert.equal(out.exists, true);
+    assert.deepEqual(out.buckets, ["docs"]);
+    assert.equal(out.smallEtag, '"5eb63bbbe01eeed093cb22bb8f5acdc3"');
+    assert.equal(out.whole, "hello world");
+    assert.deepEqual(out.range, { text: "world", start: 6, length: 5, size: 11 });
+    assert.equal(out.head.size, 11);
+    assert.equal(out.head.contentType, "text/plain");
+    assert.equal(out.head.owner, "ada", "x-amz-meta-owner is exposed through CORS");
+    assert.equal(out.head.etag, out.smallEtag);
+    assert.ok(Math.abs(out.head.lastModifiedAgoMs) < 120_000, `Last-Modified ${out.head.lastModifiedAgoMs} ms ago`);
+    assert.equal(out.big.size, BIG);
+    assert.match(out.big.etag, /^".+"$/);
+    assert.match(s3rver.log(), /partNumber=3&uploadId=\S+ 200/, "the big object went up as a multipart upload");
+    assert.doesNotMatch(s3rver.log(), /partNumber=4&/, "in parts of 5 MiB");
+    assert.equal(out.big.sha256, sha256(pattern(0, BIG)), "the multipart object reads back as written");
+    assert.equal(out.big.rangeMatches, true, "a range across the first part boundary");
+    assert.equal(out.big.headOwner, "bob");
+    assert.deepEqual(out.notes, ["notes/a.txt:11", "notes/b.txt:11"]);
+    assert.deepEqual(out.top.keys, ["big.bin", "top.txt"]);
+    assert.deepEqual(out.top.prefixes, ["notes/", "page/"]);
+    assert.deepEqual(out.pages, [["page/k1", "page/k2"], ["page/k3", "page/k4"], ["page/k5"]]);
+    assert.deepEqual(out.copy, { size: 11, owner: "ada", etag: out.smallEtag, text: "hello world" });
+    assert.deepEqual(out.presignedGet, { method: "GET", expiresInS: 600, signed: true, text: "hello world" });
+    assert.deepEqual(out.presignedPut, { status: 200, text: "put through a presigned URL" });
+    assert.equal(out.deleted, true);
+    assert.equal(out.deletedAgain, false);
+    assert.deepEqual(out.batchDeleted, ["page/k1", "page/k2"]);
+    assert.equal(out.nonEmpty, "FAILED_PRECONDITION");
+    await page.context().close();
+  });
+
+  test("s3 on s3rver: failures are typed (NOT_FOUND, UNAUTHENTICATED, a bucket without CORS UNAVAILABLE), credentials unseen and kept across a worker restart", { timeout: 120_000 }, async () => {
+    const { endpoint } = await server();
+    const page = await harness.newPage();
+    const prefix = `errors-${Date.now()}`;
+    const out = await page.evaluate(async ({ good, wrongKey, closed }) => {
+      const { CloudKit, CloudKitError } = await import("/web/cloudkit.js");
+      const outcome = (promise) => promise.then(() => "ok", (e) => ({
+        code: e instanceof CloudKitError ? e.codeName : `untyped ${e}`, message: e.message, retryable: e.retryable }));
+      const ck = await CloudKit.start({ workers: 1, bindings: [good, { ...wrongKey, name: "wrong" }, { ...closed, name: "closed" }] });
+      await ck.storage.createBucket("docs");
+      const out = {
+        missingObject: await outcome(ck.storage.getObject("docs", "missing.txt")),
+        missingHead: await outcome(ck.storage.headObject("docs", "missing.txt")),
+        missingBucket: await outcome(ck.storage.getObject("nobucket", "a.txt")),
+        wrongKey: await outcome(ck.binding("wrong").storage.listObjects("docs")),
+        noCors: await outcome(ck.binding("closed").storage.bucketExists("docs")),
+        // Nothing a page keeps shows the credentials.
+        shown: JSON.stringify([...ck.pool.actors.values()].map((a) => ({ ...a.spec }))),
+      };
+      // A replaced worker's actors come back with their credentials.
+      ck.killWorker(0);
+      out.afterRestart = await outcome(ck.storage.listObjects("docs"));
+      out.wrongAfterRestart = (await outcome(ck.binding("wrong").storage.listObjects("docs"))).code;
+      await ck.stop();
+      return out;
+    }, {
+      good: s3Binding(endpoint, prefix),
+      wrongKey: s3Binding(endpoint, prefix, { credentials: { access_key_id: "NOT-S3RVER", secret_access_key: "TOPSECRET" } }),
+      closed: s3Binding(endpoint, prefix, { bucket: "closed", options: { max_attempts: "1" } }),
+    });
+    assert.equal(out.missingObject.code, "NOT_FOUND");
+    assert.match(out.missingObject.message, /object 'missing.txt' in bucket 'docs'/);
+    assert.equal(out.missingHead.code, "NOT_FOUND");
+    assert.equal(out.missingBucket.code, "NOT_FOUND");
+    assert.match(out.missingBucket.message, /bucket 'nobucket'/);
+    assert.equal(out.wrongKey.code, "UNAUTHENTICATED");
+    assert.equal(out.wrongKey.retryable, false);
+    assert.doesNotMatch(out.wrongKey.message, /TOPSECRET/);
+    assert.equal(out.noCors.code, "UNAVAILABLE");
+    assert.match(out.noCors.message, /CORS/);
+    assert.doesNotMatch(out.shown, /TOPSECRET|S3RVER/);
+    assert.equal(out.afterRestart, "ok");
+    assert.equal(out.wrongAfterRestart, "UNAUTHENTICATED");
+    await page.context().close();
+  });
 });

@@ -111,6 +111,28 @@ TEST(FetchHttpClientTest, SendsMethodHeadersAndBody) {
   EXPECT_EQ(ReadAll(*response, 4), sent);
 }
 
+// What a signer adds that a page may not set (Host, Content-Length...) is
+// dropped, not refused; the browser sends the same Host (the URL's), the
+// value a Signature V4 over `host` covers.
+TEST(FetchHttpClientTest, DropsHeadersTheBrowserSetsItself) {
+  FetchHttpClient http;
+  const std::string origin = Origin();
+  const std::string host = origin.substr(origin.find("://") + 3);
+  ports::HttpRequest request;
+  request.method = "PUT";
+  request.url = origin + "/echo";
+  request.headers = {{"host", host}, {"content-length", "999"}, {"connection", "keep-alive"},
+                     {"expect", "100-continue"}, {"x-cloudkit-test", "signed"}};
+  request.body = "12345";
+  auto response = Send(http, std::move(request));
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(Header(*response, "x-echo-host"), host);
+  EXPECT_EQ(Header(*response, "x-echo-content-length"), "5");
+  EXPECT_EQ(Header(*response, "x-echo-header"), "signed");
+  EXPECT_EQ(ReadAll(*response, 1 << 16), "12345");
+}
+
 TEST(FetchHttpClientTest, SendsAStreamedBody) {
   FetchHttpClient http;
   std::string data;

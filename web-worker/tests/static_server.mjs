@@ -12,7 +12,8 @@ const TYPES = {
 };
 
 // Test endpoints for the HTTP port's tests, outside every mount:
-//   /echo        the request body back, with x-echo-method and x-echo-header
+//   /echo        the request body back, with x-echo-method, x-echo-header (the
+//                request's x-cloudkit-test), x-echo-host and x-echo-content-length
 //   /bytes?n=N   N bytes of a known pattern, streamed
 //   /slow?ms=T   answers after T ms
 async function testEndpoint(req, res, url) {
@@ -20,6 +21,8 @@ async function testEndpoint(req, res, url) {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
     res.writeHead(200, { "x-echo-method": req.method, "x-echo-header": req.headers["x-cloudkit-test"] ?? "",
+                         "x-echo-host": req.headers.host ?? "",
+                         "x-echo-content-length": req.headers["content-length"] ?? "",
                          "access-control-expose-headers": "*" });
     res.end(Buffer.concat(chunks));
     return true;

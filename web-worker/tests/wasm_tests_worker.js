@@ -11,9 +11,10 @@ import { createFetchHttp } from "./fetch_http.js";
 import { createIdbStorage } from "./idb_storage.js";
 import { createHashPort } from "./hash_port.js";
 import { createPortCalls } from "./port_calls.js";
+import { createTimerPort } from "./timer_port.js";
 
 const post = (line) => self.postMessage({ line });
-const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp() };
+const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp(), ckTimer: createTimerPort() };
 // Emscripten's MODULARIZE makes this object the module: its exports land here.
 const Module = {
   ckHash: createHashPort(),

@@ -16,8 +16,10 @@
 #include <string>
 
 #include "browser_ports.h"
+#include "fetch_http.h"
 #include "indexeddb_storage.h"
 #include "js_port_call.h"
+#include "js_sleep.h"
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/web/v1/worker.pb.h"
 #include "ports/timer_generations.h"
@@ -128,10 +130,15 @@ struct Core {
     ports.hash = &hash;
     ports.durable_storage = &storage;
     ports.data_dir = "browser";  // `local` bindings live in IndexedDB databases named after it
+    ports.http = &http;          // remote services (`s3`), over fetch
+    ports.sleep = &sleep;        // their backoff between tries, on setTimeout
+    // No environment: a page has none, so credentials come from the binding alone.
   }
   BrowserClock clock;
   JsHashPort hash;
   IndexedDbStoragePort storage;
+  FetchHttpClient http;
+  JsSleepPort sleep;
   HostPorts ports;
   ProviderRegistry registry;
   ServiceRegistry services;
@@ -150,7 +157,8 @@ Status Spawn(const web::v1::SpawnActor& spec) {
     return Status::AlreadyExists("actor " + std::to_string(spec.actor_id()));
   }
   BindingConfig config{spec.binding(), spec.provider(), {spec.service()},
-                       {spec.options().begin(), spec.options().end()}};
+                       {spec.options().begin(), spec.options().end()},
+                       {spec.credentials().begin(), spec.credentials().end()}};
   Result<BindingInstance> binding = core.registry.Create(config, core.ports);
   if (!binding.ok()) return binding.status();
   HostedActor hosted;
