@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ports/memory_storage.h"
+#include "providers/azure/azure_provider.h"
 #include "providers/embedded/embedded_key_value.h"
 #include "providers/embedded/embedded_object_storage.h"
 #include "providers/names.h"
@@ -165,6 +166,7 @@ void RegisterBuiltinProviders(ProviderRegistry* registry) {
     if (!registry->Register(std::move(factory)).ok()) std::abort();
   }
   s3::RegisterS3Provider(registry);
+  azure::RegisterAzureProvider(registry);
 }
 
 }  // namespace cloudkit

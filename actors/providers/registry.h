@@ -101,7 +101,7 @@ class ProviderRegistry {
   std::map<std::string, ProviderFactory> factories_;
 };
 
-// Registers `memory`, `local` and the providers of remote services (`s3`).
+// Registers `memory`, `local` and the providers of remote services (`s3`, `azure`).
 void RegisterBuiltinProviders(ProviderRegistry* registry);
 
 }  // namespace cloudkit
