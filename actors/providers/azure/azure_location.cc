@@ -72,8 +72,7 @@ Result<Account> AccountFromBinding(const BindingConfig& config) {
     if (text.empty()) {
       return Status::Unauthenticated(
           "no Azure Storage credentials: give account_name and account_key, or connection_string, under the "
-          "binding's credentials, or set AZURE_STORAGE_ACCOUNT and AZURE_STORAGE_KEY, or "
-          "AZURE_STORAGE_CONNECTION_STRING");
+          "binding's credentials, or set AZURE_STORAGE_CONNECTION_STRING");
     }
     Result<ConnectionString> parsed = ParseConnectionString(text);
     if (!parsed.ok()) return parsed.status();

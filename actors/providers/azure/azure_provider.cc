@@ -72,9 +72,12 @@ void RegisterAzureProvider(ProviderRegistry* registry) {
       {kObjectStorageService, kKeyValueService},
       std::move(options),
       &CreateAzure,
-      {{"account_name", "the storage account's name", "AZURE_STORAGE_ACCOUNT"},
-       {"account_key", "the storage account's key (base64, as the portal shows it)", "AZURE_STORAGE_KEY"},
-       {"connection_string", "a connection string (AccountName, AccountKey, endpoints), instead of the two above",
+      // Only the connection string comes from the environment: a key given in
+      // the configuration then always wins over one the environment holds.
+      {{"account_name", "the storage account's name"},
+       {"account_key", "the storage account's key (base64, as the portal shows it)"},
+       {"connection_string",
+        "a connection string (AccountName, AccountKey, endpoints); account_name and account_key win over it",
         "AZURE_STORAGE_CONNECTION_STRING"}},
   };
   if (!registry->Register(std::move(factory)).ok()) std::abort();

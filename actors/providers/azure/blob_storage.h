@@ -12,6 +12,10 @@
 // pending); deleting many objects deletes them one by one, concurrently.
 // PresignObject gives a service SAS URL (a PUT through it must carry
 // x-ms-blob-type: BlockBlob, Azure's rule).
+//
+// Azure names blobs of at most 1024 characters: the binding's prefix and the
+// bucket's name count against an object key's 1024 bytes (Azure refuses
+// longer ones, INVALID_ARGUMENT; Azurite does not check).
 #pragma once
 
 #include <memory>
