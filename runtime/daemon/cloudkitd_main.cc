@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
@@ -16,9 +17,11 @@
 #include "daemon/config.h"
 #include "daemon/front_door.h"
 #include "daemon/reply_queue.h"
+#include "ports/curl_http_client.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
+#include "ports/thread_sleep_port.h"
 #include "providers/binding_url.h"
 
 namespace {
@@ -55,6 +58,17 @@ int Serve(cloudkit::DaemonConfig& config) {
   ServiceRegistry services;
   RegisterBuiltinServices(&services);
   HostPorts ports{&clock, &hash, &storage, config.data_dir};
+  // What the providers of remote services need: HTTP (one libcurl I/O
+  // thread for every request), a timer thread for their backoff, and the
+  // environment for credentials the configuration leaves out.
+  CurlHttpClient http;
+  ThreadSleepPort sleep_port;
+  ports.http = &http;
+  ports.sleep = &sleep_port;
+  ports.environment = [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  };
 
   caf::actor_system_config caf_config;
   // Sharing: one queue for few threads beats work stealing's polling at our
