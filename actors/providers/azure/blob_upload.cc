@@ -74,7 +74,8 @@ class BlobUpload : public ObjectUpload {
       headers.emplace_back("x-ms-blob-type", "BlockBlob");
       headers.emplace_back("content-md5", md5);
       auto request = s.context->client.Request("PUT", url, std::move(headers), std::move(s.buffer));
-      written = co_await SendBody(*s.context, s.deadline, std::move(request), What());
+      const std::string what = What();  // named: a temporary bound to a reference in a co_await trips g++ 12
+      written = co_await SendBody(*s.context, s.deadline, std::move(request), what);
     } else {
       if (!s.buffer.empty()) {
         Status sent = co_await SendBlock(std::move(s.buffer));

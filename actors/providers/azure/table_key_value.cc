@@ -224,7 +224,9 @@ Task<Result<v1::PutResponse>> AzureTableKeyValue::Put(const v1::PutRequest& req)
   v1::PutResponse response;
   response.set_expires_at_ms(expires_at_ms);
   if (!req.if_absent() && req.if_match().empty()) {
-    Result<std::string> etag = co_await Write(req.table(), req.key(), req.value(), expires_at_ms, "", deadline);
+    const std::string unconditional;  // named: a temporary bound to a reference in a co_await trips g++ 12
+    Result<std::string> etag =
+        co_await Write(req.table(), req.key(), req.value(), expires_at_ms, unconditional, deadline);
     if (!etag.ok()) co_return etag.status();
     response.set_etag(std::move(*etag));
     co_return response;
