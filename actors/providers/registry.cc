@@ -6,6 +6,7 @@
 
 #include "ports/memory_storage.h"
 #include "providers/dynamodb/dynamodb_key_value.h"
+#include "providers/azure/azure_provider.h"
 #include "providers/embedded/embedded_key_value.h"
 #include "providers/embedded/embedded_object_storage.h"
 #include "providers/names.h"
@@ -173,6 +174,7 @@ void RegisterBuiltinProviders(ProviderRegistry* registry) {
   }
   s3::RegisterS3Provider(registry);
   dynamodb::RegisterDynamoDbProvider(registry);
+  azure::RegisterAzureProvider(registry);
 }
 
 }  // namespace cloudkit

@@ -103,8 +103,8 @@ class ProviderRegistry {
   std::map<std::string, ProviderFactory> factories_;
 };
 
-// Registers `memory`, `local` and the providers of remote services (`s3`, `redis`,
-// `dynamodb`).
+// Registers `memory`, `local` and the providers of remote services (`s3`,
+// `azure`, `dynamodb`, `redis`).
 void RegisterBuiltinProviders(ProviderRegistry* registry);
 
 }  // namespace cloudkit

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <optional>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <CLI/CLI.hpp>
@@ -18,8 +19,8 @@
 #include "daemon/config.h"
 #include "daemon/front_door.h"
 #include "daemon/reply_queue.h"
-#include "ports/lazy_ports.h"
 #include "ports/hiredis_client.h"
+#include "ports/lazy_ports.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"

@@ -1,9 +1,9 @@
 // The conformance targets of the providers of remote services, each against a
 // real server that someone else wrote, started once for the test executable
-// (tests/support/emulator.h): `s3` on s3rver, `redis` on redis-server,
-// `dynamodb` on dynalite. Every case gets a fresh key prefix (a fresh table
-// on dynalite), so cases never see each other's data; the native ports
-// (libcurl, the timer thread, OpenSSL) are the daemon's.
+// (tests/support/emulator.h): `s3` on s3rver, `azure` on Azurite, `redis` on
+// redis-server, `dynamodb` on dynalite. Every case gets a fresh key prefix (a
+// fresh table on dynalite and Azure Table), so cases never see each other's
+// data; the native ports (libcurl, the timer thread, OpenSSL) are the daemon's.
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -122,6 +122,36 @@ class DynaliteTarget : public RemoteTarget {
   }
 };
 
+// Blob and Table of one Azurite, through its connection string, with small
+// blocks so that uploads of a few MiB go in several.
+class AzuriteTarget : public RemoteTarget {
+ public:
+  AzuriteTarget() : RemoteTarget(Config()) {}
+  std::string Cannot(const std::string& feature) const override {
+    if (feature == "manual clock") {
+      return "Azure Table keeps no expiry of its own: the provider stamps and checks expiry with the host's clock "
+             "(the real one here), which the case's manual clock cannot move";
+    }
+    return {};
+  }
+
+ private:
+  static BindingConfig Config() {
+    static std::atomic<int> next_table{0};
+    Emulator& azurite = Shared(EmulatorKind::kAzurite);
+    BindingConfig config{"conformance", "azure", {}, {}, {}};
+    config.options = {{"container", "conformance"},
+                      {"prefix", FreshPrefix()},
+                      {"create_container", "true"},
+                      {"block_size_mb", "1"},
+                      // Table names are letters and digits only.
+                      {"table", "case" + std::to_string(next_table++) + "t" + std::to_string(SystemClock().NowMs())},
+                      {"create_table", "true"}};
+    config.credentials = {{"connection_string", azurite.connection_string()}};
+    return config;
+  }
+};
+
 }  // namespace
 
 std::vector<TargetParam> ConformanceTargets() {
@@ -129,6 +159,7 @@ std::vector<TargetParam> ConformanceTargets() {
       {"s3_on_s3rver", [] { return std::make_unique<S3rverTarget>(); }, {kObjectStorageService}},
       {"redis", [] { return std::make_unique<RedisTarget>(); }, {kKeyValueService}},
       {"dynamodb_on_dynalite", [] { return std::make_unique<DynaliteTarget>(); }, {kKeyValueService}},
+      {"azure_on_azurite", [] { return std::make_unique<AzuriteTarget>(); }, {kObjectStorageService, kKeyValueService}},
   };
 }
 

@@ -103,13 +103,39 @@ std::optional<int64_t> ParseIso8601(std::string_view text) {
   return Compose(year, month, day, hour, minute, second, millis);
 }
 
-std::string FormatHttpDate(int64_t unix_ms) {
-  int64_t seconds = unix_ms / 1000 - (unix_ms % 1000 < 0 ? 1 : 0);
-  int64_t days = seconds / 86400 - (seconds % 86400 < 0 ? 1 : 0);
-  int64_t in_day = seconds - days * 86400;
+namespace {
+
+struct Civil {
+  int64_t days;  // since 1970-01-01
   int64_t year;
   unsigned month, day;
-  CivilFromDays(days, &year, &month, &day);
+  int64_t second_of_day;
+};
+
+Civil CivilFromMs(int64_t unix_ms) {
+  Civil c;
+  const int64_t seconds = unix_ms / 1000 - (unix_ms % 1000 < 0 ? 1 : 0);
+  c.days = seconds / 86400 - (seconds % 86400 < 0 ? 1 : 0);
+  c.second_of_day = seconds - c.days * 86400;
+  CivilFromDays(c.days, &c.year, &c.month, &c.day);
+  return c;
+}
+
+}  // namespace
+
+std::string FormatIso8601(int64_t unix_ms) {
+  const Civil c = CivilFromMs(unix_ms);
+  char out[64];
+  std::snprintf(out, sizeof out, "%04lld-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<long long>(c.year), c.month,
+                c.day, static_cast<long long>(c.second_of_day / 3600), static_cast<long long>(c.second_of_day / 60 % 60),
+                static_cast<long long>(c.second_of_day % 60));
+  return out;
+}
+
+std::string FormatHttpDate(int64_t unix_ms) {
+  const Civil c = CivilFromMs(unix_ms);
+  const int64_t days = c.days, in_day = c.second_of_day, year = c.year;
+  const unsigned month = c.month, day = c.day;
   const std::string_view weekday = kWeekdays[static_cast<size_t>(((days % 7) + 7) % 7)];
   char out[64];
   std::snprintf(out, sizeof out, "%.*s, %02u %.*s %04lld %02lld:%02lld:%02lld GMT", 3, weekday.data(), day, 3,
