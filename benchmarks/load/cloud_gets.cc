@@ -238,12 +238,96 @@ Status MeasureRedis(const CloudGetOptions& options, CloudGetFigures* figures) {
   return exit_code == 0 ? Status::Ok() : Status::Internal("redis cloudkitd exited " + std::to_string(exit_code));
 }
 
+// A plain libcurl client POSTing one fixed GetItem: dynalite checks no
+// signature, so the request is built once (what cloudkitd adds, signing
+// included, is the figure).
+class DirectDynamoGetter {
+ public:
+  DirectDynamoGetter(const std::string& endpoint, const std::string& body) : curl_(curl_easy_init()), body_(body) {
+    for (const char* header : {"Content-Type: application/x-amz-json-1.0", "X-Amz-Target: DynamoDB_20120810.GetItem",
+                               "X-Amz-Date: 20260101T000000Z",
+                               "Authorization: AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/dynamodb/"
+                               "aws4_request, SignedHeaders=host, Signature=0"}) {
+      headers_ = curl_slist_append(headers_, header);
+    }
+    curl_easy_setopt(curl_, CURLOPT_URL, endpoint.c_str());
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(curl_, CURLOPT_POSTFIELDS, body_.c_str());
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, &Discard);
+    curl_easy_setopt(curl_, CURLOPT_WRITEDATA, &bytes_);
+  }
+  ~DirectDynamoGetter() {
+    curl_slist_free_all(headers_);
+    curl_easy_cleanup(curl_);
+  }
+  Status Get() {
+    const uint64_t before = bytes_;
+    long status = 0;
+    bool ok = curl_easy_perform(curl_) == CURLE_OK &&
+              curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200;
+    return ok && bytes_ > before + 2 ? Status::Ok() : Status::Unavailable("direct GetItem");
+  }
+
+ private:
+  CURL* curl_;
+  curl_slist* headers_ = nullptr;
+  std::string body_;
+  uint64_t bytes_ = 0;
+};
+
+Status MeasureDynamoDb(const CloudGetOptions& options, CloudGetFigures* figures) {
+  testing_util::EmulatorOptions emulator_options;
+  emulator_options.extra_args = {"--createTableMs", "0"};
+  auto dynalite = Emulator::Start(EmulatorKind::kDynalite, emulator_options);
+  if (!dynalite.ok()) return dynalite.status();
+  const std::string endpoint = (*dynalite)->endpoint();
+  auto daemon = DaemonUnderTest::Start(
+      options.cloudkitd, options.work_dir, "dynamodb",
+      "  - name: items\n"
+      "    url: 'dynamodb://bench?endpoint=" + endpoint + "&create_table=true&transactions=false'\n"
+      "    credentials: {access_key_id: bench, secret_access_key: bench}\n");
+  if (!daemon.ok()) return daemon.status();
+  auto client = Client::Connect((*daemon)->endpoint());
+  if (!client.ok()) return client.status();
+  CallOptions on_items;
+  on_items.binding = "items";
+  v1::PutRequest put;
+  put.set_table("bench");
+  put.set_key("k");
+  put.set_value(std::string(64, 'v'));
+  if (auto stored = (*client)->kv().Put(put, on_items); !stored.ok()) return stored.status();
+  // The provider's layout (providers/dynamodb/dynamodb_items.h): pk = table, sk = key.
+  DirectDynamoGetter direct(endpoint, "{\"TableName\":\"bench\",\"Key\":{\"pk\":{\"S\":\"bench\"},"
+                                      "\"sk\":{\"S\":\"k\"}},\"ConsistentRead\":true}");
+  v1::GetRequest get;
+  get.set_table("bench");
+  get.set_key("k");
+  auto daemon_get = [&]() -> Status {
+    auto got = (*client)->kv().Get(get, on_items);
+    return got.ok() ? Status::Ok() : got.status();
+  };
+  std::vector<double> via, straight;
+  for (int round = 0; round < 2; ++round) {
+    auto a = MedianMicros(options.samples / 2, [&] { return direct.Get(); });
+    auto b = MedianMicros(options.samples / 2, daemon_get);
+    if (!a.ok()) return a.status();
+    if (!b.ok()) return b.status();
+    straight.push_back(*a);
+    via.push_back(*b);
+  }
+  figures->dynamodb_direct_p50_us = (straight[0] + straight[1]) / 2;
+  figures->dynamodb_p50_us = (via[0] + via[1]) / 2;
+  const int exit_code = (*daemon)->Stop();
+  return exit_code == 0 ? Status::Ok() : Status::Internal("dynamodb cloudkitd exited " + std::to_string(exit_code));
+}
+
 }  // namespace
 
 Result<CloudGetFigures> MeasureCloudGets(const CloudGetOptions& options) {
   CloudGetFigures figures;
   CK_RETURN_IF_ERROR(MeasureS3(options, &figures));
   CK_RETURN_IF_ERROR(MeasureRedis(options, &figures));
+  CK_RETURN_IF_ERROR(MeasureDynamoDb(options, &figures));
   return figures;
 }
 

@@ -1,6 +1,7 @@
 // Gets from remote services through cloudkitd, beside the same gets sent
 // straight to the service: S3 objects (s3rver) against a plain libcurl
-// client, and Redis items against hiredis. One call at a time (latency) and,
+// client, Redis items against hiredis, and DynamoDB items (dynalite) against
+// a plain libcurl POST of the same GetItem. One call at a time (latency) and,
 // for S3, many at once (aggregate throughput). What the daemon adds on top of
 // the service is the figure; the emulators run on this machine, so both
 // sides share its noise.
@@ -28,6 +29,7 @@ struct CloudGetFigures {
   double s3_large_p50_ms = 0, s3_large_direct_p50_ms = 0;
   double s3_in_flight_per_s = 0, s3_in_flight_direct_per_s = 0;
   double redis_p50_us = 0, redis_direct_p50_us = 0;
+  double dynamodb_p50_us = 0, dynamodb_direct_p50_us = 0;
 };
 
 Result<CloudGetFigures> MeasureCloudGets(const CloudGetOptions& options);

@@ -230,7 +230,7 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
   if (local_exit != 0) return Status::Internal("local cloudkitd exited " + std::to_string(local_exit));
 
   // ---- remote services: gets through cloudkitd vs straight to the service ---
-  Progress("gets from s3rver and redis-server, through cloudkitd and straight");
+  Progress("gets from s3rver, redis-server and dynalite, through cloudkitd and straight");
   CloudGetOptions cloud = options.cloud;
   cloud.cloudkitd = options.cloudkitd;
   cloud.work_dir = options.work_dir;
@@ -246,6 +246,8 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
                       "gets/s", gets->s3_in_flight_per_s, gets->s3_in_flight_direct_per_s, Goal::kAtLeast, 0.9, ""});
   figures->push_back({"redis_get_p50", "redis kv get 64 B, 1 call: p50, vs hiredis", "us", gets->redis_p50_us,
                       gets->redis_direct_p50_us, Goal::kAtMost, 1.15, ""});
+  figures->push_back({"dynamodb_get_p50", "dynamodb kv get 64 B (dynalite), 1 call: p50, vs a plain libcurl GetItem",
+                      "us", gets->dynamodb_p50_us, gets->dynamodb_direct_p50_us, Goal::kAtMost, 1.15, ""});
 
   // ---- idle cost: the worse of the two daemons ------------------------------
   figures->push_back({"idle_rss", "idle daemon RSS (worse of memory, local)", "MB",
