@@ -116,6 +116,10 @@ struct Transfer : std::enable_shared_from_this<Transfer> {
   char error[CURL_ERROR_SIZE] = {};
   Completion<Result<HttpResponse>> sent;
   bool responded = false;  // Send's Async completed (or failed)
+  // A small response (known length within max_buffered, or a HEAD) is
+  // answered when it is complete: the requester then reads its whole body
+  // without waiting again, one message instead of three.
+  bool respond_when_done = false;
   bool active = false;     // in the multi handle
   bool send_paused = false;
   std::string upload;      // the source's current piece
@@ -337,14 +341,21 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   if (!end_of_headers) return length;
   long code = 0;
   Curl().easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &code);
-  if (code >= 200) Respond(t);  // a 1xx is followed by the real response
+  if (code < 200) return length;  // a 1xx is followed by the real response
+  curl_off_t content_length = -1;
+  Curl().easy_getinfo(t.easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &content_length);
+  if (t.method == "HEAD" || (content_length >= 0 && static_cast<size_t>(content_length) <= t.max_buffered)) {
+    t.respond_when_done = true;
+  } else {
+    Respond(t);
+  }
   return length;
 }
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto& t = *static_cast<Transfer*>(user);
   size_t length = size * count;
-  if (!t.responded) Respond(t);
+  if (!t.responded && !t.respond_when_done) Respond(t);
   std::optional<Completion<Result<std::string>>> deliver;
   std::shared_ptr<Executor> executor;
   std::string piece;
@@ -578,10 +589,6 @@ class IoActor {
       active_.erase(&t);
       t.active = false;
     }
-    if (!t.responded) {
-      if (status.ok()) Respond(t);  // a response without a blank line after its headers
-      else Fail(t, status);
-    }
     std::optional<Completion<Result<std::string>>> deliver;
     std::shared_ptr<Executor> executor;
     {
@@ -593,6 +600,11 @@ class IoActor {
         t.pending_read.reset();
         executor = std::move(t.read_executor);
       }
+    }
+    // Finished first: a response answered now has its whole body to read.
+    if (!t.responded) {
+      if (status.ok()) Respond(t);  // a small one, or one without a blank line after its headers
+      else Fail(t, status);
     }
     if (deliver) {
       deliver->PostTo(*executor, status.ok() ? Result<std::string>(std::string()) : Result<std::string>(status));
