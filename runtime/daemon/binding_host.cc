@@ -3,6 +3,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <unordered_set>
 #include <utility>
 
 #include <caf/all.hpp>
@@ -43,7 +44,9 @@ class Inbox : public Executor {
   // So do frames that reached this inbox while the actor was being
   // replaced: the front door fails the calls it gave the failed actor, and
   // the next one answers the calls given to it since.
-  void HandOverTo(std::shared_ptr<Inbox> successor) {
+  // Returns the calls whose REQUEST it handed over: the failed actor never
+  // started them, so they are the successor's to answer.
+  std::vector<uint64_t> HandOverTo(std::shared_ptr<Inbox> successor) {
     std::vector<std::function<void()>> waiting;
     std::vector<Inbound> frames;
     {
@@ -52,13 +55,25 @@ class Inbox : public Executor {
       waiting.swap(completions_);
       frames.swap(frames_);
     }
+    std::vector<uint64_t> requests = RequestsIn(frames);
     for (auto& fn : waiting) successor->Post(std::move(fn));
-    if (!frames.empty()) successor->Deliver(&frames);
+    if (!frames.empty()) (void)successor->Deliver(&frames);
+    return requests;
   }
 
   // Hands over frames: the front door's of its turn, or a failed inbox's.
-  void Deliver(std::vector<Inbound>* held) {
+  // Once replaced, this inbox passes them to its successor and returns false.
+  bool Deliver(std::vector<Inbound>* held) {
     bool wake;
+    std::shared_ptr<Inbox> successor;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      successor = successor_;
+    }
+    if (successor) {
+      (void)successor->Deliver(held);
+      return false;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (frames_.empty()) {
@@ -70,6 +85,15 @@ class Inbox : public Executor {
     }
     held->clear();
     if (wake) caf::anon_send(handle_, drain_atom::value);
+    return true;
+  }
+
+  static std::vector<uint64_t> RequestsIn(const std::vector<Inbound>& frames) {
+    std::vector<uint64_t> requests;
+    for (const Inbound& frame : frames) {
+      if (frame.kind == v1::REQUEST) requests.push_back(frame.call_id);
+    }
+    return requests;
   }
 
   // Actor thread: takes what is waiting; false when nothing was.
@@ -130,7 +154,19 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
       std::lock_guard<std::mutex> lock(mutex_);
       inbox = current_.inbox;
     }
-    if (inbox) inbox->Deliver(&held_);
+    if (!inbox) return;
+    std::vector<uint64_t> requests = Inbox::RequestsIn(held_);
+    if (!inbox->Deliver(&held_)) Spare(requests);  // it was replaced meanwhile: the successor has them
+  }
+
+  void Spare(const std::vector<uint64_t>& requests) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    spared_.insert(requests.begin(), requests.end());
+  }
+
+  bool HandedToSuccessor(uint64_t call_id) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return spared_.erase(call_id) > 0;
   }
 
   void Stop() {
@@ -188,7 +224,7 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
       // there, releasing what they hold; their answers go nowhere.
       std::lock_guard<std::mutex> lock(mutex_);
       if (current_.inbox && failed_incarnation.inbox && current_.inbox != failed_incarnation.inbox) {
-        failed_incarnation.inbox->HandOverTo(current_.inbox);
+        for (uint64_t call_id : failed_incarnation.inbox->HandOverTo(current_.inbox)) spared_.insert(call_id);
       }
       retired_.push_back(std::move(failed_incarnation));
     }
@@ -250,9 +286,12 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
   const std::string name_;  // "binding 'docs', object_storage": for logs
   const ActorFactory make_actor_;
   std::atomic<uint64_t> incarnation_{0};
-  std::mutex mutex_;       // guards current_ and stopping_ (front door, monitor threads)
+  std::mutex mutex_;       // guards current_, stopping_ and spared_ (front door, monitor threads)
   Incarnation current_;
   std::vector<Incarnation> retired_;  // failed ones: kept, see Restart
+  // Calls a failed incarnation never started, handed to its successor: the
+  // front door must not fail them with the failed ones (HandedToSuccessor).
+  std::unordered_set<uint64_t> spared_;
   bool stopping_ = false;
   std::vector<Inbound> held_;  // delivered this turn, not yet flushed (front door thread)
 };

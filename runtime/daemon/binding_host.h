@@ -63,6 +63,9 @@ class HostedActor {
   // incarnation) and tells the front door (ReplyQueue::ActorRestarted), which
   // fails the calls it had given the old one. Front door thread only.
   virtual uint64_t incarnation() const = 0;
+  // After a restart: true (once) for a call given to the failed incarnation
+  // that it never started, so its successor answers it. Front door thread.
+  virtual bool HandedToSuccessor(uint64_t call_id) { return false; }
 };
 
 struct HostedBinding {

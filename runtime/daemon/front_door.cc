@@ -338,7 +338,10 @@ void FrontDoor::FailCallsOfRestartedActors() {
   for (const ReplyQueue::Restart& restart : replies_.TakeRestarts()) {
     std::vector<uint64_t> lost;
     for (const auto& [call_id, call] : calls_) {
-      if (call.actor == restart.actor && call.incarnation == restart.failed_incarnation) lost.push_back(call_id);
+      if (call.actor == restart.actor && call.incarnation == restart.failed_incarnation &&
+          !call.actor->HandedToSuccessor(call_id)) {
+        lost.push_back(call_id);
+      }
     }
     for (uint64_t call_id : lost) {
       Call& call = calls_.at(call_id);
