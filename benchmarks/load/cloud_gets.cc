@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <thread>
 #include <vector>
 
@@ -135,11 +136,22 @@ Status MeasureS3(const CloudGetOptions& options, CloudGetFigures* figures) {
     transfer.call = on_files;
     if (auto stored = (*client)->storage().PutObject(put, transfer); !stored.ok()) return stored.status();
   }
-  // The objects' S3 keys (providers/s3/s3_location.h): BUCKET-PREFIX/KEY.
-  const std::string url = endpoint + "/" + kS3Bucket + "/docs/";
+  // The direct client sends the same signed request: a presigned URL for
+  // each object (s3rver spends as long on a signed request as cloudkitd's).
+  std::map<std::string, std::string> signed_url;
+  for (const char* key : {"small", "large"}) {
+    v1::PresignObjectRequest presign;
+    presign.set_bucket("docs");
+    presign.set_key(key);
+    auto presigned = (*client)->storage().PresignObject(presign, on_files);
+    if (!presigned.ok()) return presigned.status();
+    signed_url[key] = presigned->url();
+  }
   DirectGetter direct;
   auto direct_get = [&](const std::string& key) {
-    return [&, key] { return direct.Get(url + key) ? Status::Ok() : Status::Unavailable("direct get of " + key); };
+    return [&, key] {
+      return direct.Get(signed_url[key]) ? Status::Ok() : Status::Unavailable("direct get of " + key);
+    };
   };
   auto daemon_get = [&](const std::string& key) {
     return [&, key]() -> Status {
@@ -168,8 +180,8 @@ Status MeasureS3(const CloudGetOptions& options, CloudGetFigures* figures) {
   figures->s3_large_p50_ms = (large[0] + large[1]) / 2000;
 
   auto direct_rate = Throughput(options.in_flight, options.throughput_seconds, [&] {
-    return [getter = std::make_shared<DirectGetter>(), &url] {
-      return getter->Get(url + "small") ? Status::Ok() : Status::Unavailable("direct get");
+    return [getter = std::make_shared<DirectGetter>(), url = signed_url["small"]] {
+      return getter->Get(url) ? Status::Ok() : Status::Unavailable("direct get");
     };
   });
   if (!direct_rate.ok()) return direct_rate.status();
