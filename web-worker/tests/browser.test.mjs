@@ -380,6 +380,12 @@ test("bad input from JS gets a typed CloudKitError", async () => {
       badProvider: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "no-such-provider" }] })),
       badCredentials: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "memory", credentials: { key: 42 } }] })),
       s3WithoutBucket: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "s3" }] })),
+      // Not in the browser's core: a page opens no TCP connections (redis),
+      // and dynamodb is the daemon's only.
+      redis: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "redis" }] })),
+      dynamodb: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "dynamodb", options: { table: "t" } }] })),
+      redisMessage: await CloudKit.start({ bindings: [{ name: "x", provider: "redis" }] }).then(() => "", (e) => e.message),
+      providers: [...ck.providers.keys()].join(", "),
       badWorkers: await outcome(() => CloudKit.start({ workers: 0 })),
       badRange: await outcome(() => ck.storage.getObject("b", "k", { range: { start: -1 } })),
       stillServes: await ck.kv.put("t", "k", "v").then(() => "ok"),
@@ -389,6 +395,9 @@ test("bad input from JS gets a typed CloudKitError", async () => {
     numberKey: "INVALID_ARGUMENT", objectValue: "INVALID_ARGUMENT", badBucket: "INVALID_ARGUMENT",
     nulKey: "INVALID_ARGUMENT", unknownBinding: "NOT_FOUND", badProvider: "INVALID_ARGUMENT",
     badCredentials: "INVALID_ARGUMENT", s3WithoutBucket: "INVALID_ARGUMENT", badWorkers: "INVALID_ARGUMENT", badRange: "INVALID_ARGUMENT", stillServes: "ok",
+    redis: "INVALID_ARGUMENT", dynamodb: "INVALID_ARGUMENT",
+    redisMessage: "invalid argument: binding 'x': unknown provider 'redis' (known: azure, local, memory, s3)",
+    providers: "azure, local, memory, s3",
   });
   await page.context().close();
 });

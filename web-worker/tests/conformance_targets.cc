@@ -11,6 +11,7 @@
 #include <string>
 
 #include "browser_ports.h"
+#include "browser_providers.h"
 #include "conformance/conformance.h"
 #include "conformance/s3rver_binding.h"
 #include "fetch_http.h"
@@ -24,7 +25,7 @@ namespace {
 class BrowserTarget : public ConformanceTarget {
  public:
   BrowserTarget(std::string provider, bool durable) : provider_(std::move(provider)), durable_(durable) {
-    RegisterBuiltinProviders(&registry_);
+    web::RegisterBrowserProviders(&registry_);
     static int instances = 0;
     data_dir_ = "conformance-" + std::to_string(static_cast<int64_t>(clock_.NowMs())) + "-" +
                 std::to_string(++instances);
@@ -55,7 +56,7 @@ std::string& S3rverEndpoint() {
 // setTimeout sleep port, the JS hashes; signed with the real time.
 class BrowserS3rverTarget : public ConformanceTarget {
  public:
-  BrowserS3rverTarget() { RegisterBuiltinProviders(&registry_); }
+  BrowserS3rverTarget() { web::RegisterBrowserProviders(&registry_); }
   bool durable() const override { return true; }
   bool host_clock() const override { return false; }
   std::string Cannot(const std::string& feature) const override { return S3rverCannot(feature); }
