@@ -1,8 +1,11 @@
 // Provider registry: providers registered by name, each with the services it
 // serves, its options, and a factory that turns a binding's configuration into
 // provider instances. The daemon, the CLI's `status` and the browser host all
-// read it. Registration is explicit (RegisterBuiltinProviders) rather than by
-// static initialisers, which static linking and em++ may drop.
+// read it. Registration is explicit, each provider by its own Register
+// function, rather than by static initialisers, which static linking and em++
+// may drop: a host registers the providers it serves (the daemon all of them,
+// providers/builtin_providers.h; the browser those it can serve), and the
+// linker leaves the others out of its binary.
 #pragma once
 
 #include <functional>
@@ -102,9 +105,5 @@ class ProviderRegistry {
  private:
   std::map<std::string, ProviderFactory> factories_;
 };
-
-// Registers `memory`, `local` and the providers of remote services (`s3`,
-// `azure`, `dynamodb`, `redis`).
-void RegisterBuiltinProviders(ProviderRegistry* registry);
 
 }  // namespace cloudkit

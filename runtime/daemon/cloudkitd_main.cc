@@ -25,6 +25,7 @@
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
 #include "providers/binding_url.h"
+#include "providers/builtin_providers.h"
 
 namespace {
 

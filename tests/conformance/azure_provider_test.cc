@@ -14,6 +14,7 @@
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
 #include "ports/thread_sleep_port.h"
+#include "providers/builtin_providers.h"
 #include "support/emulator.h"
 #include "support/http_request.h"
 

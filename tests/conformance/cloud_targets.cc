@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "conformance/azurite_binding.h"
 #include "conformance/conformance.h"
 #include "conformance/s3rver_binding.h"
 #include "ports/curl_http_client.h"
@@ -15,6 +16,7 @@
 #include "ports/openssl_hash.h"
 #include "ports/system_clock.h"
 #include "ports/thread_sleep_port.h"
+#include "providers/builtin_providers.h"
 #include "support/emulator.h"
 
 namespace cloudkit::conformance {
@@ -122,31 +124,18 @@ class DynaliteTarget : public RemoteTarget {
   }
 };
 
-// Blob and Table of one Azurite, through its connection string, with small
-// blocks so that uploads of a few MiB go in several.
+// `azure` on Azurite (azurite_binding.h), through its connection string.
 class AzuriteTarget : public RemoteTarget {
  public:
   AzuriteTarget() : RemoteTarget(Config()) {}
-  std::string Cannot(const std::string& feature) const override {
-    if (feature == "manual clock") {
-      return "Azure Table keeps no expiry of its own: the provider stamps and checks expiry with the host's clock "
-             "(the real one here), which the case's manual clock cannot move";
-    }
-    return {};
-  }
+  std::string Cannot(const std::string& feature) const override { return AzuriteCannot(feature); }
 
  private:
   static BindingConfig Config() {
     static std::atomic<int> next_table{0};
     Emulator& azurite = Shared(EmulatorKind::kAzurite);
-    BindingConfig config{"conformance", "azure", {}, {}, {}};
-    config.options = {{"container", "conformance"},
-                      {"prefix", FreshPrefix()},
-                      {"create_container", "true"},
-                      {"block_size_mb", "1"},
-                      // Table names are letters and digits only.
-                      {"table", "case" + std::to_string(next_table++) + "t" + std::to_string(SystemClock().NowMs())},
-                      {"create_table", "true"}};
+    BindingConfig config = AzuriteBinding(
+        FreshPrefix(), "case" + std::to_string(next_table++) + "t" + std::to_string(SystemClock().NowMs()));
     config.credentials = {{"connection_string", azurite.connection_string()}};
     return config;
   }

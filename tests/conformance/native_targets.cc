@@ -5,6 +5,7 @@
 #include "conformance/conformance.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
+#include "providers/builtin_providers.h"
 #include "unit/temp_dir.h"
 
 namespace cloudkit::conformance {

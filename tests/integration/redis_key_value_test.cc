@@ -15,6 +15,7 @@
 #include "ports/hiredis_client.h"
 #include "providers/binding_url.h"
 #include "providers/redis/redis_key_value.h"
+#include "providers/builtin_providers.h"
 #include "providers/registry.h"
 #include "support/emulator.h"
 #include "support/run_task.h"

@@ -5,7 +5,7 @@
 #include <deque>
 
 #include "ports/openssl_hash.h"
-#include "providers/registry.h"
+#include "providers/builtin_providers.h"
 #include "services/object_storage_actor.h"
 
 namespace cloudkit {

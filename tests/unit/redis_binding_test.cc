@@ -9,6 +9,7 @@
 
 #include "providers/binding_url.h"
 #include "providers/redis/redis_layout.h"
+#include "providers/builtin_providers.h"
 #include "providers/registry.h"
 
 namespace cloudkit {

@@ -22,23 +22,27 @@ export type Body = Bytes | Blob | ReadableStream<Uint8Array>;
 export interface BindingConfig {
   name: string;
   /**
-   * "memory" (in the worker, gone when it stops), "local" (IndexedDB, persists) or "s3" (AWS S3 or an
-   * S3-compatible service, over fetch; the bucket's CORS rules must allow the page: docs/browser.md).
+   * "memory" (in the worker, gone when it stops), "local" (IndexedDB, persists), "s3" (AWS S3 or an
+   * S3-compatible service, over fetch; the bucket's CORS rules must allow the page: docs/browser.md) or
+   * "azure" (Azure Blob and Table, over fetch; the account's CORS rules must allow the page).
    */
-  provider: "memory" | "local" | "s3";
-  /** Default: every service. */
+  provider: "memory" | "local" | "s3" | "azure";
+  /** Default: every service the provider has (an `azure` binding with a container only, or a table only, lists it). */
   services?: Array<"object_storage" | "key_value">;
   /**
    * Provider options; `local` takes `path`, the database name prefix; `s3` takes `bucket`, `prefix`,
-   * `region`, `endpoint`, `path_style`, `conditional_writes`, `part_size_mb`, `parallel_parts` and the
-   * remote options (timeouts, retries), as in cloudkitd's configuration.
+   * `region`, `endpoint`, `path_style`, `conditional_writes`, `part_size_mb`, `parallel_parts`; `azure`
+   * takes `container`, `prefix`, `endpoint`, `create_container`, `block_size_mb`, `parallel_blocks`,
+   * `table`, `table_endpoint`, `create_table`; both take the remote options (timeouts, retries), as in
+   * cloudkitd's configuration.
    */
   options?: Record<string, string>;
   /**
    * Secrets, kept apart from the options and never shown (not enumerable on anything the page keeps);
-   * `s3` takes `access_key_id`, `secret_access_key` and `session_token`. Whatever a page holds, its
-   * users can read: give it temporary credentials (with `session_token`) scoped to what it may do,
-   * never long-lived keys, or have a server hand out presigned URLs instead.
+   * `s3` takes `access_key_id`, `secret_access_key` and `session_token`; `azure` takes `account_name`
+   * and `account_key`, or `connection_string`. Whatever a page holds, its users can read: give it
+   * temporary credentials (with `session_token`) scoped to what it may do, never long-lived keys (an
+   * Azure account key is one), or have a server hand out presigned URLs instead.
    */
   credentials?: Record<string, string>;
 }
@@ -81,7 +85,7 @@ export interface Storage {
   deleteObjects(bucket: string, keys: string[]): Promise<DeleteObjectsResponse>;
   copyObject(sourceBucket: string, sourceKey: string, bucket: string, key: string,
              options?: { ifMatch?: string }): Promise<ObjectInfo>;
-  /** A URL to GET or PUT the object without credentials until it expires (`s3`; others: UNIMPLEMENTED). */
+  /** A URL to GET or PUT the object without credentials until it expires (`s3`, `azure`: a blob SAS; others: UNIMPLEMENTED). */
   presignObject(bucket: string, key: string, options?: { method?: "GET" | "PUT"; expiresSeconds?: number }):
     Promise<{ url: string; method: string; expiresMs: number }>;
   listObjects(bucket: string, options?: {

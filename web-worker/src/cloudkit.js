@@ -177,8 +177,8 @@ class Storage {
     });
   }
   // A URL that lets whoever holds it GET or PUT the object until it expires,
-  // without credentials (providers of remote services: `s3`; others answer
-  // UNIMPLEMENTED). Resolves to { url, method, expiresMs }.
+  // without credentials (providers of remote services: `s3`, `azure`; others
+  // answer UNIMPLEMENTED). Resolves to { url, method, expiresMs }.
   async presignObject(bucket, key, { method = "GET", expiresSeconds = 0 } = {}) {
     const response = await this.#unary("PresignObject", {
       bucket: requireString("bucket", bucket), key: requireString("key", key),
@@ -334,7 +334,8 @@ export class CloudKit {
   // Options: workers (default 2), bindings ([{name, provider, services?,
   // options?, credentials?}], default one `memory` binding named "default";
   // credentials are the provider's secrets, e.g. an `s3` binding's
-  // access_key_id, secret_access_key and session_token), timeoutMs
+  // access_key_id, secret_access_key and session_token, an `azure` one's
+  // account_name and account_key), timeoutMs
   // (per call, default 30000), workerUrl (default: worker.js next to this module).
   static async start({ workers = 2, bindings = [{ name: "default", provider: "memory" }], timeoutMs = 30000,
                        workerUrl = new URL("./worker.js", import.meta.url) } = {}) {

@@ -2,12 +2,14 @@
 // native suite's cases compiled to wasm) on memory and IndexedDB, the JS API
 // on both providers, persistence across a reload, a 100 MiB streamed blob
 // checked by hash, a worker killed mid-request, and bad input from JS; and
-// the `s3` provider over fetch against a real s3rver on another origin
-// (CORS): the conformance suite and the JS API.
+// the providers of remote services over fetch, each against a real emulator
+// on another origin (CORS): `s3` on s3rver and `azure` on Azurite, the
+// conformance suite and the JS API.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { startBrowser } from "./browser_harness.mjs";
+import { AZURITE_CREDENTIALS, startAzurite } from "./azurite.mjs";
 import { S3RVER_CREDENTIALS, startS3rver } from "./s3rver.mjs";
 
 let harness;
@@ -380,6 +382,12 @@ test("bad input from JS gets a typed CloudKitError", async () => {
       badProvider: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "no-such-provider" }] })),
       badCredentials: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "memory", credentials: { key: 42 } }] })),
       s3WithoutBucket: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "s3" }] })),
+      // Not in the browser's core: a page opens no TCP connections (redis),
+      // and dynamodb is the daemon's only.
+      redis: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "redis" }] })),
+      dynamodb: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "dynamodb", options: { table: "t" } }] })),
+      redisMessage: await CloudKit.start({ bindings: [{ name: "x", provider: "redis" }] }).then(() => "", (e) => e.message),
+      providers: [...ck.providers.keys()].join(", "),
       badWorkers: await outcome(() => CloudKit.start({ workers: 0 })),
       badRange: await outcome(() => ck.storage.getObject("b", "k", { range: { start: -1 } })),
       stillServes: await ck.kv.put("t", "k", "v").then(() => "ok"),
@@ -389,6 +397,9 @@ test("bad input from JS gets a typed CloudKitError", async () => {
     numberKey: "INVALID_ARGUMENT", objectValue: "INVALID_ARGUMENT", badBucket: "INVALID_ARGUMENT",
     nulKey: "INVALID_ARGUMENT", unknownBinding: "NOT_FOUND", badProvider: "INVALID_ARGUMENT",
     badCredentials: "INVALID_ARGUMENT", s3WithoutBucket: "INVALID_ARGUMENT", badWorkers: "INVALID_ARGUMENT", badRange: "INVALID_ARGUMENT", stillServes: "ok",
+    redis: "INVALID_ARGUMENT", dynamodb: "INVALID_ARGUMENT",
+    redisMessage: "invalid argument: binding 'x': unknown provider 'redis' (known: azure, local, memory, s3)",
+    providers: "azure, local, memory, s3",
   });
   await page.context().close();
 });
@@ -620,5 +631,308 @@ describe("s3 on s3rver", () => {
     assert.equal(out.afterRestart, "ok");
     assert.equal(out.wrongAfterRestart, "UNAUTHENTICATED");
     await page.context().close();
+  });
+});
+
+// `azure` over fetch, against Azurite on its own ports: another origin than
+// the page's, so every call goes through CORS (the rule docs/browser.md gives,
+// for the page's origin only: web-worker/tests/azurite.mjs). Blob serves
+// object storage, Table key-value. One Azurite for these tests, started by
+// the first that runs and stopped after them.
+describe("azure on azurite", () => {
+  let azurite;
+  const server = async () => (azurite ??= await startAzurite({ origin: harness.url }));
+  after(async () => { await azurite?.stop(); });
+  const azureBinding = ({ blobEndpoint, tableEndpoint }, { container = "browser", prefix = "", table, services,
+                                                          credentials = AZURITE_CREDENTIALS, options = {} } = {}) => ({
+    name: "default", provider: "azure", credentials, ...(services ? { services } : {}),
+    options: {
+      endpoint: blobEndpoint, table_endpoint: tableEndpoint, create_container: "true", block_size_mb: "1",
+      ...(container ? { container, prefix } : {}), ...(table ? { table, create_table: "true" } : {}), ...options,
+    },
+  });
+  let tables = 0;
+  const freshTable = () => `browser${Date.now()}n${tables++}`;
+
+  test("azure on azurite: the wasm suite's object storage and key-value cases pass over fetch", { timeout: 600_000 }, async () => {
+    const { blobEndpoint, tableEndpoint } = await server();
+    const page = await harness.newPage();
+    const query = new URLSearchParams([["arg", "--gtest_filter=*azure_on_azurite*"],
+                                       ["arg", `--azurite-blob=${blobEndpoint}`], ["arg", `--azurite-table=${tableEndpoint}`]]);
+    const { exitCode, lines } = await page.evaluate((url) => new Promise((resolve) => {
+      const lines = [];
+      const worker = new Worker(url, { type: "module" });
+      worker.onmessage = ({ data }) => {
+        if (data.line !== undefined) lines.push(data.line);
+        if (data.exitCode !== undefined) resolve({ exitCode: data.exitCode, lines });
+      };
+      worker.onerror = (e) => resolve({ exitCode: -1, lines: [...lines, `worker error: ${e.message}`] });
+    }), `/web-tests/wasm_tests_worker.js?${query}`);
+    console.log(lines.filter((l) => /^\[  (PASSED|FAILED|SKIPPED) |tests ran/.test(l)).join("\n"));
+    assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error|Expected|Which is|Value of/.test(l)).join("\n"));
+    const passed = (service) => lines.filter((l) => new RegExp(`OK \\] Providers/${service}\\..*/azure_on_azurite`).test(l)).length;
+    assert.ok(passed("ObjectStorageConformance") >= 20, `${passed("ObjectStorageConformance")} object storage cases passed`);
+    assert.ok(passed("KeyValueConformance") >= 12, `${passed("KeyValueConformance")} key-value cases passed`);
+    await page.context().close();
+  });
+
+  test("azure on azurite: the JS API on Blob: buckets, small and multi-block objects, ranges, listing, copy, SAS", { timeout: 300_000 }, async () => {
+    const emulator = await server();
+    const BIG = 3 * 1024 * 1024 + 12345;  // four blocks of 1 MiB at most
+    const pattern = (offset, n) => {
+      const bytes = new Uint8Array(n);
+      for (let i = 0; i < n; ++i) bytes[i] = ((offset + i) * 31) % 251;
+      return bytes;
+    };
+    const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
+    const page = await harness.newPage();
+    const out = await page.evaluate(async ({ binding, BIG, patternSource }) => {
+      const pattern = eval(patternSource);
+      const hex = async (bytes) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      const text = async (object) => new Response(object.body).text();
+      const { CloudKit } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 2, bindings: [binding] });
+      const out = { providers: [...ck.providers.keys()] };
+      out.created = (await ck.storage.createBucket("docs")).name;
+      out.again = await ck.storage.createBucket("docs").then(() => "created twice", (e) => e.codeName);
+      out.exists = await ck.storage.bucketExists("docs");
+      out.buckets = (await ck.storage.listBuckets()).map((b) => b.name);
+
+      const small = await ck.storage.putObject("docs", "notes/a.txt", "hello world",
+                                               { contentType: "text/plain", metadata: { owner: "ada" } });
+      out.smallEtag = small.etag;
+      out.whole = await text(await ck.storage.getObject("docs", "notes/a.txt"));
+      const ranged = await ck.storage.getObject("docs", "notes/a.txt", { range: { start: 6, length: 5 } });
+      out.range = { text: await text(ranged), start: ranged.rangeStart, length: ranged.contentLength,
+                    size: Number(ranged.object.size), etag: ranged.object.etag };
+      const head = await ck.storage.headObject("docs", "notes/a.txt");
+      out.head = { size: Number(head.size), contentType: head.contentType, owner: head.metadata.owner, etag: head.etag,
+                   lastModifiedAgoMs: Date.now() - Number(head.lastModifiedMs) };
+
+      let produced = 0;
+      const source = new ReadableStream({
+        pull(controller) {
+          if (produced >= BIG) return controller.close();
+          const n = Math.min(1 << 20, BIG - produced);
+          controller.enqueue(pattern(produced, n));
+          produced += n;
+        },
+      });
+      const big = await ck.storage.putObject("docs", "big.bin", source, { metadata: { owner: "bob" } });
+      out.big = { size: Number(big.size), etag: big.etag };
+      const bigBack = await ck.storage.getObject("docs", "big.bin");
+      out.big.sha256 = await hex(await bigBack.arrayBuffer());
+      const middle = await ck.storage.getObject("docs", "big.bin", { range: { start: 1024 * 1024 - 10, length: 20 } });
+      const middleBytes = new Uint8Array(await middle.arrayBuffer());
+      out.big.rangeMatches = middleBytes.length === 20 &&
+        middleBytes.every((b, i) => b === pattern(1024 * 1024 - 10, 20)[i]);
+      const bigHead = await ck.storage.headObject("docs", "big.bin");
+      out.big.head = { owner: bigHead.metadata.owner, etag: bigHead.etag, size: Number(bigHead.size) };
+
+      for (const key of ["notes/b.txt", "top.txt", "page/k1", "page/k2", "page/k3", "page/k4", "page/k5"]) {
+        await ck.storage.putObject("docs", key, key);
+      }
+      const notes = await ck.storage.listObjects("docs", { prefix: "notes/", delimiter: "/" });
+      out.notes = notes.objects.map((o) => `${o.key}:${Number(o.size)}`);
+      out.top = await ck.storage.listObjects("docs", { delimiter: "/" })
+        .then((l) => ({ keys: l.objects.map((o) => o.key), prefixes: l.commonPrefixes }));
+      out.pages = [];
+      let token = "";
+      do {
+        const page = await ck.storage.listObjects("docs", { prefix: "page/", pageSize: 2, continuationToken: token });
+        out.pages.push(page.objects.map((o) => o.key));
+        token = page.nextContinuationToken;
+      } while (token && out.pages.length < 10);
+
+      const copy = await ck.storage.copyObject("docs", "notes/a.txt", "docs", "copies/a.txt");
+      out.copy = { size: Number(copy.size), owner: copy.metadata.owner, etag: copy.etag, contentType: copy.contentType,
+                   text: await text(await ck.storage.getObject("docs", "copies/a.txt")) };
+
+      // SAS URLs: plain fetches from the page, no credentials. A PUT through
+      // one says which kind of blob it writes, as Azure wants.
+      const get = await ck.storage.presignObject("docs", "notes/a.txt", { expiresSeconds: 600 });
+      out.presignedGet = { method: get.method, expiresInS: Math.round((get.expiresMs - Date.now()) / 1000),
+                           signed: /[?&]sig=/.test(get.url), text: await (await fetch(get.url)).text() };
+      const put = await ck.storage.presignObject("docs", "uploaded.txt", { method: "PUT" });
+      const putStatus = (await fetch(put.url, { method: "PUT", headers: { "x-ms-blob-type": "BlockBlob" },
+                                                body: "put through a SAS URL" })).status;
+      out.presignedPut = { status: putStatus, text: await text(await ck.storage.getObject("docs", "uploaded.txt")) };
+      out.getSasRefusesPut = (await fetch(get.url, { method: "PUT", headers: { "x-ms-blob-type": "BlockBlob" },
+                                                     body: "not allowed" })).status;
+
+      out.deleted = await ck.storage.deleteObject("docs", "top.txt");
+      out.deletedAgain = await ck.storage.deleteObject("docs", "top.txt");
+      const batch = await ck.storage.deleteObjects("docs", ["page/k1", "page/k2"]);
+      out.batchDeleted = batch.deleted;
+      out.nonEmpty = await ck.storage.deleteBucket("docs").then(() => "deleted", (e) => e.codeName);
+      await ck.storage.createBucket("empty");
+      await ck.storage.deleteBucket("empty");
+      out.emptyGone = await ck.storage.bucketExists("empty");
+      await ck.stop();
+      return out;
+    }, { binding: azureBinding(emulator, { prefix: `api-${Date.now()}`, table: freshTable() }), BIG,
+         patternSource: pattern.toString() });
+
+    assert.deepEqual(out.providers, ["azure", "local", "memory", "s3"]);
+    assert.equal(out.created, "docs");
+    assert.equal(out.again, "ALREADY_EXISTS");
+    assert.equal(out.exists, true);
+    assert.deepEqual(out.buckets, ["docs"]);
+    assert.equal(out.smallEtag, '"5eb63bbbe01eeed093cb22bb8f5acdc3"', "the ETag is the content's MD5");
+    assert.equal(out.whole, "hello world");
+    assert.deepEqual(out.range, { text: "world", start: 6, length: 5, size: 11, etag: out.smallEtag },
+                     "size from Content-Range, ETag from x-ms-blob-content-md5: both exposed through CORS");
+    assert.equal(out.head.size, 11);
+    assert.equal(out.head.contentType, "text/plain");
+    assert.equal(out.head.owner, "ada", "x-ms-meta-owner is exposed through CORS (x-ms-meta-*)");
+    assert.equal(out.head.etag, out.smallEtag);
+    assert.ok(Math.abs(out.head.lastModifiedAgoMs) < 120_000, `Last-Modified ${out.head.lastModifiedAgoMs} ms ago`);
+    assert.equal(out.big.size, BIG);
+    assert.equal(out.big.sha256, sha256(pattern(0, BIG)), "the multi-block object reads back as written");
+    assert.equal(out.big.etag, `"${createHash("md5").update(pattern(0, BIG)).digest("hex")}"`);
+    assert.equal((azurite.log().match(/PUT \S+\/big\.bin\?comp=block&blockid=/g) ?? []).length, 4,
+                 "the big object went up in four blocks of 1 MiB");
+    assert.match(azurite.log(), /PUT \S+\/big\.bin\?comp=blocklist/, "committed by Put Block List");
+    assert.equal(out.big.rangeMatches, true, "a range across the first block boundary");
+    assert.deepEqual(out.big.head, { owner: "bob", etag: out.big.etag, size: BIG });
+    assert.deepEqual(out.notes, ["notes/a.txt:11", "notes/b.txt:11"]);
+    assert.deepEqual(out.top.keys, ["big.bin", "top.txt"]);
+    assert.deepEqual(out.top.prefixes, ["notes/", "page/"]);
+    assert.deepEqual(out.pages, [["page/k1", "page/k2"], ["page/k3", "page/k4"], ["page/k5"]]);
+    assert.deepEqual(out.copy, { size: 11, owner: "ada", etag: out.smallEtag, contentType: "text/plain", text: "hello world" });
+    const { expiresInS, ...presignedGet } = out.presignedGet;
+    assert.ok(expiresInS >= 599 && expiresInS <= 600, `expires in ${expiresInS} s (SAS times are whole seconds)`);
+    assert.deepEqual(presignedGet, { method: "GET", signed: true, text: "hello world" });
+    assert.deepEqual(out.presignedPut, { status: 201, text: "put through a SAS URL" });
+    assert.equal(out.getSasRefusesPut, 403, "a read SAS does not write");
+    assert.equal(out.deleted, true);
+    assert.equal(out.deletedAgain, false);
+    assert.deepEqual(out.batchDeleted, ["page/k1", "page/k2"]);
+    assert.equal(out.nonEmpty, "FAILED_PRECONDITION");
+    assert.equal(out.emptyGone, false);
+    await page.context().close();
+  });
+
+  test("azure on azurite: the JS API on Table: conditional writes, batches, expiry, listing", { timeout: 120_000 }, async () => {
+    const emulator = await server();
+    const page = await harness.newPage();
+    const out = await page.evaluate(async (binding) => {
+      const { CloudKit } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 1, bindings: [binding] });
+      const out = {};
+      const first = await ck.kv.put("users", "ada", "v1", { ifAbsent: true });
+      out.firstEtag = first.etag;
+      out.ifAbsent = await ck.kv.put("users", "ada", "v2", { ifAbsent: true }).then(() => "put", (e) => e.codeName);
+      await ck.kv.put("users", "ada", "v2", { ifMatch: first.etag });
+      out.ifMatch = await ck.kv.put("users", "ada", "v3", { ifMatch: first.etag }).then(() => "put", (e) => e.codeName);
+      out.value = new TextDecoder().decode((await ck.kv.get("users", "ada")).value);
+      out.binary = [...(await ck.kv.put("users", "bytes", new Uint8Array([0, 255, 1])).then(() => ck.kv.get("users", "bytes"))).value];
+      await ck.kv.batchPut("users", [{ key: "bob", value: "b" }, { key: "cy", value: "c", ttlMs: 60_000 },
+                                     { key: "brief", value: "soon gone", ttlMs: 2000 }]);
+      const batch = await ck.kv.batchGet("users", ["cy", "nobody", "bob"]);
+      out.batch = [batch.items.map((i) => i.key), batch.missing];
+      out.list = (await ck.kv.list("users", { pageSize: 2 })).items.map((i) => i.key);
+      out.listAll = (await ck.kv.list("users")).items.map((i) => i.key);
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      out.expired = await ck.kv.get("users", "brief").then(() => "found", (e) => e.codeName);
+      out.deleted = await ck.kv.delete("users", "bob");
+      out.exists = await ck.kv.exists("users", "bob");
+      out.missing = await ck.kv.get("users", "nobody").then(() => "found", (e) => `${e.codeName}: ${e.message}`);
+      out.otherTable = (await ck.kv.list("other")).items.length;
+      await ck.stop();
+      return out;
+    }, azureBinding(emulator, { container: "", table: freshTable(), services: ["key_value"] }));
+    assert.match(out.firstEtag, /^.+$/);
+    assert.equal(out.ifAbsent, "ALREADY_EXISTS");
+    assert.equal(out.ifMatch, "FAILED_PRECONDITION");
+    assert.equal(out.value, "v2");
+    assert.deepEqual(out.binary, [0, 255, 1]);
+    assert.deepEqual(out.batch, [["cy", "bob"], ["nobody"]]);
+    assert.deepEqual(out.list, ["ada", "bob"]);
+    assert.deepEqual(out.listAll, ["ada", "bob", "brief", "bytes", "cy"]);
+    assert.equal(out.expired, "NOT_FOUND");
+    assert.equal(out.deleted, true);
+    assert.equal(out.exists, false);
+    assert.match(out.missing, /^NOT_FOUND: .*'nobody'/);
+    assert.equal(out.otherTable, 0);
+    await page.context().close();
+  });
+
+  test("azure on azurite: failures are typed (NOT_FOUND, UNAUTHENTICATED, another origin UNAVAILABLE), the key unseen", { timeout: 120_000 }, async () => {
+    const emulator = await server();
+    const WRONG_KEY = Buffer.from("TOPSECRET-not-the-account-key").toString("base64");
+    const good = azureBinding(emulator, { prefix: `errors-${Date.now()}`, table: freshTable() });
+    const wrongKey = azureBinding(emulator, { prefix: `errors-${Date.now()}`, table: freshTable(),
+                                              credentials: { ...AZURITE_CREDENTIALS, account_key: WRONG_KEY } });
+    const run = async (page, bindings) => page.evaluate(async ({ bindings, wrongKey }) => {
+      const { CloudKit, CloudKitError } = await import("/web/cloudkit.js");
+      const outcome = (promise) => promise.then(() => "ok", (e) => ({
+        code: e instanceof CloudKitError ? e.codeName : `untyped ${e}`, message: e.message, retryable: e.retryable }));
+      const started = await CloudKit.start({ workers: 1, bindings }).then((ck) => ({ ck }), (e) => ({ error: e }));
+      if (started.error) return { start: { code: started.error.codeName, message: started.error.message } };
+      const ck = started.ck;
+      const out = {};
+      if (ck.bindings.has("wrong")) {
+        await ck.storage.createBucket("docs");
+        out.missingObject = await outcome(ck.storage.getObject("docs", "missing.txt"));
+        out.missingHead = await outcome(ck.storage.headObject("docs", "missing.txt"));
+        out.missingBucket = await outcome(ck.storage.getObject("nobucket", "a.txt"));
+        out.missingItem = await outcome(ck.kv.get("t", "missing"));
+        out.wrongKey = await outcome(ck.binding("wrong").storage.listObjects("docs"));
+        out.wrongKeyTable = await outcome(ck.binding("wrong").kv.get("t", "k"));
+        // A HEAD's 404 has no body: only the exposed x-ms-error-code tells a missing container from a missing blob.
+        out.noContainer = await outcome(ck.binding("nocontainer").storage.headObject("docs", "a.txt"));
+        out.shown = JSON.stringify([...ck.pool.actors.values()].map((a) => ({ ...a.spec })));
+        ck.killWorker(0);
+        out.afterRestart = await outcome(ck.storage.listObjects("docs"));
+        out.wrongAfterRestart = (await outcome(ck.binding("wrong").storage.listObjects("docs"))).code;
+      } else {
+        out.otherOrigin = await outcome(ck.storage.bucketExists("docs"));
+        out.otherOriginTable = await outcome(ck.kv.get("t", "k"));
+      }
+      await ck.stop();
+      return out;
+    }, { bindings });
+
+    const page = await harness.newPage();
+    const noContainer = azureBinding(emulator, { container: `missing-${Date.now()}`, services: ["object_storage"],
+                                                 options: { create_container: "false" } });
+    const out = await run(page, [good, { ...wrongKey, name: "wrong" }, { ...noContainer, name: "nocontainer" }]);
+    assert.equal(out.missingObject.code, "NOT_FOUND");
+    assert.match(out.missingObject.message, /object 'missing.txt' in bucket 'docs'/);
+    assert.equal(out.missingHead.code, "NOT_FOUND");
+    assert.equal(out.noContainer.code, "FAILED_PRECONDITION", "x-ms-error-code ContainerNotFound is exposed through CORS");
+    assert.match(out.noContainer.message, /container 'missing-\d+' does not exist/);
+    assert.equal(out.missingBucket.code, "NOT_FOUND");
+    assert.match(out.missingBucket.message, /bucket 'nobucket'/);
+    assert.equal(out.missingItem.code, "NOT_FOUND");
+    assert.equal(out.wrongKey.code, "UNAUTHENTICATED");
+    assert.equal(out.wrongKey.retryable, false);
+    assert.equal(out.wrongKeyTable.code, "UNAUTHENTICATED");
+    for (const message of [out.wrongKey.message, out.wrongKeyTable.message]) {
+      assert.doesNotMatch(message, new RegExp(`TOPSECRET|${WRONG_KEY}|${AZURITE_CREDENTIALS.account_key.slice(0, 12)}`));
+    }
+    assert.doesNotMatch(out.shown, new RegExp(`${WRONG_KEY.slice(0, 12)}|${AZURITE_CREDENTIALS.account_key.slice(0, 12)}`));
+    assert.equal(out.afterRestart, "ok");
+    assert.equal(out.wrongAfterRestart, "UNAUTHENTICATED");
+    await page.context().close();
+
+    // The same service from a page of another origin, which the rule does not list.
+    const other = await harness.newPage();
+    await other.goto(`${harness.url.replace("127.0.0.1", "localhost")}/index.html`);
+    const refused = await run(other, [azureBinding(emulator, { prefix: "other", table: freshTable(),
+                                                               options: { max_attempts: "1", create_container: "false" } })]);
+    assert.equal(refused.otherOrigin.code, "UNAVAILABLE");
+    assert.match(refused.otherOrigin.message, /CORS/);
+    assert.equal(refused.otherOriginTable.code, "UNAVAILABLE");
+    await other.context().close();
+
+    // A binding that serves no service it is given, named without its services.
+    const page2 = await harness.newPage();
+    const containerOnly = await run(page2, [azureBinding(emulator, { prefix: "x" })]);
+    assert.equal(containerOnly.start.code, "INVALID_ARGUMENT");
+    assert.match(containerOnly.start.message, /serves key_value with option 'table'/);
+    await page2.context().close();
   });
 });

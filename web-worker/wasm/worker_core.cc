@@ -16,6 +16,7 @@
 #include <string>
 
 #include "browser_ports.h"
+#include "browser_providers.h"
 #include "fetch_http.h"
 #include "indexeddb_storage.h"
 #include "js_port_call.h"
@@ -124,13 +125,13 @@ struct HostedActor {
 
 struct Core {
   Core() {
-    RegisterBuiltinProviders(&registry);
+    RegisterBrowserProviders(&registry);  // those a page can use: no redis, no dynamodb
     RegisterBuiltinServices(&services);
     ports.clock = &clock;
     ports.hash = &hash;
     ports.durable_storage = &storage;
     ports.data_dir = "browser";  // `local` bindings live in IndexedDB databases named after it
-    ports.http = &http;          // remote services (`s3`), over fetch
+    ports.http = &http;          // remote services (`s3`, `azure`), over fetch
     ports.sleep = &sleep;        // their backoff between tries, on setTimeout
     // No environment: a page has none, so credentials come from the binding alone.
   }

@@ -28,6 +28,15 @@ Result<BindingInstance> CreateAzure(const BindingConfig& config, const HostPorts
     return Status::InvalidArgument("provider 'azure' needs option 'container' (object storage on Azure Blob) "
                                    "or 'table' (key-value on Azure Table), or both");
   }
+  // Services listed (as the browser lists each of its actors') need their option.
+  if (objects && !NamesContainer(config)) {
+    return Status::InvalidArgument("provider 'azure' serves object_storage with option 'container' (an Azure blob "
+                                   "container): name one, or leave object_storage out of the binding's services");
+  }
+  if (items && !NamesTable(config)) {
+    return Status::InvalidArgument("provider 'azure' serves key_value with option 'table' (an Azure table): name "
+                                   "one, or leave key_value out of the binding's services");
+  }
   Result<remote::RemoteOptions> options = remote::ParseRemoteOptions(config);
   if (!options.ok()) return options.status();
   BindingInstance instance;

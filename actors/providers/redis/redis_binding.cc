@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <climits>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -93,6 +94,15 @@ Result<BindingInstance> CreateRedisBinding(const BindingConfig& config, const Ho
   instance.providers[kKeyValueService] =
       std::make_unique<RedisKeyValue>(ports.redis->Connect(endpoint), OptionOr(config, "prefix", kDefaultPrefix));
   return instance;
+}
+
+void RegisterRedisProvider(ProviderRegistry* registry) {
+  ProviderFactory factory{"redis",
+                          "items in a Redis server (hashes, with Redis expiring them); conditional writes as Lua scripts",
+                          {kKeyValueService},
+                          RedisOptionDocs(),
+                          &CreateRedisBinding};
+  if (!registry->Register(std::move(factory)).ok()) std::abort();  // registered twice: a programming error
 }
 
 }  // namespace cloudkit::redis

@@ -1,0 +1,17 @@
+// The `memory` and `local` providers' side of the registry (providers/registry):
+// both serve object storage and key-value with the embedded providers, on maps
+// in memory (`memory`) or on the host's durable storage (`local`: files and
+// SQLite natively, IndexedDB in the browser).
+#pragma once
+
+#include "providers/registry.h"
+
+namespace cloudkit::embedded {
+
+// Registers `memory`.
+void RegisterMemoryProvider(ProviderRegistry* registry);
+// Registers `local`; a binding fails FAILED_PRECONDITION on a host without
+// durable storage.
+void RegisterLocalProvider(ProviderRegistry* registry);
+
+}  // namespace cloudkit::embedded
