@@ -10,6 +10,11 @@ ROOT=$PWD
 export NODE_PATH=/usr/share/nodejs  # Debian's emscripten finds its JS tools here
 
 log() { printf 'build-web: %s\n' "$*" >&2; }
+# CLOUDKIT_BUILD_JOBS caps parallel compiles, as in scripts/build.sh.
+jobs=()
+if [[ -n ${CLOUDKIT_BUILD_JOBS:-} ]]; then
+  jobs=(-j "$CLOUDKIT_BUILD_JOBS")
+fi
 
 version=$(dpkg-query -W -f='${source:Version}' libprotobuf-dev)
 PROTOBUF_SRC=$ROOT/build/deps/src/protobuf-${version%%-*}
@@ -19,7 +24,7 @@ if [[ ! -f $PROTOBUF_LITE ]]; then
   emcmake cmake -S "$PROTOBUF_SRC" -B build/deps/protobuf-wasm -G Ninja -DCMAKE_BUILD_TYPE=MinSizeRel \
     -Dprotobuf_BUILD_TESTS=OFF -Dprotobuf_BUILD_PROTOC_BINARIES=OFF -Dprotobuf_WITH_ZLIB=OFF \
     -Dprotobuf_BUILD_SHARED_LIBS=OFF >/dev/null
-  cmake --build build/deps/protobuf-wasm --target libprotobuf-lite
+  cmake --build build/deps/protobuf-wasm --target libprotobuf-lite "${jobs[@]}"
 fi
 
 pugixml_version=$(dpkg-query -W -f='${source:Version}' libpugixml-dev)
@@ -28,7 +33,7 @@ if [[ ! -f build/wasm/build.ninja ]] || ! grep -q "^PUGIXML_SOURCE_DIR:PATH=$PUG
   emcmake cmake -S web-worker -B build/wasm -G Ninja -DPROTOBUF_SOURCE_DIR="$PROTOBUF_SRC" \
     -DPROTOBUF_LITE_LIBRARY="$PROTOBUF_LITE" -DPUGIXML_SOURCE_DIR="$PUGIXML_SRC" >/dev/null
 fi
-cmake --build build/wasm
+cmake --build build/wasm "${jobs[@]}"
 
 # Sources to bundle: web-worker/src, the generated messages, the wasm glue.
 STAGE=build/web-src
