@@ -19,6 +19,7 @@
 
 #include "core/base64.h"
 #include "integration/daemon_fixture.h"
+#include "providers/aws/sigv4.h"
 #include "integration/subprocess.h"
 #include "integration/test_helpers.h"
 #include "support/emulator.h"
@@ -32,19 +33,8 @@ using testing_util::EmulatorKind;
 
 constexpr char kDynamoTable[] = "cloudkit-items";
 
-std::string UrlEscape(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      char escaped[4];
-      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
-      out += escaped;
-    }
-  }
-  return out;
-}
+// A URL's query values percent-encoded (the SigV4 encoder: every byte but the unreserved ones).
+std::string UrlEscape(const std::string& text) { return aws::UriEncode(text, false); }
 
 // Bytes no text encoding would carry unharmed: NUL, 0xFF, a lone UTF-8 lead.
 std::string BinaryValue(size_t n, unsigned seed) {

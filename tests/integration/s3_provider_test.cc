@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "integration/daemon_fixture.h"
+#include "providers/aws/sigv4.h"
 #include "integration/subprocess.h"
 #include "support/delay_proxy.h"
 #include "support/emulator.h"
@@ -29,19 +30,8 @@ using testing_util::EmulatorKind;
 
 constexpr char kS3Bucket[] = "shared";
 
-std::string UrlEscape(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_') {
-      out += static_cast<char>(c);
-    } else {
-      char escaped[4];
-      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
-      out += escaped;
-    }
-  }
-  return out;
-}
+// A URL's query values percent-encoded (the SigV4 encoder: every byte but the unreserved ones).
+std::string UrlEscape(const std::string& text) { return aws::UriEncode(text, false); }
 
 std::string Pattern(size_t n, unsigned seed) {
   std::string s(n, '\0');
