@@ -11,6 +11,8 @@
 //       -> {"found","value" (base64),"size","etag","expiresAtMs","attributes":{name: type}}
 //   node dynamodb-cross-check.mjs put TABLE API_TABLE KEY VALUE_FILE ETAG [EXPIRES_MS]  -> {}
 //       (with EXPIRES_MS: exp_ms, and exp in seconds rounded up, for the TTL)
+//   node dynamodb-cross-check.mjs put-text TABLE API_TABLE KEY TEXT  -> {}
+//       (an item as another application would write it: v a string, no etag)
 //   node dynamodb-cross-check.mjs query TABLE API_TABLE PREFIX  -> {"keys":[...]}
 // Prints one JSON object; exits 1 with the SDK's error on stderr.
 import { readFileSync } from "node:fs";
@@ -46,6 +48,10 @@ try {
       Item.exp_ms = { N: expiresMs };
       Item.exp = { N: String(Math.ceil(Number(expiresMs) / 1000)) };
     }
+    await dynamo.send(new PutItemCommand({ TableName: table, Item }));
+    console.log(JSON.stringify({}));
+  } else if (command === "put-text") {
+    const Item = { pk: { S: apiTable }, sk: { S: key }, v: { S: rest[0] } };
     await dynamo.send(new PutItemCommand({ TableName: table, Item }));
     console.log(JSON.stringify({}));
   } else if (command === "query") {

@@ -206,6 +206,42 @@ TEST_F(DynamoDbCrossCheckTest, WhatTheOfficialSdksWriteCloudKitReads) {
   EXPECT_EQ(seen.value("etag", ""), replaced->etag());
 }
 
+// Items another application wrote, without the provider's ETag and with a
+// string value, are read, listed, and replaced on the ETag "0".
+TEST_F(DynamoDbCrossCheckTest, ItemsOfOtherApplicationsAreReadListedAndReplaced) {
+  ASSERT_TRUE(Put("mine", "made the table").ok());
+  Sdk({"put-text", kDynamoTable, "users", "theirs", "written elsewhere"}, false);
+
+  auto got = Get("theirs");
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  EXPECT_EQ(got->item().value(), "written elsewhere");
+  EXPECT_EQ(got->item().etag(), "0");
+
+  v1::ListRequest list;
+  list.set_table("users");
+  auto listed = client_->kv().List(list, On());
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->items_size(), 2);
+  EXPECT_EQ(listed->items(1).key(), "theirs");
+  EXPECT_EQ(listed->items(1).etag(), "0");
+
+  v1::PutRequest claim = KvPut("users", "theirs", "now ours");
+  claim.set_if_match("0");
+  auto claimed = client_->kv().Put(claim, On());
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  EXPECT_NE(claimed->etag(), "0");
+  // It has the provider's ETag now: "0" no longer matches.
+  EXPECT_CK_CODE(client_->kv().Put(claim, On()), v1::FAILED_PRECONDITION);
+  v1::PutRequest on_mine = KvPut("users", "mine", "x");
+  on_mine.set_if_match("0");
+  EXPECT_CK_CODE(client_->kv().Put(on_mine, On()), v1::FAILED_PRECONDITION);
+  v1::DeleteRequest drop;
+  drop.set_table("users");
+  drop.set_key("theirs");
+  drop.set_if_match(claimed->etag());
+  EXPECT_TRUE(client_->kv().Delete(drop, On()).ok());
+}
+
 TEST_F(DynamoDbCrossCheckTest, AStoppedServiceIsUnavailableThenRecovers) {
   ASSERT_TRUE(Put("k", "v").ok());
   dynalite_->Stop();

@@ -30,6 +30,10 @@ std::string AbsentOrExpired(Expressions& e, int64_t now_ms) {
 }
 
 std::string HasEtag(Expressions& e, std::string_view etag, int64_t now_ms) {
+  if (etag == kForeignEtag) {
+    return "(attribute_exists(" + e.Name(kTableAttr) + ") AND attribute_not_exists(" + e.Name(kEtagAttr) +
+           ") AND " + Live(e, now_ms) + ")";
+  }
   return "(" + e.Name(kEtagAttr) + " = " + e.Value("etag", StringValue(etag)) + " AND " + Live(e, now_ms) + ")";
 }
 

@@ -63,20 +63,30 @@ Result<StoredItem> ParseItem(const Json& attributes, const std::string& what) {
   std::optional<std::string> key = StringAttribute(attributes, kKeyAttr);
   if (!key) return corrupt("has no key");
   item.key = std::move(*key);
-  std::optional<std::string> etag = StringAttribute(attributes, kEtagAttr);
-  if (!etag) return corrupt("has no ETag");
-  item.etag = std::move(*etag);
+  if (attributes.contains(kEtagAttr)) {
+    std::optional<std::string> etag = StringAttribute(attributes, kEtagAttr);
+    if (!etag || etag->empty()) return corrupt("has an ETag that is not a string");
+    item.etag = std::move(*etag);
+  } else {
+    item.etag = kForeignEtag;
+  }
   if (attributes.contains(kExpiresMsAttr)) {
     std::optional<int64_t> expires = NumberAttribute(attributes, kExpiresMsAttr);
     if (!expires) return corrupt("has a malformed expiry");
     item.expires_at_ms = *expires;
   }
   if (auto value = attributes.find(kValueAttr); value != attributes.end()) {
-    auto encoded = value->is_object() ? value->find("B") : value->end();
-    if (encoded == value->end() || !encoded->is_string()) return corrupt("has a value that is not binary");
-    std::optional<std::string> bytes = Base64Decode(encoded->get_ref<const std::string&>());
-    if (!bytes) return corrupt("has a value that is not base64");
-    item.value = std::move(*bytes);
+    auto binary = value->is_object() ? value->find("B") : value->end();
+    auto text = value->is_object() ? value->find("S") : value->end();
+    if (binary != value->end() && binary->is_string()) {
+      std::optional<std::string> bytes = Base64Decode(binary->get_ref<const std::string&>());
+      if (!bytes) return corrupt("has a value that is not base64");
+      item.value = std::move(*bytes);
+    } else if (text != value->end() && text->is_string()) {
+      item.value = text->get<std::string>();
+    } else {
+      return corrupt("has a value that is neither binary nor a string");
+    }
   }
   return item;
 }

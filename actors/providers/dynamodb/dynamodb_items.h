@@ -34,6 +34,9 @@ inline constexpr char kEtagAttr[] = "etag";
 inline constexpr char kExpiresMsAttr[] = "exp_ms";
 inline constexpr char kTtlAttr[] = "exp";
 inline constexpr char kOwnPartition[] = "#cloudkit";
+// The ETag an item shows when it has no `etag` attribute: one written by
+// another DynamoDB client. if_match on it holds while the item still has none.
+inline constexpr char kForeignEtag[] = "0";
 
 struct StoredItem {
   std::string key;
@@ -54,8 +57,9 @@ Json KeyOf(std::string_view table, std::string_view key);
 // Every attribute of `item` in API table `table` (a PutItem's Item).
 Json AttributesOf(std::string_view table, const StoredItem& item);
 // An item from its attributes as DynamoDB answers them: all of them, or a
-// projection without the value. INTERNAL naming `what` when they are not what
-// this provider writes.
+// projection without the value. Items other clients wrote are read too: a
+// string value as its UTF-8 bytes, no ETag as kForeignEtag. INTERNAL naming
+// `what` when an attribute this provider reads has another type.
 Result<StoredItem> ParseItem(const Json& attributes, const std::string& what);
 
 // Member `name` of a JSON object; null when `object` is not one or lacks it.
