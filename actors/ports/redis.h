@@ -52,6 +52,10 @@ struct RedisEndpoint {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;                           // SELECTed after each connect
+  // AUTHenticated after each connect when `password` is set (with `username`
+  // too: Redis 6 ACLs). Secrets: never shown.
+  std::string username;
+  std::string password;
   uint32_t timeout_ms = 5'000;          // for a reply, counted from the call; > 0
   uint32_t connect_timeout_ms = 5'000;  // for a connection and its SELECT; > 0
 };

@@ -33,7 +33,7 @@ struct Pending {
   Completion<Result<RedisReply>> done;
   std::shared_ptr<Executor> executor;  // the asking actor's
   SteadyClock::time_point deadline;
-  bool handshake = false;  // the connection's own SELECT: no one awaits it
+  bool handshake = false;  // the connection's own AUTH or SELECT: no one awaits it
   bool expired = false;    // its deadline passed while it was in flight
 };
 
@@ -253,12 +253,24 @@ class IoThread {
     context->ev.cleanup = [](void* self) { static_cast<IoThread*>(self)->Detached(); };
     link_ = Link::kConnecting;
     connect_deadline_ = SteadyClock::now() + std::chrono::milliseconds(endpoint_.connect_timeout_ms);
-    // Sent as soon as the socket connects; commands wait for its answer, so
-    // none can reach the wrong database.
-    auto select = std::make_unique<Pending>();
-    select->handshake = true;
-    select->argv = {"SELECT", std::to_string(endpoint_.db)};
-    Send(std::move(select));
+    // Sent as soon as the socket connects; commands wait for their answers,
+    // so none can go unauthenticated or reach the wrong database.
+    handshakes_left_ = 0;
+    if (!endpoint_.password.empty()) {
+      std::vector<std::string> auth = {"AUTH"};
+      if (!endpoint_.username.empty()) auth.push_back(endpoint_.username);
+      auth.push_back(endpoint_.password);
+      SendHandshake(std::move(auth));
+    }
+    SendHandshake({"SELECT", std::to_string(endpoint_.db)});
+  }
+
+  void SendHandshake(std::vector<std::string> argv) {
+    auto step = std::make_unique<Pending>();
+    step->handshake = true;
+    step->argv = std::move(argv);
+    ++handshakes_left_;
+    Send(std::move(step));
   }
 
   void Send(std::unique_ptr<Pending> pending) {
@@ -306,13 +318,23 @@ class IoThread {
       return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-      // A database the server does not have: the binding is wrong, and
-      // retrying will not help.
-      FailWaiting(Status::FailedPrecondition(what_ + ": SELECT " + std::to_string(endpoint_.db) + ": " +
-                                             std::string(reply->str, reply->len)));
-      drop_after_io_ = Status::FailedPrecondition(what_ + ": database not selected");
+      // Refused credentials or a database the server does not have: the
+      // binding is wrong, and retrying will not help. Only the first refusal
+      // counts: the steps after it fail for the same reason.
+      if (drop_after_io_) return;
+      const std::string error(reply->str, reply->len);
+      Status refused = Status::FailedPrecondition(what_ + ": SELECT " + std::to_string(endpoint_.db) + ": " + error);
+      if (error.starts_with("NOAUTH")) {
+        refused = Status::Unauthenticated(what_ + " wants a password: give password (and username, for an ACL "
+                                                  "user) under the binding's credentials, or set REDIS_PASSWORD");
+      } else if (handshakes_left_ > 1) {  // AUTH comes before SELECT
+        refused = Status::Unauthenticated(what_ + " refused the binding's credentials: " + error);
+      }
+      FailWaiting(refused);
+      drop_after_io_ = refused;
       return;
     }
+    if (--handshakes_left_ > 0) return;
     link_ = Link::kUp;
     std::deque<std::unique_ptr<Pending>> ready = std::exchange(waiting_, {});
     for (auto& pending : ready) Send(std::move(pending));
@@ -388,6 +410,7 @@ class IoThread {
   bool want_read_ = false;
   bool want_write_ = false;
   SteadyClock::time_point connect_deadline_;
+  int handshakes_left_ = 0;  // AUTH and SELECT of the connection being made, not yet answered
   std::deque<std::unique_ptr<Pending>> waiting_;    // for the connection, in arrival order
   std::deque<std::unique_ptr<Pending>> in_flight_;  // sent, in the order their replies come
   std::optional<Status> drop_status_;               // while Drop frees the connection

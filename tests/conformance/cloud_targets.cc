@@ -90,6 +90,7 @@ class RedisTarget : public ConformanceTarget {
     Emulator& redis = Shared(EmulatorKind::kRedis);
     HostPorts ports{clock, nullptr, nullptr, ""};
     ports.redis = &connector_;
+    ports.sleep = &sleep_;
     BindingConfig config{"conformance", "redis", {}, {}, {}};
     config.options = {{"address", redis.host() + ":" + std::to_string(redis.port())}, {"prefix", prefix_}};
     return registry_.Create(config, ports);
@@ -99,6 +100,7 @@ class RedisTarget : public ConformanceTarget {
   std::string prefix_ = FreshPrefix() + ":";
   ProviderRegistry registry_;
   HiredisConnector connector_;
+  ThreadSleepPort sleep_;
 };
 
 // `dynamodb` on dynalite: each case on a DynamoDB table of its own.

@@ -3,18 +3,25 @@
 // items by itself, the index entries of expired items dropped by List and by
 // the sweep, prefixes keeping bindings apart, conditional writes atomic across
 // connections, scripts loaded again by a server that forgot them, a binding
-// made from a redis:// URL, and a server that goes away and comes back.
+// made from a redis:// URL, a server that wants a password, and a server
+// that goes away and comes back.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "ports/hiredis_client.h"
+#include "ports/system_clock.h"
+#include "ports/thread_sleep_port.h"
 #include "providers/binding_url.h"
 #include "providers/redis/redis_key_value.h"
+#include "providers/redis/redis_service.h"
+#include "providers/remote/remote_options.h"
 #include "providers/builtin_providers.h"
 #include "providers/registry.h"
 #include "support/emulator.h"
@@ -48,8 +55,19 @@ class RedisKeyValueTest : public ::testing::Test {
     endpoint.db = db;
     return std::make_unique<HiredisClient>(endpoint);
   }
-  std::unique_ptr<redis::RedisKeyValue> Provider(const std::string& prefix) {
-    return std::make_unique<redis::RedisKeyValue>(Connect(), prefix);
+  // Quick to give up and to come back: a test waits out the breaker.
+  static remote::RemoteOptions Resilience() {
+    remote::RemoteOptions options;
+    options.backoff.max_attempts = 3;
+    options.backoff.base_ms = 10;
+    options.breaker.failure_threshold = 3;
+    options.breaker.open_ms = 300;
+    return options;
+  }
+  std::unique_ptr<redis::RedisKeyValue> Provider(const std::string& prefix,
+                                                 const remote::RemoteOptions& options = Resilience()) {
+    auto service = std::make_unique<redis::RedisService>("test", Connect(), &clock_, &sleep_, options);
+    return std::make_unique<redis::RedisKeyValue>(std::move(service), prefix);
   }
   // A command straight to the server, to look at what the provider stored.
   RedisReply Raw(std::vector<std::string> argv) {
@@ -80,6 +98,8 @@ class RedisKeyValueTest : public ::testing::Test {
     return RunTask(kv.List(req));
   }
 
+  SystemClock clock_;
+  ThreadSleepPort sleep_;
   testing_util::TestTurn turn_;
   std::unique_ptr<Emulator> server_;
   std::unique_ptr<HiredisClient> raw_;
@@ -181,13 +201,17 @@ TEST_F(RedisKeyValueTest, ScriptsAreLoadedAgainWhenTheServerForgetsThem) {
 TEST_F(RedisKeyValueTest, ServerGoneIsUnavailableAndItsReturnIsServed) {
   ASSERT_TRUE(Put(*kv_, "k", "v").ok());
   server_->Kill();
-  auto down = Get(*kv_, "k");
+  auto down = Get(*kv_, "k");  // three tries: the breaker's threshold
   EXPECT_EQ(down.status().code(), v1::UNAVAILABLE) << down.status().message();
   EXPECT_TRUE(down.status().retryable());
+  EXPECT_NE(down.status().message().find("binding 'test'"), std::string::npos) << down.status().message();
+  // The breaker is open: calls fail at once, saying so, without a try.
   auto put_down = Put(*kv_, "k", "v");
   EXPECT_EQ(put_down.status().code(), v1::UNAVAILABLE) << put_down.status().message();
+  EXPECT_NE(put_down.status().message().find("paused"), std::string::npos) << put_down.status().message();
 
   ASSERT_TRUE(server_->Restart().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(350));  // the breaker lets a trial through
   EXPECT_EQ(Get(*kv_, "k").status().code(), v1::NOT_FOUND);  // nothing was saved
   auto put = Put(*kv_, "k", "back");  // the new server knows no script yet
   ASSERT_TRUE(put.ok()) << put.status().message();
@@ -203,6 +227,8 @@ TEST_F(RedisKeyValueTest, BindingFromARedisUrl) {
   HiredisConnector connector;
   HostPorts ports;
   ports.redis = &connector;
+  ports.clock = &clock_;
+  ports.sleep = &sleep_;
   auto binding = registry.Create(*config, ports);
   ASSERT_TRUE(binding.ok()) << binding.status().message();
   EXPECT_TRUE(binding->blocking_io);
@@ -214,6 +240,99 @@ TEST_F(RedisKeyValueTest, BindingFromARedisUrl) {
   ASSERT_TRUE(stored.ok()) << stored.status().message();
   EXPECT_EQ(stored->text, "in db 2");
   EXPECT_TRUE(Raw({"EXISTS", "url:item:t:k"}).integer == 0);  // not in db 0
+}
+
+// Reads are tried again within their deadline: one that started while the
+// server was down is answered once it is back. Writes are not (the server
+// may have run one whose reply was lost): they fail at once.
+TEST_F(RedisKeyValueTest, ReadsAreRetriedUntilTheServerIsBackWritesAreNot) {
+  remote::RemoteOptions patient;
+  patient.backoff.max_attempts = 1000;  // the deadline ends them
+  patient.call_timeout_ms = 20'000;
+  patient.backoff.base_ms = 50;
+  patient.backoff.cap_ms = 100;
+  patient.breaker.failure_threshold = 1000;
+  auto kv = Provider("retry:", patient);
+  ASSERT_TRUE(Put(*kv, "k", "v").ok());
+  server_->Kill();
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(Put(*kv, "k", "w").status().code(), v1::UNAVAILABLE);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(1000)) << "a write is tried once";
+
+  // The read runs on a thread of its own: the server must be restarted by
+  // the thread that started it (its child dies with that thread).
+  Result<v1::GetResponse> read = Status::Internal("not run");
+  std::thread reader([&] {
+    testing_util::TestTurn turn;
+    read = Get(*kv, "k");  // the restarted server lost the item: an answer, not a failure
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(server_->Restart().ok());
+  reader.join();
+  EXPECT_EQ(read.status().code(), v1::NOT_FOUND) << read.status().message();
+}
+
+// A binding of `cache` on a server of its own started with `server_args`,
+// with `credentials` as the configuration gives them and `environment` as
+// the host's.
+Result<BindingInstance> BindingOn(const Emulator& server, std::map<std::string, std::string> credentials,
+                                  std::map<std::string, std::string> environment, HiredisConnector* connector) {
+  auto config = ParseBindingUrl("cache", "redis://127.0.0.1:" + std::to_string(server.port()) + "/0");
+  if (!config.ok()) return config.status();
+  config->credentials = std::move(credentials);
+  ProviderRegistry registry;
+  RegisterBuiltinProviders(&registry);
+  static SystemClock clock;
+  static ThreadSleepPort sleep;
+  HostPorts ports;
+  ports.redis = connector;
+  ports.clock = &clock;
+  ports.sleep = &sleep;
+  ports.environment = [environment](const std::string& name) -> std::optional<std::string> {
+    auto it = environment.find(name);
+    return it == environment.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  return registry.Create(*config, ports);
+}
+
+TEST_F(RedisKeyValueTest, AServerWithAPasswordServesOnlyTheRightOne) {
+  testing_util::EmulatorOptions options;
+  options.extra_args = {"--requirepass", "open sesame",
+                        "--user", "app", "on", ">app-secret", "~*", "&*", "+@all"};
+  auto started = Emulator::Start(testing_util::EmulatorKind::kRedis, options);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  HiredisConnector connector;
+
+  auto use = [&](const Result<BindingInstance>& binding) -> Result<v1::GetResponse> {
+    if (!binding.ok()) return binding.status();
+    auto* kv = binding->Get<KeyValueProvider>(kKeyValueService);
+    if (kv == nullptr) return Status::Internal("no key-value provider");
+    auto put = Put(*kv, "k", "guarded");
+    if (!put.ok()) return put.status();
+    return Get(*kv, "k");
+  };
+
+  auto none = use(BindingOn(**started, {}, {}, &connector));
+  EXPECT_EQ(none.status().code(), v1::UNAUTHENTICATED) << none.status().message();
+  EXPECT_NE(none.status().message().find("wants a password"), std::string::npos) << none.status().message();
+  EXPECT_FALSE(none.status().retryable());
+
+  auto wrong = use(BindingOn(**started, {{"password", "open sesame!"}}, {}, &connector));
+  EXPECT_EQ(wrong.status().code(), v1::UNAUTHENTICATED) << wrong.status().message();
+  EXPECT_EQ(wrong.status().message().find("open sesame"), std::string::npos) << "the password is never shown";
+
+  auto right = use(BindingOn(**started, {{"password", "open sesame"}}, {}, &connector));
+  ASSERT_TRUE(right.ok()) << right.status().message();
+  EXPECT_EQ(right->item().value(), "guarded");
+
+  // From the environment, and as an ACL user.
+  auto from_env = use(BindingOn(**started, {}, {{"REDIS_PASSWORD", "open sesame"}}, &connector));
+  EXPECT_TRUE(from_env.ok()) << from_env.status().message();
+  auto user = use(BindingOn(**started, {{"username", "app"}, {"password", "app-secret"}}, {}, &connector));
+  EXPECT_TRUE(user.ok()) << user.status().message();
+  auto wrong_user = use(BindingOn(**started, {{"username", "app"}, {"password", "open sesame"}}, {}, &connector));
+  EXPECT_EQ(wrong_user.status().code(), v1::UNAUTHENTICATED) << wrong_user.status().message();
+  EXPECT_EQ(BindingOn(**started, {{"username", "app"}}, {}, &connector).status().code(), v1::INVALID_ARGUMENT);
 }
 
 }  // namespace

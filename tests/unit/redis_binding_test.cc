@@ -7,6 +7,8 @@
 #include <memory>
 #include <optional>
 
+#include "ports/system_clock.h"
+#include "ports/thread_sleep_port.h"
 #include "providers/binding_url.h"
 #include "providers/redis/redis_layout.h"
 #include "providers/builtin_providers.h"
@@ -38,6 +40,8 @@ class RedisBindingTest : public ::testing::Test {
   RedisBindingTest() {
     RegisterBuiltinProviders(&registry_);
     ports_.redis = &connector_;
+    ports_.clock = &clock_;
+    ports_.sleep = &sleep_;
   }
   Result<BindingInstance> FromUrl(const std::string& url) {
     auto config = ParseBindingUrl("cache", url);
@@ -47,6 +51,8 @@ class RedisBindingTest : public ::testing::Test {
 
   ProviderRegistry registry_;
   RecordingConnector connector_;
+  SystemClock clock_;
+  ThreadSleepPort sleep_;
   HostPorts ports_;
 };
 
@@ -78,7 +84,9 @@ TEST_F(RedisBindingTest, DefaultsWithoutOptions) {
 TEST_F(RedisBindingTest, MalformedOptionsAreInvalidArgumentNamingThem) {
   for (const char* url : {"redis://host:0", "redis://host:port", "redis://host:70000", "redis://[::1", "redis://:6379",
                           "redis://host/x", "redis://host/-1", "redis://host?timeout_ms=0",
-                          "redis://host?timeout_ms=soon"}) {
+                          "redis://host?timeout_ms=soon", "redis://host?breaker_failures=0",
+                          "redis://host?max_attempts=x",
+                          "redis://host?attempt_timeout_ms=10"}) {  // timeout_ms is Redis's
     auto binding = FromUrl(url);
     EXPECT_EQ(binding.status().code(), v1::INVALID_ARGUMENT) << url << ": " << binding.status().message();
   }

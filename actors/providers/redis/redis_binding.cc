@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "providers/redis/redis_key_value.h"
+#include "providers/redis/redis_service.h"
+#include "providers/remote/remote_options.h"
 
 namespace cloudkit::redis {
 namespace {
@@ -62,7 +64,7 @@ Status ParseAddress(const std::string& address, ports::RedisEndpoint* endpoint) 
 }  // namespace
 
 std::vector<OptionDoc> RedisOptionDocs() {
-  return {
+  std::vector<OptionDoc> options = {
       {"address", "the server, as host:port ([v6]:port for IPv6)", kDefaultAddress},
       {"db", "the database number the binding SELECTs", "0"},
       {"prefix", "what every Redis key of the binding starts with; bindings sharing a server differ in it",
@@ -70,6 +72,12 @@ std::vector<OptionDoc> RedisOptionDocs() {
       {"timeout_ms", "how long a command may wait for its reply, and a connection to open",
        std::to_string(kDefaultTimeoutMs)},
   };
+  // Those of every remote binding, but for the HTTP ones' timeouts: a command's
+  // is timeout_ms.
+  for (OptionDoc& doc : remote::RemoteOptionDocs()) {
+    if (doc.name != "attempt_timeout_ms" && doc.name != "transfer_timeout_ms") options.push_back(std::move(doc));
+  }
+  return options;
 }
 
 Result<BindingInstance> CreateRedisBinding(const BindingConfig& config, const HostPorts& ports) {
@@ -87,12 +95,25 @@ Result<BindingInstance> CreateRedisBinding(const BindingConfig& config, const Ho
   if (!ParseNumber(timeout, 1, 3'600'000, &number)) return BadOption("timeout_ms", timeout, "1 to 3600000 ms");
   endpoint.timeout_ms = static_cast<uint32_t>(number);
   endpoint.connect_timeout_ms = static_cast<uint32_t>(number);
+  if (auto it = config.credentials.find("username"); it != config.credentials.end()) endpoint.username = it->second;
+  if (auto it = config.credentials.find("password"); it != config.credentials.end()) endpoint.password = it->second;
+  if (!endpoint.username.empty() && endpoint.password.empty()) {
+    return Status::InvalidArgument("binding '" + config.name + "': a Redis username needs a password");
+  }
+
+  Result<remote::RemoteOptions> resilience = remote::ParseRemoteOptions(config);
+  if (!resilience.ok()) return resilience.status();
+  if (ports.clock == nullptr || ports.sleep == nullptr) {
+    return Status::FailedPrecondition("provider 'redis' needs the host's clock and timers");
+  }
 
   BindingInstance instance;
   instance.blocking_io = true;  // every call waits on the network
   // key_value is all it serves, and the registry checked the services named.
+  auto service = std::make_unique<RedisService>(config.name, ports.redis->Connect(endpoint), ports.clock,
+                                                ports.sleep, *resilience);
   instance.providers[kKeyValueService] =
-      std::make_unique<RedisKeyValue>(ports.redis->Connect(endpoint), OptionOr(config, "prefix", kDefaultPrefix));
+      std::make_unique<RedisKeyValue>(std::move(service), OptionOr(config, "prefix", kDefaultPrefix));
   return instance;
 }
 
@@ -101,7 +122,10 @@ void RegisterRedisProvider(ProviderRegistry* registry) {
                           "items in a Redis server (hashes, with Redis expiring them); conditional writes as Lua scripts",
                           {kKeyValueService},
                           RedisOptionDocs(),
-                          &CreateRedisBinding};
+                          &CreateRedisBinding,
+                          {{"username", "the ACL user to AUTH as (Redis 6 and later); default: the default user",
+                            "REDIS_USERNAME"},
+                           {"password", "the password to AUTH with; none: no AUTH", "REDIS_PASSWORD"}}};
   if (!registry->Register(std::move(factory)).ok()) std::abort();  // registered twice: a programming error
 }
 

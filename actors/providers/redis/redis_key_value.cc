@@ -64,7 +64,7 @@ const std::string* Outcome(const RedisReply& reply) {
 
 }  // namespace
 
-RedisKeyValue::RedisKeyValue(std::unique_ptr<ports::RedisClient> redis, std::string prefix)
+RedisKeyValue::RedisKeyValue(std::unique_ptr<RedisService> redis, std::string prefix)
     : redis_(std::move(redis)), layout_(std::move(prefix)), scripts_(redis_.get()) {}
 
 void RedisKeyValue::NoteExpiry(int64_t expires_at_ms) {
@@ -74,12 +74,14 @@ void RedisKeyValue::NoteExpiry(int64_t expires_at_ms) {
 int64_t RedisKeyValue::TakeNewExpiry() { return std::exchange(new_expiry_, 0); }
 
 Task<Result<v1::GetResponse>> RedisKeyValue::Get(const v1::GetRequest& req) {
+  const int64_t deadline = redis_->CallDeadline();
   CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
   const std::string what = "get " + Describe(req.table(), req.key());
   // Commands are built before the await: g++ 12 cannot keep an initializer
   // list's array across a suspension.
   std::vector<std::string> command = {"HMGET", layout_.Item(req.table(), req.key()), "v", "e", "x"};
-  Result<RedisReply> fields = NotAnError(what, co_await redis_->Command(std::move(command)));
+  Result<RedisReply> fields =
+      NotAnError(what, co_await redis_->Command(deadline, std::move(command), Repeatable::kYes));
   if (!fields.ok()) co_return fields.status();
   v1::GetResponse resp;
   Result<bool> found = ReadItem(what, req.key(), std::move(*fields), resp.mutable_item());
@@ -88,7 +90,7 @@ Task<Result<v1::GetResponse>> RedisKeyValue::Get(const v1::GetRequest& req) {
   co_return resp;
 }
 
-Task<Result<RedisReply>> RedisKeyValue::Write(const std::string& table, const std::vector<Entry>& entries,
+Task<Result<RedisReply>> RedisKeyValue::Write(int64_t deadline_ms, const std::string& table, const std::vector<Entry>& entries,
                                               bool if_absent, const std::string& if_match) {
   std::vector<std::string> keys = {layout_.EtagCounter(), layout_.Expiries(), layout_.Index(table)};
   std::vector<std::string> args = {if_absent ? "1" : "", if_match, table};
@@ -98,7 +100,8 @@ Task<Result<RedisReply>> RedisKeyValue::Write(const std::string& table, const st
     args.push_back(*entry.value);
     args.push_back(std::to_string(std::min(entry.ttl_ms, kMaxTtlMs)));
   }
-  Result<RedisReply> reply = co_await scripts_.Run(kWriteScript, std::move(keys), std::move(args));
+  Result<RedisReply> reply =
+      co_await scripts_.Run(deadline_ms, kWriteScript, std::move(keys), std::move(args), Repeatable::kNo);
   if (!reply.ok()) co_return reply;
   const std::string* outcome = Outcome(*reply);
   if (outcome == nullptr) co_return Unexpected("write script", *reply);
@@ -124,9 +127,10 @@ Task<Result<RedisReply>> RedisKeyValue::Write(const std::string& table, const st
 }
 
 Task<Result<v1::PutResponse>> RedisKeyValue::Put(const v1::PutRequest& req) {
+  const int64_t deadline = redis_->CallDeadline();
   CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
   const std::vector<Entry> entries = {{&req.key(), &req.value(), req.ttl_ms()}};
-  Result<RedisReply> written = co_await Write(req.table(), entries, req.if_absent(), req.if_match());
+  Result<RedisReply> written = co_await Write(deadline, req.table(), entries, req.if_absent(), req.if_match());
   if (!written.ok()) co_return written.status();
   v1::PutResponse resp;
   resp.set_etag(std::move(written->elements[1].text));
@@ -135,6 +139,7 @@ Task<Result<v1::PutResponse>> RedisKeyValue::Put(const v1::PutRequest& req) {
 }
 
 Task<Result<v1::BatchPutResponse>> RedisKeyValue::BatchPut(const v1::BatchPutRequest& req) {
+  const int64_t deadline = redis_->CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
   if (req.entries_size() > kMaxBatch) {
     co_return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " entries per batch put, got " +
@@ -148,18 +153,20 @@ Task<Result<v1::BatchPutResponse>> RedisKeyValue::BatchPut(const v1::BatchPutReq
   }
   v1::BatchPutResponse resp;
   if (entries.empty()) co_return resp;
-  Result<RedisReply> written = co_await Write(req.table(), entries, false, "");
+  Result<RedisReply> written = co_await Write(deadline, req.table(), entries, false, "");
   if (!written.ok()) co_return written.status();
   for (size_t i = 0; i < entries.size(); ++i) resp.add_etags(std::move(written->elements[1 + 2 * i].text));
   co_return resp;
 }
 
 Task<Result<v1::DeleteResponse>> RedisKeyValue::Delete(const v1::DeleteRequest& req) {
+  const int64_t deadline = redis_->CallDeadline();
   CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
   std::vector<std::string> keys = {layout_.Item(req.table(), req.key()), layout_.Index(req.table()),
                                    layout_.Expiries()};
   std::vector<std::string> args = {req.key(), req.if_match(), req.table()};
-  Result<RedisReply> reply = co_await scripts_.Run(kDeleteScript, std::move(keys), std::move(args));
+  Result<RedisReply> reply =
+      co_await scripts_.Run(deadline, kDeleteScript, std::move(keys), std::move(args), Repeatable::kNo);
   if (!reply.ok()) co_return reply.status();
   const std::string* outcome = Outcome(*reply);
   if (outcome != nullptr && *outcome == "missing") co_return Status::NotFound(Describe(req.table(), req.key()));
@@ -177,10 +184,12 @@ Task<Result<v1::DeleteResponse>> RedisKeyValue::Delete(const v1::DeleteRequest& 
 }
 
 Task<Result<v1::ExistsResponse>> RedisKeyValue::Exists(const v1::ExistsRequest& req) {
+  const int64_t deadline = redis_->CallDeadline();
   CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
   const std::string what = "exists " + Describe(req.table(), req.key());
   std::vector<std::string> command = {"EXISTS", layout_.Item(req.table(), req.key())};
-  Result<RedisReply> count = NotAnError(what, co_await redis_->Command(std::move(command)));
+  Result<RedisReply> count =
+      NotAnError(what, co_await redis_->Command(deadline, std::move(command), Repeatable::kYes));
   if (!count.ok()) co_return count.status();
   if (count->type != RedisReply::Type::kInteger) co_return Unexpected(what, *count);
   v1::ExistsResponse resp;
@@ -189,6 +198,7 @@ Task<Result<v1::ExistsResponse>> RedisKeyValue::Exists(const v1::ExistsRequest& 
 }
 
 Task<Result<v1::ListResponse>> RedisKeyValue::List(const v1::ListRequest& req) {
+  const int64_t deadline = redis_->CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
   const std::string& prefix = req.prefix();
   // ZRANGEBYLEX bounds: from the prefix (or after the last key a page saw) to
@@ -215,7 +225,8 @@ Task<Result<v1::ListResponse>> RedisKeyValue::List(const v1::ListRequest& req) {
   std::vector<std::string> args = {layout_.ItemBase(req.table()), std::move(start), std::move(end),
                                    std::to_string(page), req.keys_only() ? "1" : "", req.table(),
                                    std::to_string(kListScanBudget)};
-  Result<RedisReply> reply = co_await scripts_.Run(kListScript, std::move(keys), std::move(args));
+  Result<RedisReply> reply =
+      co_await scripts_.Run(deadline, kListScript, std::move(keys), std::move(args), Repeatable::kYes);
   if (!reply.ok()) co_return reply.status();
   if (!reply->is_array() || reply->elements.size() != 2 || !reply->elements[0].is_array() ||
       reply->elements[0].elements.size() % 4 != 0 || !IsText(reply->elements[1])) {
@@ -236,6 +247,7 @@ Task<Result<v1::ListResponse>> RedisKeyValue::List(const v1::ListRequest& req) {
 }
 
 Task<Result<v1::BatchGetResponse>> RedisKeyValue::BatchGet(const v1::BatchGetRequest& req) {
+  const int64_t deadline = redis_->CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("table", req.table()));
   if (req.keys_size() > kMaxBatch) {
     co_return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " keys per batch get, got " +
@@ -249,7 +261,8 @@ Task<Result<v1::BatchGetResponse>> RedisKeyValue::BatchGet(const v1::BatchGetReq
   v1::BatchGetResponse resp;
   if (items.empty()) co_return resp;
   const std::string what = "batch get in table " + names::Quote(req.table());
-  Result<RedisReply> reply = co_await scripts_.Run(kBatchGetScript, std::move(items), std::vector<std::string>());
+  Result<RedisReply> reply =
+      co_await scripts_.Run(deadline, kBatchGetScript, std::move(items), std::vector<std::string>(), Repeatable::kYes);
   if (!reply.ok()) co_return reply.status();
   if (!reply->is_array() || reply->elements.size() != static_cast<size_t>(req.keys_size())) {
     co_return Unexpected(what, *reply);
@@ -268,10 +281,12 @@ Task<Result<v1::BatchGetResponse>> RedisKeyValue::BatchGet(const v1::BatchGetReq
 }
 
 Task<Result<KeyValueProvider::SweepStep>> RedisKeyValue::SweepExpired(size_t budget) {
+  const int64_t deadline = redis_->CallDeadline();
   budget = std::max<size_t>(budget, 1);
   std::vector<std::string> keys = {layout_.Expiries()};
   std::vector<std::string> args = {layout_.ItemRoot(), layout_.IndexRoot(), std::to_string(budget)};
-  Result<RedisReply> reply = co_await scripts_.Run(kSweepScript, std::move(keys), std::move(args));
+  Result<RedisReply> reply =
+      co_await scripts_.Run(deadline, kSweepScript, std::move(keys), std::move(args), Repeatable::kYes);
   if (!reply.ok()) co_return reply.status();
   const auto is_integer = [](const RedisReply& r) { return r.type == RedisReply::Type::kInteger; };
   if (!reply->is_array() || reply->elements.size() != 3 ||

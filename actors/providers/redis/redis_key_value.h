@@ -20,6 +20,7 @@
 
 #include "ports/redis.h"
 #include "providers/redis/redis_layout.h"
+#include "providers/redis/redis_service.h"
 #include "providers/redis/script_runner.h"
 #include "services/key_value_provider.h"
 
@@ -28,7 +29,7 @@ namespace cloudkit::redis {
 class RedisKeyValue : public KeyValueProvider {
  public:
   // `prefix` starts every Redis key of this binding.
-  RedisKeyValue(std::unique_ptr<ports::RedisClient> redis, std::string prefix);
+  RedisKeyValue(std::unique_ptr<RedisService> redis, std::string prefix);
 
   Task<Result<v1::GetResponse>> Get(const v1::GetRequest& req) override;
   Task<Result<v1::PutResponse>> Put(const v1::PutRequest& req) override;
@@ -48,11 +49,11 @@ class RedisKeyValue : public KeyValueProvider {
   };
   // Runs the write script for `entries` of `table` (the conditions apply to
   // the first); the reply's array, checked to hold an answer per entry.
-  Task<Result<ports::RedisReply>> Write(const std::string& table, const std::vector<Entry>& entries,
+  Task<Result<ports::RedisReply>> Write(int64_t deadline_ms, const std::string& table, const std::vector<Entry>& entries,
                                         bool if_absent, const std::string& if_match);
   void NoteExpiry(int64_t expires_at_ms);
 
-  std::unique_ptr<ports::RedisClient> redis_;
+  std::unique_ptr<RedisService> redis_;
   RedisLayout layout_;
   ScriptRunner scripts_;
   int64_t new_expiry_ = 0;  // the earliest expiry written since TakeNewExpiry (0 = none)

@@ -8,8 +8,9 @@ namespace cloudkit::redis {
 
 using ports::RedisReply;
 
-Task<Result<RedisReply>> ScriptRunner::Run(const LuaScript& script, std::vector<std::string> keys,
-                                           std::vector<std::string> args) {
+Task<Result<RedisReply>> ScriptRunner::Run(int64_t deadline_ms, const LuaScript& script,
+                                           std::vector<std::string> keys, std::vector<std::string> args,
+                                           Repeatable repeatable) {
   const std::string what = std::string(script.name) + " script";
   std::vector<std::string> argv;
   argv.reserve(3 + keys.size() + args.size());
@@ -25,7 +26,7 @@ Task<Result<RedisReply>> ScriptRunner::Run(const LuaScript& script, std::vector<
     if (argv[1].empty()) {
       const std::string loading = "SCRIPT LOAD " + what;
       std::vector<std::string> load = {"SCRIPT", "LOAD", std::string(script.source)};
-      Result<RedisReply> loaded = NotAnError(loading, co_await redis_->Command(std::move(load)));
+      Result<RedisReply> loaded = NotAnError(loading, co_await redis_->Command(deadline_ms, std::move(load), Repeatable::kYes));
       if (!loaded.ok()) co_return loaded.status();
       if (loaded->type != RedisReply::Type::kString || loaded->text.empty()) co_return Unexpected(loading, *loaded);
       shas_[&script] = loaded->text;
@@ -38,7 +39,7 @@ Task<Result<RedisReply>> ScriptRunner::Run(const LuaScript& script, std::vector<
     // Chosen before the await: g++ 12 mishandles a conditional's temporary
     // kept across a suspension.
     std::vector<std::string> sent = may_retry ? argv : std::move(argv);
-    Result<RedisReply> reply = co_await redis_->Command(std::move(sent));
+    Result<RedisReply> reply = co_await redis_->Command(deadline_ms, std::move(sent), repeatable);
     if (may_retry && reply.ok() && reply->is_error() && reply->text.rfind("NOSCRIPT", 0) == 0) {
       shas_[&script].clear();
       argv[1].clear();

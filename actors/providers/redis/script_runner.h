@@ -15,19 +15,21 @@
 #include "core/task.h"
 #include "ports/redis.h"
 #include "providers/redis/redis_scripts.h"
+#include "providers/redis/redis_service.h"
 
 namespace cloudkit::redis {
 
 class ScriptRunner {
  public:
-  explicit ScriptRunner(ports::RedisClient* redis) : redis_(redis) {}
+  explicit ScriptRunner(RedisService* redis) : redis_(redis) {}
 
   // The script's reply; an error reply is a Status (redis_replies.h).
-  Task<Result<ports::RedisReply>> Run(const LuaScript& script, std::vector<std::string> keys,
-                                      std::vector<std::string> args);
+  // `repeatable`: whether running it twice does no harm (redis_service.h).
+  Task<Result<ports::RedisReply>> Run(int64_t deadline_ms, const LuaScript& script, std::vector<std::string> keys,
+                                      std::vector<std::string> args, Repeatable repeatable);
 
  private:
-  ports::RedisClient* redis_;
+  RedisService* redis_;
   std::map<const LuaScript*, std::string> shas_;  // scripts loaded so far
 };
 
