@@ -36,7 +36,6 @@ constexpr char kTable[] = "cloudkit";
 constexpr char kWrongKey[] = "bm90LXRoZS1hY2NvdW50LWtleS1hdC1hbGwtcmVhbGx5";
 
 // A URL's query values percent-encoded (the SigV4 encoder: every byte but the unreserved ones).
-std::string UrlEscape(const std::string& text) { return aws::UriEncode(text, false); }
 
 // Bytes no text encoding would carry unharmed: NUL, 0xFF, a lone UTF-8 lead.
 std::string BinaryValue(size_t n, unsigned seed) { return std::string("\0\xff\xc3", 3) + MakeBody(n, seed); }

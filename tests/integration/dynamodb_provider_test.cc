@@ -34,7 +34,6 @@ using testing_util::EmulatorKind;
 constexpr char kDynamoTable[] = "cloudkit-items";
 
 // A URL's query values percent-encoded (the SigV4 encoder: every byte but the unreserved ones).
-std::string UrlEscape(const std::string& text) { return aws::UriEncode(text, false); }
 
 // Bytes no text encoding would carry unharmed: NUL, 0xFF, a lone UTF-8 lead.
 std::string BinaryValue(size_t n, unsigned seed) {

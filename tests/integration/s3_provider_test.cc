@@ -17,6 +17,7 @@
 #include "integration/daemon_fixture.h"
 #include "providers/aws/sigv4.h"
 #include "integration/subprocess.h"
+#include "integration/test_helpers.h"
 #include "support/delay_proxy.h"
 #include "support/emulator.h"
 #include "support/http_request.h"
@@ -31,7 +32,6 @@ using testing_util::EmulatorKind;
 constexpr char kS3Bucket[] = "shared";
 
 // A URL's query values percent-encoded (the SigV4 encoder: every byte but the unreserved ones).
-std::string UrlEscape(const std::string& text) { return aws::UriEncode(text, false); }
 
 std::string Pattern(size_t n, unsigned seed) {
   std::string s(n, '\0');

@@ -12,8 +12,12 @@
 #include <gtest/gtest.h>
 
 #include "client/client.h"
+#include "providers/aws/sigv4.h"
 
 namespace cloudkit::integration {
+
+// `text` escaped for a binding URL's query (an endpoint given as an option).
+inline std::string UrlEscape(const std::string& text) { return aws::UriEncode(text, false); }
 
 // A deterministic, incompressible-looking body of `size` bytes.
 inline std::string MakeBody(size_t size, uint32_t seed = 1) {
