@@ -17,6 +17,7 @@
 
 #include "daemon/binding_host.h"
 #include "daemon/config.h"
+#include "daemon/data_dir_lock.h"
 #include "daemon/front_door.h"
 #include "daemon/reply_queue.h"
 #include "ports/hiredis_client.h"
@@ -50,6 +51,13 @@ int Serve(cloudkit::DaemonConfig& config) {
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
     spdlog::error("cannot create data dir '{}': {}", config.data_dir, ec.message());
+    return kExitStartup;
+  }
+
+  // Before any binding opens its files: a second daemon on the same data dir stops here.
+  auto data_dir_lock = DataDirLock::Acquire(config.data_dir);
+  if (!data_dir_lock.ok()) {
+    spdlog::error("{}", data_dir_lock.status().message());
     return kExitStartup;
   }
 

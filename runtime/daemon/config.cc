@@ -1,6 +1,7 @@
 #include "daemon/config.h"
 
 #include <cstdlib>
+#include <charconv>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
@@ -144,12 +145,31 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   DaemonConfig config;
   if (root.IsNull()) return config;
   if (!root.IsMap()) return Invalid(path, "the top level must be a map");
-  static const std::set<std::string> known = {"listen", "data_dir", "log_level", "limits", "bindings"};
+  static const std::set<std::string> known = {"listen", "ipc", "data_dir", "log_level", "limits", "bindings"};
   for (const auto& entry : root) {
     std::string key = entry.first.as<std::string>();
     if (!known.count(key)) return Invalid(path, "unknown key '" + key + "'");
   }
   CK_RETURN_IF_ERROR(ReadStringList(root["listen"], "'listen'", path, &config.listen));
+  if (const YAML::Node ipc = root["ipc"]) {
+    if (!ipc.IsMap()) return Invalid(path, "'ipc' must be a map");
+    for (const auto& entry : ipc) {
+      const std::string key = entry.first.as<std::string>();
+      if (key != "mode" && key != "group") return Invalid(path, "unknown key 'ipc." + key + "'");
+    }
+    std::string mode;
+    CK_RETURN_IF_ERROR(ReadScalar(ipc, "mode", path, &mode));
+    if (!mode.empty()) {
+      unsigned value = 0;
+      auto [end, error] = std::from_chars(mode.data(), mode.data() + mode.size(), value, 8);
+      if (error != std::errc() || end != mode.data() + mode.size() || value > 0777 || (value & 0600) != 0600) {
+        return Invalid(path, "ipc.mode must be an octal mode from 0600 to 0777 (the daemon's user keeps read "
+                             "and write), got '" + mode + "'");
+      }
+      config.ipc.mode = value;
+    }
+    CK_RETURN_IF_ERROR(ReadScalar(ipc, "group", path, &config.ipc.group));
+  }
   CK_RETURN_IF_ERROR(ReadScalar(root, "data_dir", path, &config.data_dir));
   CK_RETURN_IF_ERROR(ReadScalar(root, "log_level", path, &config.log_level));
   if (const YAML::Node limits = root["limits"]) {

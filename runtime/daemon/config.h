@@ -36,8 +36,15 @@ struct DaemonLimits {
   uint64_t max_client_backlog_bytes = 16u << 20;
 };
 
+// The sockets of ipc:// endpoints.
+struct IpcSettings {
+  unsigned mode = 0600;  // who may connect: by default the daemon's user only
+  std::string group;     // empty: the daemon's group
+};
+
 struct DaemonConfig {
   std::vector<std::string> listen;  // empty = {kDefaultListenEndpoint}
+  IpcSettings ipc;
   std::string data_dir;             // empty = DefaultDataDir()
   std::string log_level = "info";
   DaemonLimits limits;

@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cloudkit/v1/runtime.pb.h"
+#include "daemon/ipc_endpoint.h"
 #include "services/call_frames.h"
 
 namespace cloudkit {
@@ -45,10 +47,20 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
 
 Status FrontDoor::Bind() {
   for (const auto& endpoint : config_.listen) {
+    const std::string ipc_path = IpcPath(endpoint);
+    if (!ipc_path.empty()) CK_RETURN_IF_ERROR(CheckIpcPathFree(endpoint, ipc_path));
+    // The socket is created by ZeroMQ's I/O thread with the process's umask:
+    // private from the start, opened to the configured mode after.
+    const mode_t umask_before = ipc_path.empty() ? 0 : umask(0177);
     try {
       router_.bind(endpoint);
     } catch (const zmq::error_t& e) {
+      if (!ipc_path.empty()) umask(umask_before);
       return Status::Unavailable("cannot listen on '" + endpoint + "': " + e.what());
+    }
+    if (!ipc_path.empty()) {
+      umask(umask_before);
+      CK_RETURN_IF_ERROR(SecureIpcSocket(ipc_path, config_.ipc.mode, config_.ipc.group));
     }
     endpoints_.push_back(router_.get(zmq::sockopt::last_endpoint));
   }

@@ -1,0 +1,159 @@
+// What cloudkitd does with the files it serves from: the data dir is locked
+// (a second daemon on it refuses to start), and an ipc:// endpoint never
+// replaces a file that is not a socket, never takes over a socket another
+// daemon serves, replaces one a dead daemon left, and is created private
+// (0600, whatever the umask) or with the configured mode.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "integration/daemon_fixture.h"
+#include "integration/subprocess.h"
+#include "integration/test_helpers.h"
+#include "support/child_process.h"
+
+namespace cloudkit::integration {
+namespace {
+
+using std::chrono::milliseconds;
+
+class DaemonEndpointsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char dir_template[] = "/tmp/cloudkit-ep-XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    dir_ = dir_template;
+  }
+  void TearDown() override {
+    for (auto& daemon : running_) daemon->Kill();
+    running_.clear();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // cloudkitd that is expected to refuse to start: its exit and output.
+  static ProcessResult RunRefused(std::vector<std::string> args) {
+    args.insert(args.begin(), CLOUDKITD_PATH);
+    ProcessOptions options;
+    options.time_limit = milliseconds(15'000);
+    return RunProcess(args, options);
+  }
+
+  // cloudkitd serving `endpoint` on `data_dir` until the test ends.
+  testing_util::ChildProcess* Serve(const std::string& endpoint, const std::string& data_dir,
+                                    const std::string& config = "") {
+    std::vector<std::string> argv = {CLOUDKITD_PATH, "--listen", endpoint, "--data-dir", data_dir};
+    if (!config.empty()) argv.insert(argv.end(), {"--config", config});
+    testing_util::ChildProcessOptions options;
+    options.argv = argv;
+    options.stdout_path = dir_ + "/serve.log";
+    options.stderr_path = options.stdout_path;
+    auto started = testing_util::ChildProcess::Start(options);
+    EXPECT_TRUE(started.ok()) << started.status().message();
+    if (!started.ok()) return nullptr;
+    running_.push_back(std::move(*started));
+    testing_util::ChildProcess* process = running_.back().get();
+    // Serving once a client gets its status.
+    ClientOptions client_options;
+    client_options.timeout = milliseconds(1'000);
+    auto client = Client::Connect(endpoint, client_options);
+    EXPECT_TRUE(client.ok());
+    for (int i = 0; i < 200 && client.ok(); ++i) {
+      if ((*client)->runtime().GetStatus().ok()) return process;
+      if (process->Exited()) break;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    ADD_FAILURE() << "cloudkitd did not serve " << endpoint << ":\n"
+                  << testing_util::ReadWholeFile(options.stdout_path);
+    return nullptr;
+  }
+
+  static bool Answers(const std::string& endpoint) {
+    ClientOptions options;
+    options.timeout = milliseconds(2'000);
+    auto client = Client::Connect(endpoint, options);
+    return client.ok() && (*client)->runtime().GetStatus().ok();
+  }
+
+  std::string dir_;
+  std::vector<std::unique_ptr<testing_util::ChildProcess>> running_;
+};
+
+TEST_F(DaemonEndpointsTest, ASecondDaemonOnTheSameDataDirRefusesToStart) {
+  auto first = DaemonProcess::Start();
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  ProcessResult second = RunRefused({"--listen", UnusedEndpoint(), "--data-dir", (*first)->dir() + "/data"});
+  EXPECT_EQ(second.exit_code, 3) << second.err;
+  EXPECT_NE(second.err.find("is in use by another cloudkitd (pid " + std::to_string((*first)->pid()) + ")"),
+            std::string::npos)
+      << second.err;
+  EXPECT_TRUE(Answers((*first)->endpoint())) << "the first daemon serves on";
+}
+
+TEST_F(DaemonEndpointsTest, AFileThatIsNotASocketIsNeverReplaced) {
+  const std::string path = dir_ + "/precious.txt";
+  std::ofstream(path) << "keep me";
+  ProcessResult refused = RunRefused({"--listen", "ipc://" + path, "--data-dir", dir_ + "/data"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_NE(refused.err.find("cannot listen on 'ipc://" + path + "': the path exists and is not a socket"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(testing_util::ReadWholeFile(path), "keep me");
+}
+
+TEST_F(DaemonEndpointsTest, ASocketAnotherDaemonServesIsNotTakenOver) {
+  const std::string endpoint = "ipc://" + dir_ + "/cloudkitd.sock";
+  ASSERT_NE(Serve(endpoint, dir_ + "/one"), nullptr);
+  ProcessResult second = RunRefused({"--listen", endpoint, "--data-dir", dir_ + "/two"});
+  EXPECT_EQ(second.exit_code, 3) << second.err;
+  EXPECT_NE(second.err.find("another process serves it"), std::string::npos) << second.err;
+  EXPECT_TRUE(Answers(endpoint)) << "the first daemon still has its socket";
+}
+
+TEST_F(DaemonEndpointsTest, ASocketADeadDaemonLeftIsReplaced) {
+  const std::string endpoint = "ipc://" + dir_ + "/cloudkitd.sock";
+  testing_util::ChildProcess* first = Serve(endpoint, dir_ + "/data");
+  ASSERT_NE(first, nullptr);
+  first->Kill();  // SIGKILL: the socket file stays
+  struct stat info {};
+  ASSERT_EQ(lstat((dir_ + "/cloudkitd.sock").c_str(), &info), 0);
+  ASSERT_TRUE(S_ISSOCK(info.st_mode));
+  EXPECT_NE(Serve(endpoint, dir_ + "/data"), nullptr) << "the data dir lock went with the dead daemon";
+}
+
+TEST_F(DaemonEndpointsTest, TheSocketIsPrivateWhateverTheUmaskOrAsConfigured) {
+  const mode_t umask_before = umask(0);  // the daemon inherits it: the most permissive
+  const std::string private_endpoint = "ipc://" + dir_ + "/private.sock";
+  testing_util::ChildProcess* served = Serve(private_endpoint, dir_ + "/one");
+  const std::string config = dir_ + "/shared.yaml";
+  std::ofstream(config) << "ipc: {mode: '0660'}\n";
+  const std::string shared_endpoint = "ipc://" + dir_ + "/shared.sock";
+  testing_util::ChildProcess* shared = Serve(shared_endpoint, dir_ + "/two", config);
+  umask(umask_before);
+  ASSERT_NE(served, nullptr);
+  ASSERT_NE(shared, nullptr);
+  struct stat info {};
+  ASSERT_EQ(stat((dir_ + "/private.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((dir_ + "/shared.sock").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0660u);
+
+  std::ofstream(dir_ + "/bad.yaml") << "ipc: {mode: '0066'}\n";
+  ProcessResult bad = RunRefused({"--config", dir_ + "/bad.yaml", "--data-dir", dir_ + "/three"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("ipc.mode"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace cloudkit::integration
