@@ -175,7 +175,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   if (const YAML::Node limits = root["limits"]) {
     if (!limits.IsMap()) return Invalid(path, "'limits' must be a map");
     static const std::set<std::string> known_limits = {
-        "default_timeout_ms", "drain_timeout_ms", "max_in_flight_per_binding", "max_in_flight_per_client",
+        "default_timeout_ms", "max_timeout_ms", "heartbeat_interval_ms", "drain_timeout_ms", "max_in_flight_per_binding", "max_in_flight_per_client",
         "max_body_bytes", "max_message_bytes", "client_send_queue", "disk_workers", "max_client_backlog_bytes"};
     for (const auto& entry : limits) {
       std::string key = entry.first.as<std::string>();
@@ -183,6 +183,8 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
     }
     DaemonLimits& l = config.limits;
     CK_RETURN_IF_ERROR(ReadScalar(limits, "default_timeout_ms", path, &l.default_timeout_ms));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "max_timeout_ms", path, &l.max_timeout_ms));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "heartbeat_interval_ms", path, &l.heartbeat_interval_ms));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "drain_timeout_ms", path, &l.drain_timeout_ms));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_in_flight_per_binding", path, &l.max_in_flight_per_binding));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_in_flight_per_client", path, &l.max_in_flight_per_client));
@@ -218,6 +220,12 @@ Status FinalizeConfig(DaemonConfig* config) {
   if (config->limits.disk_workers < 1 || config->limits.disk_workers > 256) {
     return Status::InvalidArgument("limits: disk_workers must be between 1 and 256, got " +
                                    std::to_string(config->limits.disk_workers));
+  }
+  if (config->limits.max_timeout_ms < 1000 || config->limits.default_timeout_ms > config->limits.max_timeout_ms) {
+    return Status::InvalidArgument("limits: max_timeout_ms must be at least 1000 and at least default_timeout_ms");
+  }
+  if (config->limits.heartbeat_interval_ms > 3'600'000) {
+    return Status::InvalidArgument("limits: heartbeat_interval_ms must be at most 3600000 (0: no heartbeats)");
   }
   if (config->limits.max_body_bytes + 1024 > config->limits.max_message_bytes) {
     return Status::InvalidArgument("limits: max_message_bytes must exceed max_body_bytes");

@@ -16,11 +16,17 @@ inline constexpr char kDefaultListenEndpoint[] = "tcp://127.0.0.1:7420";
 
 struct DaemonLimits {
   uint32_t default_timeout_ms = 30'000;   // for requests with timeout_ms 0
+  // The most a request may ask for (larger ones are cut to it); a stream's
+  // timeout bounds its longest pause between frames.
+  uint32_t max_timeout_ms = 300'000;
+  // ZeroMQ heartbeats to each client (0 = none): one that misses them for
+  // three intervals is disconnected, and its calls end.
+  uint32_t heartbeat_interval_ms = 10'000;
   uint32_t drain_timeout_ms = 10'000;     // SIGTERM: time allowed for in-flight calls
   uint32_t max_in_flight_per_binding = 4096;
   // Calls one client (connection) may have waiting on actors at once; beyond:
   // RESOURCE_EXHAUSTED (retryable). Bounds what a client's replies can take.
-  uint32_t max_in_flight_per_client = 4096;
+  uint32_t max_in_flight_per_client = 1024;  // below the binding's: one client cannot take a binding
   uint32_t max_body_bytes = 4u << 20;     // larger request bodies: RESOURCE_EXHAUSTED
   int64_t max_message_bytes = 8 << 20;    // ZMQ_MAXMSGSIZE: larger messages drop the peer
   // A client that does not read its replies: ZeroMQ queues up to

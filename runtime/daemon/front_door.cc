@@ -31,7 +31,8 @@ constexpr int kMessagesPerFlush = 32;
 FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQueue& replies,
                      const ProviderRegistry& registry, const ServiceRegistry& services, ports::Clock& clock)
     : config_(config), bindings_(bindings), replies_(replies), registry_(registry), services_(services), clock_(clock),
-      router_(context_, zmq::socket_type::router) {
+      router_(context_, zmq::socket_type::router),
+      disconnects_(context_, zmq::socket_type::pair) {
   router_.set(zmq::sockopt::linger, 1000);
   router_.set(zmq::sockopt::maxmsgsize, config.limits.max_message_bytes);
   // A client's queue holds client_send_queue replies. With router_mandatory a
@@ -40,6 +41,21 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
   router_.set(zmq::sockopt::sndhwm, static_cast<int>(config.limits.client_send_queue));
   router_.set(zmq::sockopt::rcvhwm, 100'000);
   router_.set(zmq::sockopt::router_mandatory, 1);
+  // A client that goes away leaves calls nobody waits for: its connection's
+  // close ends them. Two front doors in one process (tests) need two names.
+  const std::string monitor = "inproc://cloudkitd-disconnects-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+  if (zmq_socket_monitor(router_.handle(), monitor.c_str(), ZMQ_EVENT_DISCONNECTED) == 0) {
+    disconnects_.connect(monitor);
+  } else {
+    spdlog::warn("no connection monitor ({}): calls of departed clients end at their deadline",
+                 zmq_strerror(zmq_errno()));
+  }
+  // A client whose host vanished (no FIN) is dropped after missing its
+  // PONGs: its connection goes, and so do its calls (departed_peers_).
+  if (config.limits.heartbeat_interval_ms > 0) {
+    router_.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(config.limits.heartbeat_interval_ms));
+    router_.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(3 * config.limits.heartbeat_interval_ms));
+  }
   started_ms_ = clock_.NowMs();
   calls_.reserve(1024);
   by_client_.reserve(1024);
@@ -73,11 +89,13 @@ void FrontDoor::Run(int signal_fd) {
   // Plain poll(2) over the ROUTER's ZMQ_FD: zmq_poll would build and tear
   // down a poller on every call, which showed in the profile (RESULTS.md).
   const int router_fd = router_.get(zmq::sockopt::fd);
+  const int disconnects_fd = disconnects_.get(zmq::sockopt::fd);
   while (true) {
     pollfd items[] = {
         {router_fd, POLLIN, 0},
         {replies_.wake_fd(), POLLIN, 0},
         {signal_fd, POLLIN, 0},
+        {disconnects_fd, POLLIN, 0},
     };
     int timeout = PollTimeoutMs();
     if (draining_) timeout = std::min<int64_t>(timeout < 0 ? INT_MAX : timeout, 50);
@@ -85,11 +103,15 @@ void FrontDoor::Run(int signal_fd) {
     // and never sleep on messages already queued (e.g. past the batch cap, or
     // noticed while sending).
     if (router_.get(zmq::sockopt::events) & ZMQ_POLLIN) timeout = 0;
-    if (poll(items, 3, timeout) < 0 && errno != EINTR) {
+    if (disconnects_.get(zmq::sockopt::events) & ZMQ_POLLIN) timeout = 0;
+    if (poll(items, 4, timeout) < 0 && errno != EINTR) {
       spdlog::error("poll failed: {}", std::strerror(errno));
       break;
     }
 
+    // Before the client messages: a closed connection's fd may be reused by
+    // a new one, whose messages must not be taken for the old one's.
+    OnDisconnects();
     if (items[1].revents & POLLIN) OnActorFrames(true);
     // Take a bounded batch of client messages per turn so replies keep flowing.
     // Frames for actors on other threads, and replies of inline actors, go
@@ -112,6 +134,10 @@ void FrontDoor::Run(int signal_fd) {
     bindings_.front_door_timers().FireDue();
     if (!backlogs_.empty()) FlushBacklogs();
     FlushDeliveriesAndReplies();
+    if (!departed_peers_.empty()) {
+      EndCallsOfDepartedPeers();
+      FlushDeliveriesAndReplies();  // the cancels
+    }
     if (draining_ && (calls_.empty() || clock_.NowMs() >= drain_deadline)) break;
   }
   for (auto& [call_id, call] : calls_) {
@@ -142,8 +168,35 @@ bool FrontDoor::OnClientMessage() {
     spdlog::warn("receive failed: {}", e.what());
     return false;
   }
+  message_fd_ = parts[0].get(ZMQ_SRCFD);
   HandleClientMessage(parts);
   return true;
+}
+
+void FrontDoor::OnDisconnects() {
+  while (true) {
+    zmq::message_t event;
+    zmq::message_t address;
+    try {
+      if (!disconnects_.recv(event, zmq::recv_flags::dontwait)) return;
+      if (event.more()) (void)disconnects_.recv(address, zmq::recv_flags::dontwait);
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    // 2 bytes of event, 4 of value (the fd), native byte order.
+    if (event.size() < 6) continue;
+    uint16_t kind = 0;
+    int32_t fd = -1;
+    std::memcpy(&kind, event.data(), sizeof kind);
+    std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, sizeof fd);
+    if (kind != ZMQ_EVENT_DISCONNECTED || fd < 0) continue;
+    std::vector<uint64_t> orphaned;
+    for (const auto& [call_id, call] : calls_) {
+      if (call.connection_fd == fd) orphaned.push_back(call_id);
+    }
+    if (!orphaned.empty()) spdlog::debug("a client went away: ending its {} call(s)", orphaned.size());
+    CancelCalls(orphaned);
+  }
 }
 
 void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
@@ -223,7 +276,10 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
                                                std::to_string(binding->in_flight) + " calls in flight"));
   }
 
-  uint32_t timeout_ms = env.timeout_ms() ? env.timeout_ms() : config_.limits.default_timeout_ms;
+  // Capped: a call no client waits for any more must end (a stream's
+  // timeout is its longest pause between frames).
+  const uint32_t timeout_ms = std::min(env.timeout_ms() ? env.timeout_ms() : config_.limits.default_timeout_ms,
+                                       config_.limits.max_timeout_ms);
   const bool streaming = rpc->streams;
   uint64_t call_id = next_call_id_++;
   Inbound in;
@@ -280,6 +336,7 @@ FrontDoor::Call& FrontDoor::RegisterCall(uint64_t call_id, const std::string& pe
   call.incarnation = actor->incarnation();
   call.timeout_ms = timeout_ms;
   call.streaming = streaming;
+  call.connection_fd = message_fd_;
   binding->in_flight++;
   client_calls_[peer]++;
   by_client_[{peer, request_id}] = call_id;
@@ -473,10 +530,21 @@ bool FrontDoor::TrySend(const std::string& peer, std::string_view envelope, std:
     router_.send(zmq::buffer(envelope), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     router_.send(zmq::buffer(body), zmq::send_flags::dontwait);
   } catch (const zmq::error_t& e) {
-    // EHOSTUNREACH: the client went away; its calls end as their frames come back.
+    // EHOSTUNREACH: the client went away. Its other calls are ended once the
+    // turn is over (EndCallsOfDepartedPeers): the caller may be iterating them.
     spdlog::debug("reply to a departed client dropped: {}", e.what());
+    if (e.num() == EHOSTUNREACH) departed_peers_.push_back(std::string(peer));
   }
   return true;
+}
+
+void FrontDoor::EndCallsOfDepartedPeers() {
+  std::vector<std::string> departed = std::move(departed_peers_);
+  departed_peers_.clear();
+  for (const std::string& peer : departed) {
+    backlogs_.erase(peer);
+    CancelCallsOf(peer);
+  }
 }
 
 void FrontDoor::SendOrHold(const std::string& peer, std::string_view envelope, std::string_view body) {
@@ -518,7 +586,11 @@ void FrontDoor::CancelCallsOf(std::string peer) {
   for (const auto& [call_id, call] : calls_) {
     if (call.peer == peer) cancelled.push_back(call_id);
   }
-  for (uint64_t call_id : cancelled) {
+  CancelCalls(cancelled);
+}
+
+void FrontDoor::CancelCalls(const std::vector<uint64_t>& call_ids) {
+  for (uint64_t call_id : call_ids) {
     HostedActor* actor = calls_.at(call_id).actor;
     ForgetCall(call_id);
     Inbound cancel;

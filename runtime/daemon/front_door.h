@@ -50,6 +50,7 @@ class FrontDoor {
     int64_t deadline_ms = 0;
     uint32_t timeout_ms = 0;
     bool streaming = false;    // deadline restarts with each client frame
+    int connection_fd = -1;    // the client's connection (ZMQ_SRCFD): its disconnect ends the call
   };
   using ClientKey = std::pair<std::string, uint64_t>;
   struct ClientKeyHash {
@@ -87,6 +88,12 @@ class FrontDoor {
   void FlushBacklogs();
   // A client that does not read: its calls in flight end, unanswered.
   void CancelCallsOf(std::string peer);  // a copy: the caller's may live in a call it ends
+  // Forgets the calls (no reply: nobody waits for one) and tells their actors.
+  void CancelCalls(const std::vector<uint64_t>& call_ids);
+  // Ends the calls of connections that closed (the monitor's DISCONNECTED events).
+  void OnDisconnects();
+  // Ends the calls of clients a reply found gone (TrySend), and drops their backlogs.
+  void EndCallsOfDepartedPeers();
   // False when ZeroMQ would not take the message now (the peer's queue is full).
   bool TrySend(const std::string& peer, std::string_view envelope, std::string_view body);
   void ForgetCall(uint64_t call_id);
@@ -104,6 +111,9 @@ class FrontDoor {
   ports::Clock& clock_;
   zmq::context_t context_{1};
   zmq::socket_t router_;
+  // The ROUTER's connection events (zmq_socket_monitor): which connection closed.
+  zmq::socket_t disconnects_;
+  int message_fd_ = -1;  // the connection of the client message being handled
   std::vector<std::string> endpoints_;
 
   uint64_t next_call_id_ = 1;
@@ -139,6 +149,7 @@ class FrontDoor {
     int64_t refused_logged_ms = 0;  // when that was last logged
   };
   std::unordered_map<std::string, Backlog> backlogs_;
+  std::vector<std::string> departed_peers_;  // replies to them found them gone; see EndCallsOfDepartedPeers
   bool draining_ = false;
   int64_t started_ms_ = 0;
   uint64_t requests_served_ = 0;

@@ -40,7 +40,7 @@ Result<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(DaemonOptions option
   char dir_template[] = "/tmp/cloudkit-it-XXXXXX";
   if (!mkdtemp(dir_template)) return Status::Internal("mkdtemp failed");
   daemon->dir_ = dir_template;
-  std::ofstream(daemon->dir_ + "/cloudkitd.yaml") << "bindings:\n"
+  std::ofstream(daemon->dir_ + "/cloudkitd.yaml") << daemon->options_.extra_config << "bindings:\n"
                                                      "  - {name: default, provider: local}\n"
                                                      "  - {name: scratch, provider: memory}\n"
                                                   << daemon->options_.extra_bindings;

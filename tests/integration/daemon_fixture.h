@@ -26,6 +26,8 @@ struct DaemonOptions {
   // YAML entries appended to the config's `bindings:` list, each starting
   // with "  - " (the defaults, `default` and `scratch`, stay).
   std::string extra_bindings;
+  // Top-level YAML before `bindings:`, e.g. "limits: {max_timeout_ms: 1000}\n".
+  std::string extra_config;
   std::map<std::string, std::string> env;  // added to the daemon's environment
 };
 

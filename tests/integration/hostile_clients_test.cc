@@ -1,0 +1,143 @@
+// Limits that hold against a client trying to take a binding from the
+// others: timeouts are capped, a client's calls in flight are bounded below
+// the binding's, and the calls of a client that went away end at once.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+
+#include "cloudkit/v1/envelope.pb.h"
+#include "integration/daemon_fixture.h"
+#include "integration/test_helpers.h"
+
+namespace cloudkit::integration {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr char kPutObject[] = "cloudkit.v1.ObjectStorage/PutObject";
+
+// A client without the client library: uploads it starts and never feeds.
+class RawClient {
+ public:
+  RawClient(zmq::context_t& context, const std::string& endpoint) : socket_(context, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+  void StartUpload(uint64_t id, const std::string& key, uint32_t timeout_ms) {
+    v1::PutObjectRequest put = PutRequest("docs", key, "first chunk");
+    put.set_more_data(true);
+    v1::RequestEnvelope envelope;
+    envelope.set_request_id(id);
+    envelope.set_kind(v1::REQUEST);
+    envelope.set_method(kPutObject);
+    envelope.set_timeout_ms(timeout_ms);
+    const std::string head = envelope.SerializeAsString();
+    const std::string body = put.SerializeAsString();
+    socket_.send(zmq::buffer(head), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(body), zmq::send_flags::none);
+  }
+  // The next reply's envelope; nullopt after `timeout`.
+  std::optional<v1::ResponseEnvelope> Next(milliseconds timeout) {
+    zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
+    zmq::message_t head;
+    zmq::message_t body;
+    (void)socket_.recv(head);
+    if (head.more()) (void)socket_.recv(body);
+    v1::ResponseEnvelope envelope;
+    if (!envelope.ParseFromArray(head.data(), static_cast<int>(head.size()))) return std::nullopt;
+    return envelope;
+  }
+  // The final answer of call `id` (skipping its stream frames).
+  std::optional<v1::ResponseEnvelope> AnswerOf(uint64_t id, milliseconds timeout) {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      auto next = Next(std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now()));
+      if (!next) return std::nullopt;
+      if (next->request_id() == id && next->kind() == v1::RESPONSE) return next;
+    }
+    return std::nullopt;
+  }
+  void Close() { socket_.close(); }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+std::unique_ptr<DaemonProcess> StartWith(const std::string& limits) {
+  DaemonOptions options;
+  options.extra_config = "limits: {" + limits + "}\n";
+  auto started = DaemonProcess::Start(options);
+  EXPECT_TRUE(started.ok()) << started.status().message();
+  return started.ok() ? std::move(*started) : nullptr;
+}
+
+TEST(HostileClientsTest, ATimeoutBeyondTheCapIsCutToIt) {
+  auto daemon = StartWith("max_timeout_ms: 1000, default_timeout_ms: 1000");
+  ASSERT_NE(daemon, nullptr);
+  auto client = Client::Connect(daemon->endpoint());
+  ASSERT_TRUE(client.ok());
+  ASSERT_CK_OK((*client)->storage().CreateBucket(CreateBucketRequest("docs")));
+  zmq::context_t context;
+  RawClient raw(context, daemon->endpoint());
+  const auto started = std::chrono::steady_clock::now();
+  raw.StartUpload(1, "stalled", 4'294'967'295u);  // 49.7 days, asked
+  auto answer = raw.AnswerOf(1, milliseconds(10'000));
+  ASSERT_TRUE(answer) << "no answer: the call outlived the cap";
+  EXPECT_EQ(answer->status().code(), v1::DEADLINE_EXCEEDED) << answer->status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(5'000));
+}
+
+TEST(HostileClientsTest, OneClientCannotTakeEveryCallOfABinding) {
+  auto daemon = StartWith("max_in_flight_per_client: 4, max_in_flight_per_binding: 8");
+  ASSERT_NE(daemon, nullptr);
+  auto client = Client::Connect(daemon->endpoint());
+  ASSERT_TRUE(client.ok());
+  ASSERT_CK_OK((*client)->storage().CreateBucket(CreateBucketRequest("docs")));
+  zmq::context_t context;
+  RawClient greedy(context, daemon->endpoint());
+  for (uint64_t id = 1; id <= 6; ++id) greedy.StartUpload(id, "greedy-" + std::to_string(id), 60'000);
+  for (uint64_t id : {5u, 6u}) {
+    auto refused = greedy.AnswerOf(id, milliseconds(5'000));
+    ASSERT_TRUE(refused) << "call " << id << " got no answer";
+    EXPECT_EQ(refused->status().code(), v1::RESOURCE_EXHAUSTED) << refused->status().message();
+    EXPECT_TRUE(refused->status().retryable());
+  }
+  // Another client is served meanwhile.
+  ASSERT_CK_OK((*client)->storage().PutObject(PutRequest("docs", "polite", "served")));
+}
+
+TEST(HostileClientsTest, TheCallsOfAClientThatWentAwayEndAtOnce) {
+  auto daemon = StartWith("max_in_flight_per_client: 4, max_in_flight_per_binding: 4");
+  ASSERT_NE(daemon, nullptr);
+  auto client = Client::Connect(daemon->endpoint());
+  ASSERT_TRUE(client.ok());
+  ASSERT_CK_OK((*client)->storage().CreateBucket(CreateBucketRequest("docs")));
+  zmq::context_t context;
+  {
+    RawClient gone(context, daemon->endpoint());
+    for (uint64_t id = 1; id <= 4; ++id) gone.StartUpload(id, "abandoned-" + std::to_string(id), 300'000);
+    for (uint64_t id = 1; id <= 4; ++id) ASSERT_TRUE(gone.Next(milliseconds(5'000))) << "no credit for call " << id;
+    // The binding is full while the client is there.
+    EXPECT_CK_CODE((*client)->storage().PutObject(PutRequest("docs", "blocked", "x")), v1::RESOURCE_EXHAUSTED);
+    gone.Close();
+  }
+  Status put = Status::Internal("not tried");
+  for (int i = 0; i < 40; ++i) {
+    put = (*client)->storage().PutObject(PutRequest("docs", "after", "served")).status();
+    if (put.ok()) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(put.ok()) << "the departed client's calls still hold the binding: " << put.message();
+  auto status = (*client)->runtime().GetStatus();
+  ASSERT_TRUE(status.ok());
+  EXPECT_LE(status->requests_in_flight(), 1u);
+  EXPECT_CK_CODE((*client)->storage().HeadObject(HeadRequest("docs", "abandoned-1")), v1::NOT_FOUND);
+}
+
+}  // namespace
+}  // namespace cloudkit::integration
