@@ -126,6 +126,21 @@ Task<Result<QueueRecord>> EmbeddedQueue::Require(const std::string& queue) {
   co_return std::move(**record);
 }
 
+Task<Result<EmbeddedQueue::Held>> EmbeddedQueue::Hold(const std::string& queue, Access access, bool deduplicates) {
+  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
+  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
+  std::vector<KeyLocks::Key> keys = {WholeQueue(queue, access == Access::kWhole)};
+  if (access != Access::kShared) keys.push_back(QueueMessages(queue));
+  if (deduplicates) keys.push_back(Deduplication());
+  Held held;
+  held.holding = locks_.Acquire(std::move(keys));
+  co_await held.holding->Granted();
+  Result<QueueRecord> record = co_await Require(queue);
+  if (!record.ok()) co_return record.status();
+  held.record = std::move(*record);
+  co_return held;
+}
+
 Task<Status> EmbeddedQueue::WriteAndRelease(ports::WriteBatch batch, const std::string& queue, Holding holding,
                                             Holding more) {
   Async<Status> issued = store_->Write(std::move(batch));
@@ -174,12 +189,9 @@ Task<Result<v1::CreateQueueResponse>> EmbeddedQueue::CreateQueue(const v1::Creat
 
 Task<Result<v1::DeleteQueueResponse>> EmbeddedQueue::DeleteQueue(const v1::DeleteQueueRequest& req) {
   const std::string& queue = req.queue();
-  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
-  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  Holding holding = locks_.Acquire({WholeQueue(queue, true), QueueMessages(queue)});
-  co_await holding->Granted();
-  Result<QueueRecord> record = co_await Require(queue);
-  if (!record.ok()) co_return record.status();
+  Result<Held> held = co_await Hold(queue, Access::kWhole);
+  if (!held.ok()) co_return held.status();
+  const uint64_t channel = held->record.channel();
   // A queue another one dead-letters into stays: its messages would have nowhere to go.
   const std::string start(kQueuePrefix), end = PrefixSuccessor(kQueuePrefix);
   std::string from = start;
@@ -199,11 +211,11 @@ Task<Result<v1::DeleteQueueResponse>> EmbeddedQueue::DeleteQueue(const v1::Delet
   }
   ports::WriteBatch batch;
   batch.Delete(QueueKey(queue));
-  MessageChannels::StageDiscard(record->channel(), &batch);
+  MessageChannels::StageDiscard(channel, &batch);
   queues_.erase(queue);
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(holding)));
+  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding)));
   NoteArrival(queue, clock_->NowMs());  // its waiting receives learn that it is gone
-  Result<uint64_t> collected = co_await channels_.Collect(record->channel());
+  Result<uint64_t> collected = co_await channels_.Collect(channel);
   if (!collected.ok()) co_return collected.status();
   co_return v1::DeleteQueueResponse();
 }
@@ -273,20 +285,14 @@ Task<Status> EmbeddedQueue::StageDedupSweep(int64_t now, ports::WriteBatch* batc
 
 Task<Result<v1::SendBatchResponse>> EmbeddedQueue::Enqueue(
     const std::string& queue, const google::protobuf::RepeatedPtrField<v1::SendBatchEntry>& entries) {
-  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
   bool deduplicates = false;
   for (const v1::SendBatchEntry& entry : entries) {
     CK_CO_RETURN_IF_ERROR(CheckEntry(entry));
     deduplicates = deduplicates || !entry.deduplication_id().empty();
   }
-  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  std::vector<KeyLocks::Key> keys = {WholeQueue(queue, false)};
-  if (deduplicates) keys.push_back(Deduplication());
-  Holding holding = locks_.Acquire(std::move(keys));
-  co_await holding->Granted();
-  Result<QueueRecord> record = co_await Require(queue);
-  if (!record.ok()) co_return record.status();
-  const Channel channel = ChannelOf(queue, *record);
+  Result<Held> held = co_await Hold(queue, Access::kShared, deduplicates);
+  if (!held.ok()) co_return held.status();
+  const Channel channel = ChannelOf(queue, held->record);
   const int64_t now = clock_->NowMs();
   ports::WriteBatch batch;
   if (deduplicates) CK_CO_RETURN_IF_ERROR(co_await StageDedupSweep(now, &batch));
@@ -332,25 +338,21 @@ Task<Result<v1::SendBatchResponse>> EmbeddedQueue::Enqueue(
       sent_now.emplace(dedup_id, id);
     }
   }
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(holding)));
+  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding)));
   if (earliest != 0) NoteArrival(queue, earliest);
   co_return resp;
 }
 
 Task<Result<QueueProvider::Received>> EmbeddedQueue::Receive(const v1::ReceiveRequest& req) {
   const std::string& queue = req.queue();
-  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
   if (req.max_messages() > kMaxReceive) {
     co_return Status::InvalidArgument("at most " + std::to_string(kMaxReceive) + " messages per receive, asked " +
                                       std::to_string(req.max_messages()));
   }
   CK_CO_RETURN_IF_ERROR(CheckVisibility("visibility timeout", req.visibility_timeout_ms()));
-  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  Holding holding = locks_.Acquire({WholeQueue(queue, false), QueueMessages(queue)});
-  co_await holding->Granted();
-  Result<QueueRecord> record = co_await Require(queue);
-  if (!record.ok()) co_return record.status();
-  const v1::QueueOptions& options = record->options();
+  Result<Held> held = co_await Hold(queue, Access::kMessages);
+  if (!held.ok()) co_return held.status();
+  const v1::QueueOptions& options = held->record.options();
   // Dead-letter links form no cycle (a queue's dead-letter queue exists
   // before it), so holding one after the other cannot deadlock.
   Holding target_holding;
@@ -367,11 +369,12 @@ Task<Result<QueueProvider::Received>> EmbeddedQueue::Receive(const v1::ReceiveRe
                                                                      : kDefaultVisibilityMs;
   ports::WriteBatch batch;
   Result<MessageChannels::Claimed> claimed =
-      co_await channels_.Claim(ChannelOf(queue, *record), dead_letter ? &*dead_letter : nullptr,
+      co_await channels_.Claim(ChannelOf(queue, held->record), dead_letter ? &*dead_letter : nullptr,
                                std::max<uint32_t>(req.max_messages(), 1), visibility, &batch);
   if (!claimed.ok()) co_return claimed.status();
   if (!batch.ops.empty()) {
-    CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(holding), std::move(target_holding)));
+    CK_CO_RETURN_IF_ERROR(
+        co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding), std::move(target_holding)));
   }
   if (claimed->dead_lettered != 0) NoteArrival(options.dead_letter_queue(), clock_->NowMs());
   Received received;
@@ -382,38 +385,32 @@ Task<Result<QueueProvider::Received>> EmbeddedQueue::Receive(const v1::ReceiveRe
 
 Task<Result<v1::AckResponse>> EmbeddedQueue::Ack(const v1::AckRequest& req) {
   const std::string& queue = req.queue();
-  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
   Result<Receipt> receipt = DecodeReceipt(req.receipt_handle());
   if (!receipt.ok()) co_return receipt.status();
-  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  Holding holding = locks_.Acquire({WholeQueue(queue, false), QueueMessages(queue)});
-  co_await holding->Granted();
-  Result<QueueRecord> record = co_await Require(queue);
-  if (!record.ok()) co_return record.status();
+  Result<Held> held = co_await Hold(queue, Access::kMessages);
+  if (!held.ok()) co_return held.status();
   ports::WriteBatch batch;
-  CK_CO_RETURN_IF_ERROR(co_await channels_.StageAck(ChannelOf(queue, *record), *receipt, &batch));
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(holding)));
+  CK_CO_RETURN_IF_ERROR(co_await channels_.StageAck(ChannelOf(queue, held->record), *receipt, &batch));
+  const bool fifo = held->record.options().fifo();
+  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding)));
   // The head of a FIFO queue is gone: the next message may go.
-  if (record->options().fifo()) NoteArrival(queue, clock_->NowMs());
+  if (fifo) NoteArrival(queue, clock_->NowMs());
   co_return v1::AckResponse();
 }
 
 Task<Result<v1::ChangeVisibilityResponse>> EmbeddedQueue::ChangeVisibility(const v1::ChangeVisibilityRequest& req) {
   const std::string& queue = req.queue();
-  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
   CK_CO_RETURN_IF_ERROR(CheckVisibility("visibility timeout", req.visibility_timeout_ms()));
   Result<Receipt> receipt = DecodeReceipt(req.receipt_handle());
   if (!receipt.ok()) co_return receipt.status();
-  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  Holding holding = locks_.Acquire({WholeQueue(queue, false), QueueMessages(queue)});
-  co_await holding->Granted();
-  Result<QueueRecord> record = co_await Require(queue);
-  if (!record.ok()) co_return record.status();
+  Result<Held> held = co_await Hold(queue, Access::kMessages);
+  if (!held.ok()) co_return held.status();
   const int64_t visible_at = clock_->NowMs() + req.visibility_timeout_ms();
   ports::WriteBatch batch;
-  Result<Receipt> moved = co_await channels_.StageVisibility(ChannelOf(queue, *record), *receipt, visible_at, &batch);
+  Result<Receipt> moved =
+      co_await channels_.StageVisibility(ChannelOf(queue, held->record), *receipt, visible_at, &batch);
   if (!moved.ok()) co_return moved.status();
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(holding)));
+  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding)));
   NoteArrival(queue, visible_at);
   v1::ChangeVisibilityResponse resp;
   resp.set_receipt_handle(EncodeReceipt(*moved));
@@ -423,23 +420,16 @@ Task<Result<v1::ChangeVisibilityResponse>> EmbeddedQueue::ChangeVisibility(const
 
 Task<Result<v1::DepthResponse>> EmbeddedQueue::Depth(const v1::DepthRequest& req) {
   const std::string& queue = req.queue();
-  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
-  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  Holding holding = locks_.Acquire({WholeQueue(queue, false)});
-  co_await holding->Granted();
-  Result<QueueRecord> record = co_await Require(queue);
-  if (!record.ok()) co_return record.status();
-  co_return co_await channels_.Count(ChannelOf(queue, *record));
+  Result<Held> held = co_await Hold(queue, Access::kShared);
+  if (!held.ok()) co_return held.status();
+  co_return co_await channels_.Count(ChannelOf(queue, held->record));
 }
 
 Task<Result<v1::PurgeResponse>> EmbeddedQueue::Purge(const v1::PurgeRequest& req) {
   const std::string& queue = req.queue();
-  CK_CO_RETURN_IF_ERROR(names::CheckContainerName("queue", queue));
-  CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  Holding holding = locks_.Acquire({WholeQueue(queue, true), QueueMessages(queue)});
-  co_await holding->Granted();
-  Result<QueueRecord> record = co_await Require(queue);
-  if (!record.ok()) co_return record.status();
+  Result<Held> held = co_await Hold(queue, Access::kWhole);
+  if (!held.ok()) co_return held.status();
+  QueueRecord* record = &held->record;
   // The queue moves to a new, empty channel in one write; the old one's
   // messages are collected afterwards.
   const uint64_t old_channel = record->channel();
@@ -448,7 +438,7 @@ Task<Result<v1::PurgeResponse>> EmbeddedQueue::Purge(const v1::PurgeRequest& req
   batch.Put(QueueKey(queue), record->SerializeAsString());
   MessageChannels::StageDiscard(old_channel, &batch);
   queues_[queue] = *record;
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(holding)));
+  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding)));
   Result<uint64_t> collected = co_await channels_.Collect(old_channel);
   if (!collected.ok()) co_return collected.status();
   v1::PurgeResponse resp;

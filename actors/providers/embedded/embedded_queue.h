@@ -51,6 +51,19 @@ class EmbeddedQueue : public QueueProvider {
   Task<Result<std::optional<store::v1::QueueRecord>>> Load(const std::string& queue);
   // The same, NOT_FOUND naming the queue when it does not exist.
   Task<Result<store::v1::QueueRecord>> Require(const std::string& queue);
+  // How a call holds its queue: sends and counts share it; receives, acks
+  // and visibility changes take its messages alone; purge and delete take
+  // all of it.
+  enum class Access { kShared, kMessages, kWhole };
+  // A queue held for a call: the holding, and the queue's record.
+  struct Held {
+    Holding holding;
+    store::v1::QueueRecord record;
+  };
+  // Checks the queue's name, opens the channels, holds the queue (and, for
+  // a send with deduplication ids, the deduplication records) and loads its
+  // record (NOT_FOUND naming the queue when absent).
+  Task<Result<Held>> Hold(const std::string& queue, Access access, bool deduplicates = false);
   // Issues `batch`, lets the holdings go, then waits until the batch is
   // durable. On failure forgets the cached record of `queue`, which the
   // caller may have changed for the batch.
