@@ -7,6 +7,9 @@
 
 namespace cloudkit {
 
+// Services whose actors have no header of their own (services/*_actor.cc).
+ServiceDescriptor QueueService();
+
 const MethodDescriptor* ServiceDescriptor::FindMethod(std::string_view method) const {
   for (const MethodDescriptor& candidate : methods) {
     if (candidate.name == method) return &candidate;
@@ -47,6 +50,7 @@ void RegisterBuiltinServices(ServiceRegistry* registry) {
   const ServiceDescriptor builtin[] = {
       ObjectStorageActor::Descriptor(),
       KeyValueActor::Descriptor(),
+      QueueService(),
   };
   // Two built-in services with one name is a programming error, found by any test.
   for (const ServiceDescriptor& service : builtin) {

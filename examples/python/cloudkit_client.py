@@ -4,7 +4,8 @@
 It generates the protobuf modules with `protoc --python_out` into a temporary
 directory at start-up (nothing generated is committed), then runs a short demo
 against a running daemon: status, a bucket, a small object, a streamed 3 MiB
-object under credit flow control, key-value items, and a NOT_FOUND error.
+object under credit flow control, key-value items, a queue's message sent,
+received and acked, and a NOT_FOUND error.
 It exits nonzero if anything does not behave as documented.
 
 Needs Debian's python3-zmq and python3-protobuf, and protoc:
@@ -33,7 +34,7 @@ def load_protos(out_dir):
     protos = sorted(str(p.relative_to(PROTO_DIR)) for p in (PROTO_DIR / "cloudkit" / "v1").glob("*.proto"))
     subprocess.run(["protoc", f"-I{PROTO_DIR}", f"--python_out={out_dir}", *protos], check=True)
     sys.path.insert(0, out_dir)
-    names = ["envelope", "status", "object_storage", "key_value", "runtime"]
+    names = ["envelope", "status", "object_storage", "key_value", "queue", "runtime"]
     return {name: importlib.import_module(f"cloudkit.v1.{name}_pb2") for name in names}
 
 
@@ -184,6 +185,24 @@ def demo(pb, client):
                          kv_pb.GetResponse)
     check(kv_got.item.value == b"dark" and kv_got.item.etag == kv_put.etag, "key-value round trip")
     print(f"kv: settings/theme = {kv_got.item.value.decode()}, etag {kv_got.item.etag}")
+
+    q_pb, queues = pb["queue"], "cloudkit.v1.Queue/"
+    queue = f"python-example-{os.getpid()}"
+    client.call(queues + "CreateQueue", q_pb.CreateQueueRequest(queue=queue), q_pb.CreateQueueResponse)
+    sent = client.call(queues + "Send", q_pb.SendRequest(queue=queue, body=b"resize photo 7", attributes={"size": "large"}),
+                       q_pb.SendResponse)
+    # A long poll: answered as soon as a message is there (here at once), else when wait_ms ends.
+    got = client.call(queues + "Receive", q_pb.ReceiveRequest(queue=queue, max_messages=10, wait_ms=2000),
+                      q_pb.ReceiveResponse)
+    check(len(got.messages) == 1 and got.messages[0].body == b"resize photo 7"
+          and got.messages[0].message_id == sent.message_id and got.messages[0].attributes["size"] == "large",
+          "queue round trip")
+    client.call(queues + "Ack", q_pb.AckRequest(queue=queue, receipt_handle=got.messages[0].receipt_handle),
+                q_pb.AckResponse)
+    depth = client.call(queues + "Depth", q_pb.DepthRequest(queue=queue), q_pb.DepthResponse)
+    check(depth.visible == 0 and depth.in_flight == 0, "an acked message is gone")
+    client.call(queues + "DeleteQueue", q_pb.DeleteQueueRequest(queue=queue), q_pb.DeleteQueueResponse)
+    print(f"queue: message {sent.message_id} sent, received (receive count {got.messages[0].receive_count}) and acked")
 
     try:
         client.call(storage + "HeadObject", os_pb.HeadObjectRequest(bucket=bucket, key="missing.txt"),

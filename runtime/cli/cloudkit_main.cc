@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   CliContext context;
   Action action;
 
-  CLI::App app{"cloudkit: object storage and key-value through cloudkitd", "cloudkit"};
+  CLI::App app{"cloudkit: object storage, key-value and queues through cloudkitd", "cloudkit"};
   app.set_version_flag("--version", CLOUDKIT_VERSION);
   app.require_subcommand(1);
   app.add_option("--endpoint", context.options.endpoint, "cloudkitd endpoint")
@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   kv->require_subcommand(1);
   kv->fallthrough();
   cloudkit::cli::AddKeyValueCommands(*kv, context, &action);
+  CLI::App* queue = app.add_subcommand("queue", "Message queues");
+  queue->require_subcommand(1);
+  queue->fallthrough();
+  cloudkit::cli::AddQueueCommands(*queue, context, &action);
 
   try {
     app.parse(argc, argv);

@@ -24,6 +24,7 @@
 #include "client/client_options.h"
 #include "client/key_value_client.h"
 #include "client/object_storage_client.h"
+#include "client/queue_client.h"
 #include "client/runtime_client.h"
 
 namespace cloudkit {
@@ -48,6 +49,7 @@ class Client {
 
   ObjectStorageClient& storage() { return storage_; }
   KeyValueClient& kv() { return kv_; }
+  QueueClient& queue() { return queue_; }
   RuntimeClient& runtime() { return runtime_; }
 
  private:
@@ -56,6 +58,7 @@ class Client {
   std::unique_ptr<client_internal::Caller> caller_;
   ObjectStorageClient storage_;
   KeyValueClient kv_;
+  QueueClient queue_;
   RuntimeClient runtime_;
 };
 

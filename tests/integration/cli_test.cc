@@ -297,6 +297,60 @@ TEST_F(CliTest, KeyValueVerbs) {
   ExpectOneErrorLine(missing, "not found: ");
 }
 
+TEST_F(CliTest, QueueVerbs) {
+  EXPECT_EQ(Ok({"queue", "create", "jobs-dlq"}), "created queue jobs-dlq\n");
+  Ok({"queue", "create", "jobs", "--dead-letter", "jobs-dlq", "--max-receives", "3"});
+  json fifo = Json({"queue", "create", "orders", "--fifo"});
+  EXPECT_EQ(fifo["fifo"], true);
+  ProcessResult again = Cli({"queue", "create", "jobs"});
+  EXPECT_EQ(again.exit_code, 13);
+  ExpectOneErrorLine(again, "already exists: queue 'jobs'");
+  EXPECT_EQ(Ok({"queue", "list"}),
+            "jobs\tstandard\tdead letters to jobs-dlq after 3 receives\njobs-dlq\tstandard\norders\tfifo\n");
+  EXPECT_EQ(Json({"queue", "list", "--prefix", "jobs"})["queues"].size(), 2u);
+
+  const std::string id = Ok({"queue", "send", "jobs", "resize photo 7", "--attr", "size=large", "--dedup", "p7"});
+  EXPECT_EQ(id.size(), 17u) << id;  // 16 hex digits and a newline
+  json duplicate = Json({"queue", "send", "jobs", "resize photo 7", "--dedup", "p7"});
+  EXPECT_EQ(duplicate["duplicate"], true);
+  EXPECT_EQ(duplicate["message_id"].get<std::string>() + "\n", id);
+  ProcessOptions from_stdin;
+  from_stdin.stdin_data = "from stdin";
+  Ok({"queue", "send", "jobs", "-"}, from_stdin);
+  Ok({"queue", "send", "jobs", "later", "--delay", "60"});
+  EXPECT_EQ(Ok({"queue", "depth", "jobs"}), "visible 2, in flight 0, delayed 1\n");
+
+  json received = Json({"queue", "receive", "jobs", "--max", "10", "--visibility", "30"});
+  ASSERT_EQ(received["messages"].size(), 2u);
+  EXPECT_EQ(received["messages"][0]["body"], "resize photo 7");
+  EXPECT_EQ(received["messages"][0]["attributes"]["size"], "large");
+  EXPECT_EQ(received["messages"][0]["receive_count"], 1);
+  EXPECT_EQ(Json({"queue", "depth", "jobs"})["in_flight"], 2);
+  const std::string receipt = received["messages"][0]["receipt_handle"];
+  EXPECT_EQ(Ok({"queue", "ack", "jobs", receipt}), "acked\n");
+  ProcessResult stale = Cli({"queue", "ack", "jobs", receipt});
+  EXPECT_EQ(stale.exit_code, 14);
+  ExpectOneErrorLine(stale, "failed precondition: stale receipt handle for queue 'jobs'");
+  ProcessResult bad = Cli({"queue", "ack", "jobs", "nonsense"});
+  EXPECT_EQ(bad.exit_code, 11);
+
+  // Text: RECEIPT<TAB>BODY; an empty queue prints nothing after its wait.
+  Ok({"queue", "send", "orders", "first"});
+  const std::string line = Ok({"queue", "receive", "orders", "--wait", "1"});
+  EXPECT_EQ(line.substr(line.find('\t')), "\tfirst\n");
+  EXPECT_EQ(Ok({"queue", "receive", "orders", "--wait", "0.5"}), "");
+  EXPECT_EQ(Cli({"queue", "receive", "orders", "--wait", "21"}).exit_code, 2);
+
+  EXPECT_EQ(Ok({"queue", "purge", "jobs"}), "purged 2 messages from jobs\n");
+  ProcessResult in_use = Cli({"queue", "delete", "jobs-dlq"});
+  EXPECT_EQ(in_use.exit_code, 14);
+  EXPECT_EQ(Ok({"queue", "delete", "jobs"}), "deleted queue jobs\n");
+  ProcessResult gone = Cli({"queue", "depth", "jobs"});
+  EXPECT_EQ(gone.exit_code, 12);
+  ExpectOneErrorLine(gone, "not found: queue 'jobs'");
+  EXPECT_EQ(Cli({"queue", "create", "x", "--max-receives", "2"}).exit_code, 2);
+}
+
 TEST_F(CliTest, JsonErrorsGoToStdoutWithTheSameExitCode) {
   ProcessResult missing = Cli({"--json", "kv", "get", "settings", "nothing"});
   EXPECT_EQ(missing.exit_code, 12);

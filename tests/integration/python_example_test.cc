@@ -19,6 +19,7 @@ TEST_F(PythonExampleTest, RunsCleanAgainstTheDaemon) {
   EXPECT_EQ(result.exit_code, 0) << "stdout:\n" << result.out << "\nstderr:\n" << result.err;
   EXPECT_NE(result.out.find("all good"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("error as expected: NOT_FOUND"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("queue: message "), std::string::npos) << result.out;
 }
 
 }  // namespace

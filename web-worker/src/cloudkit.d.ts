@@ -2,10 +2,12 @@
 // types are generated from proto/ by protoc-gen-es into gen/.
 import type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse } from "./gen/cloudkit/v1/object_storage_pb.js";
 import type { Item, ListResponse, BatchGetResponse } from "./gen/cloudkit/v1/key_value_pb.js";
+import type { QueueOptions } from "./gen/cloudkit/v1/queue_pb.js";
 import type { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 
 export { StatusCode };
-export type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse, Item, ListResponse, BatchGetResponse };
+export type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse, Item, ListResponse, BatchGetResponse,
+              QueueOptions };
 
 /** Every failure: the protocol's status code, as cloudkitd reports it. */
 export declare class CloudKitError extends Error {
@@ -28,7 +30,7 @@ export interface BindingConfig {
    */
   provider: "memory" | "local" | "s3" | "azure";
   /** Default: every service the provider has (an `azure` binding with a container only, or a table only, lists it). */
-  services?: Array<"object_storage" | "key_value">;
+  services?: Array<"object_storage" | "key_value" | "queue">;
   /**
    * Provider options; `local` takes `path`, the database name prefix; `s3` takes `bucket`, `prefix`,
    * `region`, `endpoint`, `path_style`, `conditional_writes`, `part_size_mb`, `parallel_parts`; `azure`
@@ -50,7 +52,7 @@ export interface BindingConfig {
 export interface StartOptions {
   /** Web Workers in the pool (default 2). */
   workers?: number;
-  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv`. */
+  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.queue`. */
   bindings?: BindingConfig[];
   /** Per-call deadline in ms (default 30000; streams: per frame). */
   timeoutMs?: number;
@@ -107,10 +109,63 @@ export interface KeyValue {
   batchPut(table: string, entries: Array<{ key: string; value: Bytes; ttlMs?: number }>): Promise<string[]>;
 }
 
+export interface QueueInfo {
+  name: string;
+  options: QueueOptions;
+  createdMs: number;
+}
+
+export interface MessageOptions {
+  attributes?: Record<string, string>;
+  /** Invisible this long first (at most 900000). */
+  delayMs?: number;
+  /** A second send with the same id within 5 minutes resolves with the first's id and enqueues nothing. */
+  deduplicationId?: string;
+}
+
+export interface ReceivedMessage {
+  messageId: string;
+  body: Uint8Array;
+  attributes: Record<string, string>;
+  /** For ack and changeVisibility; stale once the message was received again. */
+  receiptHandle: string;
+  /** 1 on the first delivery. */
+  receiveCount: number;
+  sentMs: number;
+  /** When it comes back unless acked. */
+  invisibleUntilMs: number;
+}
+
+/** Message queues with at-least-once delivery (proto/cloudkit/v1/queue.proto). */
+export interface Queue {
+  create(queue: string, options?: {
+    fifo?: boolean; visibilityTimeoutMs?: number; deadLetterQueue?: string; maxReceives?: number;
+  }): Promise<QueueInfo>;
+  delete(queue: string): Promise<void>;
+  list(options?: { prefix?: string; pageSize?: number; continuationToken?: string }):
+    Promise<{ queues: QueueInfo[]; nextContinuationToken: string }>;
+  send(queue: string, body: Bytes, options?: MessageOptions): Promise<{ messageId: string; duplicate: boolean }>;
+  /** Enqueued atomically; results in message order. */
+  sendBatch(queue: string, messages: Array<{ body: Bytes } & MessageOptions>):
+    Promise<Array<{ messageId: string; duplicate: boolean }>>;
+  /** With waitMs (at most 20000), waits until a message arrives or the wait ends: a long poll, no polling. */
+  receive(queue: string, options?: { maxMessages?: number; visibilityTimeoutMs?: number; waitMs?: number }):
+    Promise<ReceivedMessage[]>;
+  /** Deletes a received message; FAILED_PRECONDITION for a stale receipt handle. */
+  ack(queue: string, receiptHandle: string): Promise<void>;
+  /** Resolves to the receipt handle to use from now on. */
+  changeVisibility(queue: string, receiptHandle: string, visibilityTimeoutMs: number):
+    Promise<{ receiptHandle: string; invisibleUntilMs: number }>;
+  depth(queue: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
+  /** Resolves to how many messages it deleted. */
+  purge(queue: string): Promise<number>;
+}
+
 export interface Binding {
   readonly name: string;
   readonly storage: Storage;
   readonly kv: KeyValue;
+  readonly queue: Queue;
 }
 
 export declare class CloudKit {
@@ -118,6 +173,7 @@ export declare class CloudKit {
   /** The first binding's services. */
   readonly storage: Storage;
   readonly kv: KeyValue;
+  readonly queue: Queue;
   /** Another binding; throws CloudKitError NOT_FOUND for an unknown name. */
   binding(name: string): Binding;
   readonly stats: { workers: number; restarts: number; inFlight: number };

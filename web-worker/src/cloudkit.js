@@ -4,6 +4,10 @@
 //   await ck.storage.putObject("docs", "a.txt", blobOrStreamOrBytes);
 //   const { object, body } = await ck.storage.getObject("docs", "a.txt");  // body: ReadableStream
 //   await ck.kv.put("settings", "theme", "dark");
+//   await ck.queue.create("jobs");
+//   await ck.queue.send("jobs", "resize photo 7");
+//   const [message] = await ck.queue.receive("jobs", { waitMs: 20000 });  // long poll
+//   await ck.queue.ack("jobs", message.receiptHandle);
 //   ck.binding("scratch").kv...   // another binding
 // Every call runs in an actor on a Web Worker (the same C++ actors cloudkitd
 // hosts, compiled to wasm), with the daemon's semantics and status codes;
@@ -13,6 +17,7 @@ import { FrameKind } from "./gen/cloudkit/v1/envelope_pb.js";
 import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 import * as kvpb from "./gen/cloudkit/v1/key_value_pb.js";
 import * as ospb from "./gen/cloudkit/v1/object_storage_pb.js";
+import * as qpb from "./gen/cloudkit/v1/queue_pb.js";
 import { CloudKitError, invalidArgument } from "./errors.js";
 import { WorkerPool } from "./pool.js";
 import { CoreDescriptionSchema } from "./gen/cloudkit/web/v1/worker_pb.js";
@@ -103,6 +108,7 @@ class Binding {
     this.actors = actors;  // service -> actor
     this.storage = new Storage(this);
     this.kv = new KeyValue(this);
+    this.queue = new Queue(this);
   }
 
   actorFor(service) {
@@ -114,11 +120,10 @@ class Binding {
     return actor;
   }
 
-  // One request, one response.
-  unary(service, rpc, requestSchema, responseSchema, init) {
+  // One request, one response, within timeoutMs (default: the client's).
+  unary(service, rpc, requestSchema, responseSchema, init, timeoutMs = this.client.timeoutMs) {
     return new Promise((resolve, reject) => {
       const actor = this.actorFor(service);
-      const timeoutMs = this.client.timeoutMs;
       let request;
       try {
         request = toBinary(requestSchema, create(requestSchema, init));
@@ -330,6 +335,88 @@ class KeyValue {
   }
 }
 
+// How much longer than its wait a long poll's call may take: the worker
+// answers shortly before the deadline, and the answer needs time to arrive.
+const LONG_POLL_SLACK_MS = 5000;
+
+class Queue {
+  constructor(binding) { this.binding = binding; }
+  #unary(rpc, init, timeoutMs) {
+    return this.binding.unary("queue", rpc, qpb[`${rpc}RequestSchema`], qpb[`${rpc}ResponseSchema`], init, timeoutMs);
+  }
+  #info(queue) { return { ...queue, createdMs: Number(queue.createdMs) }; }
+  #entry(what, body, { attributes, delayMs, deduplicationId = "" } = {}) {
+    return {
+      body: toBytes(what, body), attributes: stringMap(`${what} attributes`, attributes),
+      delayMs: optionalNumber("delayMs", delayMs),
+      deduplicationId: requireString("deduplicationId", deduplicationId, { allowEmpty: true }),
+    };
+  }
+
+  // Options: fifo, visibilityTimeoutMs (default 30000), deadLetterQueue with maxReceives.
+  async create(queue, { fifo = false, visibilityTimeoutMs, deadLetterQueue = "", maxReceives } = {}) {
+    const response = await this.#unary("CreateQueue", {
+      queue: requireString("queue", queue),
+      options: { fifo: Boolean(fifo), visibilityTimeoutMs: optionalNumber("visibilityTimeoutMs", visibilityTimeoutMs),
+                 deadLetterQueue: requireString("deadLetterQueue", deadLetterQueue, { allowEmpty: true }),
+                 maxReceives: optionalNumber("maxReceives", maxReceives) },
+    });
+    return this.#info(response.queue);
+  }
+  async delete(queue) { await this.#unary("DeleteQueue", { queue: requireString("queue", queue) }); }
+  async list({ prefix = "", pageSize = 0, continuationToken = "" } = {}) {
+    const response = await this.#unary("ListQueues", {
+      prefix: requireString("prefix", prefix, { allowEmpty: true }), pageSize: optionalNumber("pageSize", pageSize),
+      continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
+    });
+    return { queues: response.queues.map((q) => this.#info(q)), nextContinuationToken: response.nextContinuationToken };
+  }
+  // Resolves to { messageId, duplicate }.
+  async send(queue, body, options = {}) {
+    const response = await this.#unary("Send", { queue: requireString("queue", queue), ...this.#entry("message", body, options) });
+    return { messageId: response.messageId, duplicate: response.duplicate };
+  }
+  // messages: [{ body, attributes?, delayMs?, deduplicationId? }], enqueued atomically.
+  async sendBatch(queue, messages) {
+    if (!Array.isArray(messages)) throw invalidArgument("messages must be an array of {body, attributes, delayMs, deduplicationId}");
+    const response = await this.#unary("SendBatch", {
+      queue: requireString("queue", queue), entries: messages.map((m) => this.#entry("message", m?.body, m)),
+    });
+    return response.results.map((r) => ({ messageId: r.messageId, duplicate: r.duplicate }));
+  }
+  // Up to maxMessages messages; with waitMs (at most 20000) waits for one
+  // to arrive. Resolves to [{ messageId, body (Uint8Array), attributes,
+  // receiptHandle, receiveCount, sentMs, invisibleUntilMs }], maybe empty.
+  async receive(queue, { maxMessages = 1, visibilityTimeoutMs, waitMs } = {}) {
+    const wait = optionalNumber("waitMs", waitMs);
+    const response = await this.#unary("Receive", {
+      queue: requireString("queue", queue), maxMessages: optionalNumber("maxMessages", maxMessages),
+      visibilityTimeoutMs: optionalNumber("visibilityTimeoutMs", visibilityTimeoutMs), waitMs: wait,
+    }, Math.max(this.binding.client.timeoutMs, wait + LONG_POLL_SLACK_MS));
+    return response.messages.map((m) => ({
+      messageId: m.messageId, body: m.body, attributes: m.attributes, receiptHandle: m.receiptHandle,
+      receiveCount: m.receiveCount, sentMs: Number(m.sentMs), invisibleUntilMs: Number(m.invisibleUntilMs),
+    }));
+  }
+  async ack(queue, receiptHandle) {
+    await this.#unary("Ack", { queue: requireString("queue", queue), receiptHandle: requireString("receiptHandle", receiptHandle) });
+  }
+  // Resolves to { receiptHandle (use it from now on), invisibleUntilMs }.
+  async changeVisibility(queue, receiptHandle, visibilityTimeoutMs) {
+    const response = await this.#unary("ChangeVisibility", {
+      queue: requireString("queue", queue), receiptHandle: requireString("receiptHandle", receiptHandle),
+      visibilityTimeoutMs: optionalNumber("visibilityTimeoutMs", visibilityTimeoutMs),
+    });
+    return { receiptHandle: response.receiptHandle, invisibleUntilMs: Number(response.invisibleUntilMs) };
+  }
+  async depth(queue) {
+    const response = await this.#unary("Depth", { queue: requireString("queue", queue) });
+    return { visible: Number(response.visible), inFlight: Number(response.inFlight), delayed: Number(response.delayed) };
+  }
+  // Resolves to how many messages it deleted.
+  async purge(queue) { return Number((await this.#unary("Purge", { queue: requireString("queue", queue) })).purged); }
+}
+
 export class CloudKit {
   // Options: workers (default 2), bindings ([{name, provider, services?,
   // options?, credentials?}], default one `memory` binding named "default";
@@ -377,6 +464,7 @@ export class CloudKit {
     const first = ck.bindings.values().next().value;
     ck.storage = first.storage;
     ck.kv = first.kv;
+    ck.queue = first.queue;
     return ck;
   }
 

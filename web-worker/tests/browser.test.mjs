@@ -32,6 +32,7 @@ describe("conformance in the browser", () => {
     console.log(summary.join("\n"));
     assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error/.test(l)).join("\n"));
     assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
+    assert.ok(lines.some((l) => /OK \] Providers\/QueueLongPoll\..*\/local/.test(l)), "queue long poll cases ran on IndexedDB");
     assert.ok(lines.some((l) => /OK \] IndexedDbStoragePortTest\./.test(l)), "storage port cases ran");
     assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\./.test(l)), "HTTP port cases ran");
     assert.ok(lines.some((l) => /OK \] JsHashPortTest\.SignsAwsRequests/.test(l)), "hash port cases ran");
@@ -91,6 +92,62 @@ for (const provider of ["memory", "local"]) {
       assert.deepEqual(result.list, ["ada", "bob"]);
       assert.equal(result.deleted, true);
       assert.equal(result.exists, false);
+      await page.context().close();
+    });
+
+    test("queues: a long poll woken by a send, redelivery, dead letters, FIFO order", async () => {
+      const page = await harness.newPage();
+      const result = await page.evaluate(async (provider) => {
+        const { CloudKit } = await import("/web/cloudkit.js");
+        const ck = await CloudKit.start({ workers: 2, bindings: [{ name: "default", provider, options: provider === "local" ? { path: `queues-${Date.now()}` } : {} }] });
+        const text = (bytes) => new TextDecoder().decode(bytes);
+        const out = {};
+        await ck.queue.create("jobs-dlq");
+        await ck.queue.create("jobs", { deadLetterQueue: "jobs-dlq", maxReceives: 2 });
+        out.names = (await ck.queue.list()).queues.map((q) => q.name);
+        let started = performance.now();
+        const waiting = ck.queue.receive("jobs", { waitMs: 10000, visibilityTimeoutMs: 300 });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const sent = await ck.queue.send("jobs", "hello", { attributes: { kind: "greeting" } });
+        const [first] = await waiting;
+        out.wokenAfterMs = performance.now() - started;
+        out.first = [text(first.body), first.attributes.kind, first.receiveCount, first.messageId === sent.messageId];
+        // Not acked: it comes back once its 300 ms are over, to a waiting receive.
+        started = performance.now();
+        const [second] = await ck.queue.receive("jobs", { waitMs: 5000, visibilityTimeoutMs: 300 });
+        out.backAfterMs = performance.now() - started;
+        out.second = [text(second.body), second.receiveCount];
+        try { await ck.queue.ack("jobs", first.receiptHandle); } catch (e) { out.stale = e.codeName; }
+        // Received twice: the next try moves it to the dead-letter queue, whose waiter it wakes.
+        const dead = ck.queue.receive("jobs-dlq", { waitMs: 5000 });
+        out.third = (await ck.queue.receive("jobs", { waitMs: 1000 })).length;
+        const [moved] = await dead;
+        out.dead = [text(moved.body), moved.messageId === sent.messageId];
+        await ck.queue.ack("jobs-dlq", moved.receiptHandle);
+        out.depth = await ck.queue.depth("jobs-dlq");
+        const dup = await ck.queue.send("jobs", "once", { deduplicationId: "d1" });
+        out.dup = (await ck.queue.send("jobs", "once", { deduplicationId: "d1" })).duplicate && !dup.duplicate;
+        out.purged = await ck.queue.purge("jobs");
+        await ck.queue.create("orders", { fifo: true });
+        await ck.queue.sendBatch("orders", [{ body: "m1" }, { body: "m2" }, { body: "m3" }]);
+        out.fifo = (await ck.queue.receive("orders", { maxMessages: 10 })).map((m) => text(m.body));
+        try { await ck.queue.receive("orders", { waitMs: 20001 }); } catch (e) { out.tooLong = e.codeName; }
+        await ck.stop();
+        return out;
+      }, provider);
+      assert.deepEqual(result.names, ["jobs", "jobs-dlq"]);
+      assert.ok(result.wokenAfterMs < 5000, `woken by the send after ${result.wokenAfterMs} ms`);
+      assert.deepEqual(result.first, ["hello", "greeting", 1, true]);
+      assert.deepEqual(result.second, ["hello", 2]);
+      assert.ok(result.backAfterMs < 4000, `back after ${result.backAfterMs} ms`);
+      assert.equal(result.stale, "FAILED_PRECONDITION");
+      assert.equal(result.third, 0);
+      assert.deepEqual(result.dead, ["hello", true]);
+      assert.deepEqual(result.depth, { visible: 0, inFlight: 0, delayed: 0 });
+      assert.equal(result.dup, true);
+      assert.equal(result.purged, 1);
+      assert.deepEqual(result.fifo, ["m1", "m2", "m3"]);
+      assert.equal(result.tooLong, "INVALID_ARGUMENT");
       await page.context().close();
     });
   });

@@ -8,6 +8,7 @@
 #include "ports/memory_storage.h"
 #include "providers/embedded/embedded_key_value.h"
 #include "providers/embedded/embedded_object_storage.h"
+#include "providers/embedded/embedded_queue.h"
 #include "providers/names.h"
 
 namespace cloudkit::embedded {
@@ -29,10 +30,14 @@ Result<BindingInstance> CreateMemory(const BindingConfig& config, const HostPort
     instance.providers[kKeyValueService] =
         std::make_unique<EmbeddedKeyValue>(std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
   }
+  if (Serves(config, kQueueService)) {
+    instance.providers[kQueueService] =
+        std::make_unique<EmbeddedQueue>(std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
+  }
   return instance;
 }
 
-// Objects and items live in separate stores: the two services run on
+// Objects, items and queues live in separate stores: the services run on
 // different actors (threads natively), and a store has one user at a time.
 Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts& ports) {
   if (ports.durable_storage == nullptr) {
@@ -62,6 +67,11 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
     if (!items.ok()) return items.status();
     instance.providers[kKeyValueService] = std::make_unique<EmbeddedKeyValue>(std::move(*items), ports.clock);
   }
+  if (Serves(config, kQueueService)) {
+    auto queues = ports.durable_storage->OpenOrderedStore(path + "/queues");
+    if (!queues.ok()) return queues.status();
+    instance.providers[kQueueService] = std::make_unique<EmbeddedQueue>(std::move(*queues), ports.clock);
+  }
   return instance;
 }
 
@@ -70,7 +80,7 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
 void RegisterMemoryProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"memory",
                           "in-process maps; data is gone when the process stops",
-                          {kObjectStorageService, kKeyValueService},
+                          {kObjectStorageService, kKeyValueService, kQueueService},
                           {},
                           &CreateMemory};
   if (!registry->Register(std::move(factory)).ok()) std::abort();  // registered twice: a programming error
@@ -78,8 +88,8 @@ void RegisterMemoryProvider(ProviderRegistry* registry) {
 
 void RegisterLocalProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"local",
-                          "embedded and durable: object bodies as files, metadata and items in SQLite",
-                          {kObjectStorageService, kKeyValueService},
+                          "embedded and durable: object bodies as files, metadata, items and queues in SQLite",
+                          {kObjectStorageService, kKeyValueService, kQueueService},
                           {{"path", "directory holding this binding's data", "<data_dir>/<binding>"}},
                           &CreateLocal};
   if (!registry->Register(std::move(factory)).ok()) std::abort();

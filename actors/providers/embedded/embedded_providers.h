@@ -1,5 +1,5 @@
 // The `memory` and `local` providers' side of the registry (providers/registry):
-// both serve object storage and key-value with the embedded providers, on maps
+// both serve object storage, key-value and queues with the embedded providers, on maps
 // in memory (`memory`) or on the host's durable storage (`local`: files and
 // SQLite natively, IndexedDB in the browser).
 #pragma once

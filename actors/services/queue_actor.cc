@@ -1,0 +1,276 @@
+// The actor serving the Queue service of one binding. Each call is an
+// operation of its own (services/operation_actor): it takes its place in its
+// client's order on its queue, runs the provider's coroutine and replies.
+//
+// Long polls: a Receive with wait_ms that finds nothing parks its operation in
+// the actor's list of waiters for that queue; no thread waits and nothing
+// polls. The provider reports arrivals (a send, a visibility set to 0, a
+// FIFO head acked, a dead-lettered message): one arriving now wakes the
+// oldest waiter of its queue, and a receive that got messages wakes the next
+// one, since more may be left. A timer (ports/timers.h) wakes a waiter when
+// its wait ends, shortly before its call's deadline, or when a message it
+// could receive (delayed, or in flight) becomes visible. A woken waiter tries
+// again and parks again if it still finds nothing; a cancelled one ends.
+// Wakes run on a later turn, one by one, never nested in another operation.
+// Without a Timers port a receive never waits.
+#include <algorithm>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "services/call_frames.h"
+#include "services/operation_actor.h"
+#include "services/queue_provider.h"
+#include "services/service_descriptor.h"
+
+namespace cloudkit {
+namespace {
+
+constexpr char kServicePrefix[] = "cloudkit.v1.Queue/";
+constexpr uint32_t kMaxWaitMs = 20'000;
+// A long poll answers this long before its call's deadline, so that the
+// answer (possibly empty) reaches the client rather than DEADLINE_EXCEEDED.
+constexpr int64_t kDeadlineMarginMs = 200;
+constexpr uint32_t kWaitTimer = 1;   // the earliest wake-up of a waiter
+constexpr uint32_t kReadyTimer = 2;  // waiters to wake on the next turn
+
+using Keys = std::vector<KeyLocks::Key>;
+
+template <typename Req>
+Keys WritesQueue(const Req& req) { return {{req.queue(), true}}; }
+template <typename Req>
+Keys ReadsQueue(const Req& req) { return {{req.queue(), false}}; }
+Keys NoKeys(const v1::ListQueuesRequest&) { return {}; }
+
+class QueueActor : public OperationActor {
+ public:
+  QueueActor(QueueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers)
+      : OperationActor(clock, outbox), provider_(provider), timers_(timers) {}
+
+  void Receive(Inbound&& frame) override;
+  void OnTimer(uint32_t token) override;
+
+  using Handler = Task<void> (QueueActor::*)(Call&, Inbound&);
+  struct Method {
+    const char* name;
+    Handler handler;
+  };
+  // Every method, in proto order: the one table Start and the descriptor read.
+  static const std::vector<Method>& Methods();
+
+ protected:
+  Task<void> Start(Call& call, Inbound& request) override {
+    return Dispatch(this, Methods(), kServicePrefix, call, request);
+  }
+
+ private:
+  // A receive parked until something may be there for it.
+  struct Waiter {
+    std::string queue;
+    uint64_t call_id = 0;
+    int64_t wake_at_ms = 0;
+    coro::coroutine_handle<> handle;
+    std::list<Waiter*>::iterator in_queue;
+    std::multimap<int64_t, Waiter*>::iterator by_time;
+  };
+  struct Park {
+    QueueActor* actor;
+    Waiter* waiter;
+    bool await_ready() const { return false; }
+    void await_suspend(coro::coroutine_handle<> handle) {
+      waiter->handle = handle;
+      actor->Enlist(waiter);
+    }
+    void await_resume() const {}
+  };
+
+  template <typename Req, typename Resp, Task<Result<Resp>> (QueueProvider::*ProviderMethod)(const Req&),
+            Keys (*KeysOf)(const Req&)>
+  Task<void> Unary(Call& call, Inbound& in) {
+    return RunUnary<Req>(call, in, KeysOf, [this](const Req& req) { return (provider_->*ProviderMethod)(req); });
+  }
+  void AfterUnary() override { NoteArrivals(); }
+  Task<void> ReceiveMessages(Call& call, Inbound& in);
+
+  void Enlist(Waiter* waiter);
+  void Delist(Waiter* waiter);
+  // Delists the waiter and resumes it on a later turn.
+  void WakeSoon(Waiter* waiter);
+  void WakeOldest(const std::string& queue);
+  void NoteArrivals();
+  void ArmWaitTimer();
+
+  QueueProvider* provider_;
+  ports::Timers* timers_;
+  std::unordered_map<std::string, std::list<Waiter*>> waiting_;  // by queue, oldest first
+  std::multimap<int64_t, Waiter*> by_wake_time_;
+  std::unordered_map<uint64_t, Waiter*> by_call_;
+  std::vector<Waiter*> ready_;  // delisted, resumed when kReadyTimer fires
+  bool ready_armed_ = false;
+  int64_t wait_timer_at_ = 0;  // when kWaitTimer fires; 0 = disarmed
+};
+
+const std::vector<QueueActor::Method>& QueueActor::Methods() {
+  using P = QueueProvider;
+  using A = QueueActor;
+  static const std::vector<Method> methods = {
+      {"CreateQueue", &A::Unary<v1::CreateQueueRequest, v1::CreateQueueResponse, &P::CreateQueue,
+                                &WritesQueue<v1::CreateQueueRequest>>},
+      {"DeleteQueue", &A::Unary<v1::DeleteQueueRequest, v1::DeleteQueueResponse, &P::DeleteQueue,
+                                &WritesQueue<v1::DeleteQueueRequest>>},
+      {"ListQueues", &A::Unary<v1::ListQueuesRequest, v1::ListQueuesResponse, &P::ListQueues, &NoKeys>},
+      {"Send", &A::Unary<v1::SendRequest, v1::SendResponse, &P::Send, &WritesQueue<v1::SendRequest>>},
+      {"SendBatch", &A::Unary<v1::SendBatchRequest, v1::SendBatchResponse, &P::SendBatch,
+                              &WritesQueue<v1::SendBatchRequest>>},
+      {"Receive", &A::ReceiveMessages},
+      {"Ack", &A::Unary<v1::AckRequest, v1::AckResponse, &P::Ack, &WritesQueue<v1::AckRequest>>},
+      {"ChangeVisibility", &A::Unary<v1::ChangeVisibilityRequest, v1::ChangeVisibilityResponse,
+                                     &P::ChangeVisibility, &WritesQueue<v1::ChangeVisibilityRequest>>},
+      {"Depth", &A::Unary<v1::DepthRequest, v1::DepthResponse, &P::Depth, &ReadsQueue<v1::DepthRequest>>},
+      {"Purge", &A::Unary<v1::PurgeRequest, v1::PurgeResponse, &P::Purge, &WritesQueue<v1::PurgeRequest>>},
+  };
+  return methods;
+}
+
+Task<void> QueueActor::ReceiveMessages(Call& call, Inbound& in) {
+  v1::ReceiveRequest req;
+  Status decoded = frames::Decode(in, &req);
+  if (!decoded.ok()) co_return Fail(call, decoded);
+  if (req.wait_ms() > kMaxWaitMs) {
+    co_return Fail(call, Status::InvalidArgument("wait of " + std::to_string(req.wait_ms()) +
+                                                 " ms is over the limit of " + std::to_string(kMaxWaitMs) + " ms"));
+  }
+  auto ticket = OrderFor(in, WritesQueue(req));
+  co_await ticket->Granted();
+  int64_t wait_end = clock().NowMs() + req.wait_ms();
+  if (in.deadline_ms != 0) wait_end = std::min(wait_end, in.deadline_ms - kDeadlineMarginMs);
+  for (;;) {
+    Result<QueueProvider::Received> received = co_await WithCallDeadline(in.deadline_ms, provider_->Receive(req));
+    // The client's later calls on the queue (a send that would end this
+    // wait) need not wait for the long poll.
+    ticket.reset();
+    NoteArrivals();
+    if (!received.ok()) co_return Fail(call, received.status());
+    const bool got = received->response.messages_size() > 0;
+    if (got) WakeOldest(req.queue());
+    if (got || call.cancelled() || timers_ == nullptr || clock().NowMs() >= wait_end) {
+      co_return Reply(call, Result<v1::ReceiveResponse>(std::move(received->response)));
+    }
+    Waiter waiter;
+    waiter.queue = req.queue();
+    waiter.call_id = call.id();
+    waiter.wake_at_ms = received->next_visible_ms == 0 ? wait_end : std::min(wait_end, received->next_visible_ms);
+    co_await Park{this, &waiter};
+    if (call.cancelled()) co_return;  // nobody listens
+  }
+}
+
+void QueueActor::Receive(Inbound&& frame) {
+  const bool cancel = frame.kind == v1::CANCEL;
+  const uint64_t call_id = frame.call_id;
+  OperationActor::Receive(std::move(frame));
+  // A cancelled long poll ends now rather than when its wait would.
+  if (auto it = by_call_.find(call_id); cancel && it != by_call_.end()) WakeSoon(it->second);
+}
+
+void QueueActor::Enlist(Waiter* waiter) {
+  std::list<Waiter*>& queue = waiting_[waiter->queue];
+  waiter->in_queue = queue.insert(queue.end(), waiter);
+  waiter->by_time = by_wake_time_.emplace(waiter->wake_at_ms, waiter);
+  by_call_[waiter->call_id] = waiter;
+  ArmWaitTimer();
+}
+
+void QueueActor::Delist(Waiter* waiter) {
+  auto queue = waiting_.find(waiter->queue);
+  queue->second.erase(waiter->in_queue);
+  if (queue->second.empty()) waiting_.erase(queue);
+  by_wake_time_.erase(waiter->by_time);
+  by_call_.erase(waiter->call_id);
+}
+
+void QueueActor::WakeSoon(Waiter* waiter) {
+  Delist(waiter);
+  ArmWaitTimer();
+  ready_.push_back(waiter);
+  if (!ready_armed_) {
+    ready_armed_ = true;
+    timers_->Arm(kReadyTimer, 0);
+  }
+}
+
+void QueueActor::WakeOldest(const std::string& queue) {
+  auto it = waiting_.find(queue);
+  if (it != waiting_.end()) WakeSoon(it->second.front());
+}
+
+void QueueActor::NoteArrivals() {
+  const int64_t now = clock().NowMs();
+  for (const QueueProvider::Arrival& arrival : provider_->TakeArrivals()) {
+    auto it = waiting_.find(arrival.queue);
+    if (it == waiting_.end()) continue;
+    if (arrival.at_ms <= now) {
+      WakeSoon(it->second.front());
+      continue;
+    }
+    for (Waiter* waiter : it->second) {
+      if (waiter->wake_at_ms <= arrival.at_ms) continue;
+      by_wake_time_.erase(waiter->by_time);
+      waiter->wake_at_ms = arrival.at_ms;
+      waiter->by_time = by_wake_time_.emplace(arrival.at_ms, waiter);
+    }
+  }
+  if (timers_ != nullptr) ArmWaitTimer();
+}
+
+void QueueActor::ArmWaitTimer() {
+  const int64_t earliest = by_wake_time_.empty() ? 0 : by_wake_time_.begin()->first;
+  if (earliest == wait_timer_at_) return;
+  wait_timer_at_ = earliest;
+  if (earliest == 0) {
+    timers_->Disarm(kWaitTimer);
+  } else {
+    timers_->Arm(kWaitTimer, earliest - clock().NowMs());
+  }
+}
+
+void QueueActor::OnTimer(uint32_t token) {
+  std::vector<Waiter*> due;
+  if (token == kReadyTimer) {
+    ready_armed_ = false;
+    due.swap(ready_);
+  } else if (token == kWaitTimer) {
+    wait_timer_at_ = 0;
+    const int64_t now = clock().NowMs();
+    while (!by_wake_time_.empty() && by_wake_time_.begin()->first <= now) {
+      Waiter* waiter = by_wake_time_.begin()->second;
+      Delist(waiter);
+      due.push_back(waiter);
+    }
+    ArmWaitTimer();
+  }
+  for (Waiter* waiter : due) waiter->handle.resume();
+}
+
+}  // namespace
+
+// The Queue service: "queue", cloudkit.v1.Queue, this actor. Not inline over
+// memory: Depth and Purge go through a whole queue in one turn.
+ServiceDescriptor QueueService() {
+  ServiceDescriptor service;
+  service.name = kQueueService;
+  service.proto_service = "cloudkit.v1.Queue";
+  for (const QueueActor::Method& method : QueueActor::Methods()) service.methods.push_back({method.name, false});
+  service.runs_inline_over_memory = false;
+  service.make_actor = [](ServiceProvider& provider, const ActorContext& context) -> std::unique_ptr<Actor> {
+    auto* queue = dynamic_cast<QueueProvider*>(&provider);
+    if (!queue) return nullptr;
+    return std::make_unique<QueueActor>(queue, context.clock, context.outbox, context.timers);
+  };
+  return service;
+}
+
+}  // namespace cloudkit
