@@ -168,7 +168,9 @@ bool FrontDoor::OnClientMessage() {
     spdlog::warn("receive failed: {}", e.what());
     return false;
   }
-  message_fd_ = parts[0].get(ZMQ_SRCFD);
+  // The frames read off the connection carry its fd (the routing id, made
+  // by the ROUTER, may not); -1 when ZeroMQ cannot say.
+  message_fd_ = zmq_msg_get(parts.back().handle(), ZMQ_SRCFD);
   HandleClientMessage(parts);
   return true;
 }
