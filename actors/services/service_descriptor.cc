@@ -7,6 +7,9 @@
 
 namespace cloudkit {
 
+// The descriptors of the services whose actors have no header.
+ServiceDescriptor SecretsService();
+
 const MethodDescriptor* ServiceDescriptor::FindMethod(std::string_view method) const {
   for (const MethodDescriptor& candidate : methods) {
     if (candidate.name == method) return &candidate;
@@ -47,6 +50,7 @@ void RegisterBuiltinServices(ServiceRegistry* registry) {
   const ServiceDescriptor builtin[] = {
       ObjectStorageActor::Descriptor(),
       KeyValueActor::Descriptor(),
+      SecretsService(),
   };
   // Two built-in services with one name is a programming error, found by any test.
   for (const ServiceDescriptor& service : builtin) {

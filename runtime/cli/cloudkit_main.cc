@@ -38,6 +38,10 @@ int main(int argc, char** argv) {
   kv->require_subcommand(1);
   kv->fallthrough();
   cloudkit::cli::AddKeyValueCommands(*kv, context, &action);
+  CLI::App* secrets = app.add_subcommand("secrets", "Versioned secrets");
+  secrets->require_subcommand(1);
+  secrets->fallthrough();
+  cloudkit::cli::AddSecretsCommands(*secrets, context, &action);
 
   try {
     app.parse(argc, argv);

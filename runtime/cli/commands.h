@@ -22,5 +22,7 @@ void AddStorageCommands(CLI::App& storage, CliContext& context, Action* action);
 void AddTransferCommands(CLI::App& storage, CliContext& context, Action* action);
 // cloudkit kv put | get | delete | list
 void AddKeyValueCommands(CLI::App& kv, CliContext& context, Action* action);
+// cloudkit secrets put | get | list | versions | delete
+void AddSecretsCommands(CLI::App& secrets, CliContext& context, Action* action);
 
 }  // namespace cloudkit::cli

@@ -25,6 +25,7 @@
 #include "client/key_value_client.h"
 #include "client/object_storage_client.h"
 #include "client/runtime_client.h"
+#include "client/secrets_client.h"
 
 namespace cloudkit {
 
@@ -49,6 +50,7 @@ class Client {
   ObjectStorageClient& storage() { return storage_; }
   KeyValueClient& kv() { return kv_; }
   RuntimeClient& runtime() { return runtime_; }
+  SecretsClient& secrets() { return secrets_; }
 
  private:
   explicit Client(std::unique_ptr<client_internal::Caller> caller);
@@ -57,6 +59,7 @@ class Client {
   ObjectStorageClient storage_;
   KeyValueClient kv_;
   RuntimeClient runtime_;
+  SecretsClient secrets_;
 };
 
 }  // namespace cloudkit

@@ -8,6 +8,7 @@
 #include "ports/memory_storage.h"
 #include "providers/embedded/embedded_key_value.h"
 #include "providers/embedded/embedded_object_storage.h"
+#include "providers/embedded/embedded_secrets.h"
 #include "providers/names.h"
 
 namespace cloudkit::embedded {
@@ -29,7 +30,29 @@ Result<BindingInstance> CreateMemory(const BindingConfig& config, const HostPort
     instance.providers[kKeyValueService] =
         std::make_unique<EmbeddedKeyValue>(std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
   }
+  if (Serves(config, kSecretsService)) {
+    instance.providers[kSecretsService] =
+        std::make_unique<EmbeddedSecrets>(std::make_unique<ports::MemoryOrderedStore>(), nullptr, ports.clock);
+  }
   return instance;
+}
+
+// Secrets sealed at rest with the key of the `secrets_key` credential (or
+// CLOUDKIT_SECRETS_KEY), else of the key file.
+Result<std::unique_ptr<SecretsProvider>> CreateLocalSecrets(const BindingConfig& config, const HostPorts& ports,
+                                                            const std::string& path) {
+  if (ports.sealer == nullptr) return std::unique_ptr<SecretsProvider>(std::make_unique<UnsealedSecrets>());
+  ports::SealerKey key;
+  if (auto it = config.credentials.find("secrets_key"); it != config.credentials.end()) key.key_base64 = it->second;
+  key.key_source = "secrets_key (the binding's credential or CLOUDKIT_SECRETS_KEY)";
+  auto file = config.options.find("secrets_key_file");
+  key.key_file = file != config.options.end() ? file->second : path + "/secrets.key";
+  auto sealer = ports.sealer->OpenSealer(key);
+  if (!sealer.ok()) return sealer.status();
+  auto records = ports.durable_storage->OpenOrderedStore(path + "/secrets");
+  if (!records.ok()) return records.status();
+  return std::unique_ptr<SecretsProvider>(
+      std::make_unique<EmbeddedSecrets>(std::move(*records), std::move(*sealer), ports.clock));
 }
 
 // Objects and items live in separate stores: the two services run on
@@ -62,6 +85,11 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
     if (!items.ok()) return items.status();
     instance.providers[kKeyValueService] = std::make_unique<EmbeddedKeyValue>(std::move(*items), ports.clock);
   }
+  if (Serves(config, kSecretsService)) {
+    auto secrets = CreateLocalSecrets(config, ports, path);
+    if (!secrets.ok()) return secrets.status();
+    instance.providers[kSecretsService] = std::move(*secrets);
+  }
   return instance;
 }
 
@@ -70,7 +98,7 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
 void RegisterMemoryProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"memory",
                           "in-process maps; data is gone when the process stops",
-                          {kObjectStorageService, kKeyValueService},
+                          {kObjectStorageService, kKeyValueService, kSecretsService},
                           {},
                           &CreateMemory};
   if (!registry->Register(std::move(factory)).ok()) std::abort();  // registered twice: a programming error
@@ -79,9 +107,13 @@ void RegisterMemoryProvider(ProviderRegistry* registry) {
 void RegisterLocalProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"local",
                           "embedded and durable: object bodies as files, metadata and items in SQLite",
-                          {kObjectStorageService, kKeyValueService},
-                          {{"path", "directory holding this binding's data", "<data_dir>/<binding>"}},
-                          &CreateLocal};
+                          {kObjectStorageService, kKeyValueService, kSecretsService},
+                          {{"path", "directory holding this binding's data", "<data_dir>/<binding>"},
+                           {"secrets_key_file", "file holding the key that seals secrets (created, mode 0600, when absent)",
+                            "<path>/secrets.key"}},
+                          &CreateLocal,
+                          {{"secrets_key", "the key that seals secrets: base64 of 32 bytes (wins over the key file)",
+                            "CLOUDKIT_SECRETS_KEY"}}};
   if (!registry->Register(std::move(factory)).ok()) std::abort();
 }
 
