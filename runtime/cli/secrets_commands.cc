@@ -48,7 +48,8 @@ int Put(CliContext& context, const SecretsArgs& args) {
     auto put = client.secrets().Put(request);
     if (!put.ok()) return context.Fail(put.status());
     if (context.json()) {
-      context.PrintJson({{"name", args.name}, {"version", put->version()}, {"created_at", IsoTime(put->created_at_ms())}});
+      context.PrintJson({{"name", args.name}, {"version", put->version()}, {"created_at_ms", put->created_at_ms()},
+                         {"created_at", IsoTime(put->created_at_ms())}});
     } else {
       std::printf("%s version %llu\n", args.name.c_str(), static_cast<unsigned long long>(put->version()));
     }
@@ -65,6 +66,7 @@ int Get(CliContext& context, const SecretsArgs& args) {
     if (!got.ok()) return context.Fail(got.status());
     if (context.json()) {
       nlohmann::ordered_json json = {{"name", got->name()}, {"version", got->version()},
+                                     {"created_at_ms", got->created_at_ms()},
                                      {"created_at", IsoTime(got->created_at_ms())}};
       AddValueJson(got->value(), &json);
       context.PrintJson(json);
@@ -89,8 +91,8 @@ int List(CliContext& context, const SecretsArgs& args) {
       for (const v1::SecretInfo& info : page->secrets()) {
         if (context.json()) {
           secrets.push_back({{"name", info.name()}, {"latest_version", info.latest_version()},
-                             {"created_at", IsoTime(info.created_at_ms())},
-                             {"updated_at", IsoTime(info.updated_at_ms())}});
+                             {"created_at_ms", info.created_at_ms()}, {"created_at", IsoTime(info.created_at_ms())},
+                             {"updated_at_ms", info.updated_at_ms()}, {"updated_at", IsoTime(info.updated_at_ms())}});
         } else {
           std::printf("%s\t%llu\t%s\n", info.name().c_str(), static_cast<unsigned long long>(info.latest_version()),
                       ListingTime(info.updated_at_ms()).c_str());
@@ -113,7 +115,8 @@ int Versions(CliContext& context, const SecretsArgs& args) {
     nlohmann::ordered_json versions = nlohmann::ordered_json::array();
     for (const v1::SecretVersion& version : listed->versions()) {
       if (context.json()) {
-        versions.push_back({{"version", version.version()}, {"created_at", IsoTime(version.created_at_ms())}});
+        versions.push_back({{"version", version.version()}, {"created_at_ms", version.created_at_ms()},
+                            {"created_at", IsoTime(version.created_at_ms())}});
       } else {
         std::printf("%llu\t%s\n", static_cast<unsigned long long>(version.version()),
                     ListingTime(version.created_at_ms()).c_str());
