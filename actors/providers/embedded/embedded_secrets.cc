@@ -232,7 +232,7 @@ Task<Result<v1::DeleteSecretResponse>> EmbeddedSecrets::Delete(const v1::DeleteS
 }
 
 std::vector<std::string> UnsealedSecrets::Unsupported() const {
-  return {"secrets (this host keeps no key to seal them at rest; use 'memory')"};
+  return {"all methods (no key to seal values at rest on this host; use 'memory')"};
 }
 
 Status UnsealedSecrets::Refusal() {
