@@ -79,6 +79,16 @@ Task<Result<std::optional<SecretRecord>>> EmbeddedSecrets::LoadSecret(const std:
   co_return std::optional<SecretRecord>(std::move(record));
 }
 
+Task<Result<ports::OrderedStore::Entries>> EmbeddedSecrets::LoadVersions(const std::string& name) {
+  auto secret = co_await LoadSecret(name);
+  if (!secret.ok()) co_return secret.status();
+  if (!*secret) co_return Status::NotFound(Describe(name));
+  // Versions are written and dropped with their secret's record, in one
+  // batch: at most kMaxVersions of them exist.
+  const std::string base = VersionsKey(name);
+  co_return co_await store_->Scan(base, PrefixSuccessor(base), kMaxVersions);
+}
+
 Task<Result<v1::PutSecretResponse>> EmbeddedSecrets::Put(const v1::PutSecretRequest& req) {
   CK_CO_RETURN_IF_ERROR(names::CheckSecretName(req.name()));
   if (req.value().size() > kMaxValueBytes) {
@@ -192,17 +202,16 @@ Task<Result<v1::ListSecretsResponse>> EmbeddedSecrets::List(const v1::ListSecret
 Task<Result<v1::ListSecretVersionsResponse>> EmbeddedSecrets::ListVersions(
     const v1::ListSecretVersionsRequest& req) {
   CK_CO_RETURN_IF_ERROR(names::CheckSecretName(req.name()));
-  auto secret = co_await LoadSecret(req.name());
-  if (!secret.ok()) co_return secret.status();
-  if (!*secret) co_return Status::NotFound(Describe(req.name()));
-  const std::string base = VersionsKey(req.name());
-  Result<ports::OrderedStore::Entries> entries = co_await store_->Scan(base, PrefixSuccessor(base), kMaxVersions);
+  Result<ports::OrderedStore::Entries> entries = co_await LoadVersions(req.name());
   if (!entries.ok()) co_return entries.status();
+  const size_t base = VersionsKey(req.name()).size();
   v1::ListSecretVersionsResponse resp;
   for (const auto& [store_key, value] : *entries) {
-    const uint64_t version = std::strtoull(store_key.c_str() + base.size(), nullptr, 16);
+    const uint64_t version = std::strtoull(store_key.c_str() + base, nullptr, 16);
     SecretVersionRecord record;
-    if (!record.ParseFromString(value)) co_return Status::Internal("corrupt record for " + Describe(req.name(), version));
+    if (!record.ParseFromString(value)) {
+      co_return Status::Internal("corrupt record for " + Describe(req.name(), version));
+    }
     v1::SecretVersion* out = resp.add_versions();
     out->set_version(version);
     out->set_created_at_ms(record.created_at_ms());
@@ -214,13 +223,7 @@ Task<Result<v1::DeleteSecretResponse>> EmbeddedSecrets::Delete(const v1::DeleteS
   CK_CO_RETURN_IF_ERROR(names::CheckSecretName(req.name()));
   auto holding = writing_.Acquire({{req.name(), true}});
   co_await holding->Granted();
-  auto secret = co_await LoadSecret(req.name());
-  if (!secret.ok()) co_return secret.status();
-  if (!*secret) co_return Status::NotFound(Describe(req.name()));
-  // Versions are written and dropped with their secret's record, in one
-  // batch: at most kMaxVersions of them exist.
-  const std::string base = VersionsKey(req.name());
-  Result<ports::OrderedStore::Entries> versions = co_await store_->Scan(base, PrefixSuccessor(base), kMaxVersions);
+  Result<ports::OrderedStore::Entries> versions = co_await LoadVersions(req.name());
   if (!versions.ok()) co_return versions.status();
   ports::WriteBatch batch;
   batch.Delete(SecretKey(req.name()));
