@@ -14,7 +14,7 @@ PACKAGES=(
   # libraries
   libcaf-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler libyaml-cpp-dev
   libcli11-dev nlohmann-json3-dev libspdlog-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
-  libpugixml-dev libhiredis-dev
+  libpugixml-dev libhiredis-dev libsodium-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3-zmq python3-protobuf procps
   # real servers and official SDKs the providers are tested against

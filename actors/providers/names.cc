@@ -49,6 +49,28 @@ Status CheckKeyCommon(std::string_view what, std::string_view key) {
   return Status::Ok();
 }
 
+// A name of 1..`max` letters, digits and `punctuation`, starting with a letter
+// or digit; `punctuation_text` lists the punctuation for the message.
+Status CheckToken(std::string_view what, std::string_view name, size_t max, std::string_view punctuation,
+                  std::string_view punctuation_text) {
+  std::string label(what);
+  if (name.empty()) return Status::InvalidArgument(label + " name is empty");
+  if (name.size() > max) {
+    return Status::InvalidArgument(label + " name " + Quote(name) + " is longer than " + std::to_string(max) +
+                                   " characters");
+  }
+  if (!IsAlnum(name[0])) {
+    return Status::InvalidArgument(label + " name " + Quote(name) + " must start with a letter or digit");
+  }
+  for (char c : name) {
+    if (!IsAlnum(c) && punctuation.find(c) == std::string_view::npos) {
+      return Status::InvalidArgument(label + " name " + Quote(name) + " may only hold letters, digits, " +
+                                     std::string(punctuation_text));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string Quote(std::string_view name) {
@@ -69,23 +91,7 @@ std::string Quote(std::string_view name) {
 }
 
 Status CheckContainerName(std::string_view what, std::string_view name) {
-  std::string label(what);
-  if (name.empty()) return Status::InvalidArgument(label + " name is empty");
-  if (name.size() > kMaxContainerName) {
-    return Status::InvalidArgument(label + " name " + Quote(name) + " is longer than " +
-                                   std::to_string(kMaxContainerName) + " characters");
-  }
-  if (!IsAlnum(name[0])) {
-    return Status::InvalidArgument(label + " name " + Quote(name) +
-                                   " must start with a letter or digit");
-  }
-  for (char c : name) {
-    if (!IsAlnum(c) && c != '.' && c != '-' && c != '_') {
-      return Status::InvalidArgument(label + " name " + Quote(name) +
-                                     " may only hold letters, digits, '.', '-' and '_'");
-    }
-  }
-  return Status::Ok();
+  return CheckToken(what, name, kMaxContainerName, "._-", "'.', '-' and '_'");
 }
 
 Status CheckObjectKey(std::string_view key) {
@@ -109,5 +115,9 @@ Status CheckObjectKey(std::string_view key) {
 }
 
 Status CheckItemKey(std::string_view key) { return CheckKeyCommon("item", key); }
+
+Status CheckSecretName(std::string_view name) {
+  return CheckToken("secret", name, kMaxSecretName, "._-/", "'.', '-', '_' and '/'");
+}
 
 }  // namespace cloudkit::names

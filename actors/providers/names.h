@@ -15,12 +15,15 @@ namespace cloudkit::names {
 
 inline constexpr size_t kMaxContainerName = 63;  // buckets, tables, bindings
 inline constexpr size_t kMaxKey = 1024;          // object and item keys, bytes
+inline constexpr size_t kMaxSecretName = 255;
 
 // 1..63 of [A-Za-z0-9._-], starting with a letter or digit. `what` is
 // "bucket", "table" or "binding" and appears in the message.
 Status CheckContainerName(std::string_view what, std::string_view name);
 Status CheckObjectKey(std::string_view key);
 Status CheckItemKey(std::string_view key);
+// 1..255 of [A-Za-z0-9._/-], starting with a letter or digit ("db/password").
+Status CheckSecretName(std::string_view name);
 
 // For messages: the name in quotes, shortened and with control bytes escaped.
 std::string Quote(std::string_view name);

@@ -21,6 +21,7 @@
 #include "ports/http.h"
 #include "ports/sleep.h"
 #include "ports/redis.h"
+#include "ports/sealer.h"
 #include "ports/storage.h"
 #include "services/key_value_provider.h"
 #include "services/object_storage_provider.h"
@@ -54,6 +55,7 @@ struct HostPorts {
   // credentials and options not given in the configuration are looked up.
   std::function<std::optional<std::string>(const std::string& name)> environment;
   ports::RedisConnector* redis = nullptr;         // for `redis`; null where no TCP (the browser)
+  ports::SealerPort* sealer = nullptr;            // `local` secrets; null where the host keeps no keys
 };
 
 // The provider instances serving one binding, by service name.

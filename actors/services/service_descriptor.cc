@@ -9,6 +9,7 @@ namespace cloudkit {
 
 // Services whose actors have no header of their own (services/*_actor.cc).
 ServiceDescriptor QueueService();
+ServiceDescriptor SecretsService();
 
 const MethodDescriptor* ServiceDescriptor::FindMethod(std::string_view method) const {
   for (const MethodDescriptor& candidate : methods) {
@@ -51,6 +52,7 @@ void RegisterBuiltinServices(ServiceRegistry* registry) {
       ObjectStorageActor::Descriptor(),
       KeyValueActor::Descriptor(),
       QueueService(),
+      SecretsService(),
   };
   // Two built-in services with one name is a programming error, found by any test.
   for (const ServiceDescriptor& service : builtin) {

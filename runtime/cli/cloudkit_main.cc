@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   queue->require_subcommand(1);
   queue->fallthrough();
   cloudkit::cli::AddQueueCommands(*queue, context, &action);
+  CLI::App* secrets = app.add_subcommand("secrets", "Versioned secrets");
+  secrets->require_subcommand(1);
+  secrets->fallthrough();
+  cloudkit::cli::AddSecretsCommands(*secrets, context, &action);
 
   try {
     app.parse(argc, argv);

@@ -24,5 +24,7 @@ void AddTransferCommands(CLI::App& storage, CliContext& context, Action* action)
 void AddKeyValueCommands(CLI::App& kv, CliContext& context, Action* action);
 // cloudkit queue create | delete | list | send | receive | ack | depth | purge
 void AddQueueCommands(CLI::App& queue, CliContext& context, Action* action);
+// cloudkit secrets put | get | list | versions | delete
+void AddSecretsCommands(CLI::App& secrets, CliContext& context, Action* action);
 
 }  // namespace cloudkit::cli

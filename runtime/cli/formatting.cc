@@ -77,12 +77,16 @@ nlohmann::ordered_json ObjectJson(const v1::ObjectInfo& object) {
 
 nlohmann::ordered_json ItemJson(const v1::Item& item) {
   nlohmann::ordered_json json = {{"key", item.key()}, {"etag", item.etag()}, {"expires_at_ms", item.expires_at_ms()}};
-  if (IsValidUtf8(item.value())) {
-    json["value"] = item.value();
-  } else {
-    json["value_base64"] = Base64Encode(item.value());
-  }
+  AddValueJson(item.value(), &json);
   return json;
+}
+
+void AddValueJson(const std::string& value, nlohmann::ordered_json* json) {
+  if (IsValidUtf8(value)) {
+    (*json)["value"] = value;
+  } else {
+    (*json)["value_base64"] = Base64Encode(value);
+  }
 }
 
 nlohmann::ordered_json StatusJson(const v1::StatusResponse& status) {

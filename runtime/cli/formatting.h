@@ -28,6 +28,8 @@ nlohmann::ordered_json BucketJson(const v1::Bucket& bucket);
 nlohmann::ordered_json ObjectJson(const v1::ObjectInfo& object);
 // Item values that are not UTF-8 text appear as "value_base64" instead of "value".
 nlohmann::ordered_json ItemJson(const v1::Item& item);
+// Adds `value` to `json` as "value" when it is UTF-8 text, else as "value_base64".
+void AddValueJson(const std::string& value, nlohmann::ordered_json* json);
 nlohmann::ordered_json StatusJson(const v1::StatusResponse& status);
 
 }  // namespace cloudkit::cli

@@ -21,7 +21,12 @@ Result<std::unique_ptr<Client>> Client::Connect(const std::string& endpoint, Cli
 }
 
 Client::Client(std::unique_ptr<client_internal::Caller> caller)
-    : caller_(std::move(caller)), storage_(*caller_), kv_(*caller_), queue_(*caller_), runtime_(*caller_) {}
+    : caller_(std::move(caller)),
+      storage_(*caller_),
+      kv_(*caller_),
+      queue_(*caller_),
+      runtime_(*caller_),
+      secrets_(*caller_) {}
 
 Client::~Client() = default;
 

@@ -26,6 +26,7 @@
 #include "client/object_storage_client.h"
 #include "client/queue_client.h"
 #include "client/runtime_client.h"
+#include "client/secrets_client.h"
 
 namespace cloudkit {
 
@@ -51,6 +52,7 @@ class Client {
   KeyValueClient& kv() { return kv_; }
   QueueClient& queue() { return queue_; }
   RuntimeClient& runtime() { return runtime_; }
+  SecretsClient& secrets() { return secrets_; }
 
  private:
   explicit Client(std::unique_ptr<client_internal::Caller> caller);
@@ -60,6 +62,7 @@ class Client {
   KeyValueClient kv_;
   QueueClient queue_;
   RuntimeClient runtime_;
+  SecretsClient secrets_;
 };
 
 }  // namespace cloudkit

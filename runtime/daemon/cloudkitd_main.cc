@@ -24,6 +24,7 @@
 #include "ports/lazy_ports.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
+#include "ports/sodium_sealer.h"
 #include "ports/system_clock.h"
 #include "providers/binding_url.h"
 #include "providers/builtin_providers.h"
@@ -71,8 +72,10 @@ int Serve(cloudkit::DaemonConfig& config) {
   LazyHttpClient http;
   LazySleepPort sleep;
   HiredisConnector redis;
+  SodiumSealerPort sealer;
   HostPorts ports{&clock, &hash, &storage, config.data_dir};
   ports.redis = &redis;
+  ports.sealer = &sealer;
   ports.http = &http;
   ports.sleep = &sleep;
   ports.environment = [](const std::string& name) -> std::optional<std::string> {

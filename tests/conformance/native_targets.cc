@@ -5,6 +5,7 @@
 #include "conformance/conformance.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
+#include "ports/sodium_sealer.h"
 #include "providers/builtin_providers.h"
 #include "unit/temp_dir.h"
 
@@ -19,6 +20,7 @@ class RegistryTarget : public ConformanceTarget {
   bool durable() const override { return durable_; }
   Result<BindingInstance> Open(ports::Clock* clock) override {
     HostPorts ports{clock, &hash_, &storage_, dir_.path()};
+    ports.sealer = &sealer_;
     return registry_.Create(BindingConfig{"conformance", provider_, {}, {}, {}}, ports);
   }
 
@@ -28,6 +30,7 @@ class RegistryTarget : public ConformanceTarget {
   ProviderRegistry registry_;
   OpenSslHashPort hash_;
   NativeStoragePort storage_;
+  SodiumSealerPort sealer_;
   testing_util::TempDir dir_;
 };
 

@@ -21,6 +21,19 @@ TEST(NamesTest, ContainerNamesArePlainShortTokens) {
   }
 }
 
+TEST(NamesTest, SecretNamesArePathLikeTokens) {
+  for (const char* ok : {"db/password", "a", "api.key-2_x", "0/1/2"}) {
+    EXPECT_TRUE(names::CheckSecretName(ok).ok()) << ok;
+  }
+  EXPECT_TRUE(names::CheckSecretName(std::string(255, 's')).ok());
+  for (std::string bad : {std::string(""), std::string(256, 's'), std::string("/abs"), std::string(".env"),
+                          std::string("a b"), std::string("a\0b", 3), std::string("a:b"), std::string("ü")}) {
+    Status s = names::CheckSecretName(bad);
+    EXPECT_EQ(s.code(), v1::INVALID_ARGUMENT) << names::Quote(bad);
+    EXPECT_NE(s.message().find("secret name"), std::string::npos) << s.message();
+  }
+}
+
 TEST(NamesTest, ObjectKeysCannotEscape) {
   for (const char* ok : {"a.txt", "dir/a", "a..b", "...", "dir/.hidden", "trailing/", "a//b"}) {
     EXPECT_TRUE(names::CheckObjectKey(ok).ok()) << ok;

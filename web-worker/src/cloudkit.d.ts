@@ -31,6 +31,7 @@ export interface BindingConfig {
   provider: "memory" | "local" | "s3" | "azure";
   /** Default: every service the provider has (an `azure` binding with a container only, or a table only, lists it). */
   services?: Array<"object_storage" | "key_value" | "queue">;
+  services?: Array<"object_storage" | "key_value" | "secrets">;
   /**
    * Provider options; `local` takes `path`, the database name prefix; `s3` takes `bucket`, `prefix`,
    * `region`, `endpoint`, `path_style`, `conditional_writes`, `part_size_mb`, `parallel_parts`; `azure`
@@ -53,6 +54,7 @@ export interface StartOptions {
   /** Web Workers in the pool (default 2). */
   workers?: number;
   /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.queue`. */
+  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.secrets`. */
   bindings?: BindingConfig[];
   /** Per-call deadline in ms (default 30000; streams: per frame). */
   timeoutMs?: number;
@@ -159,6 +161,24 @@ export interface Queue {
   depth(queue: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
   /** Resolves to how many messages it deleted. */
   purge(queue: string): Promise<number>;
+/**
+ * Versioned secrets (`memory`; `local` in a page declares them unsupported and answers UNIMPLEMENTED:
+ * docs/browser.md). Names: 1..255 of [A-Za-z0-9._/-]; values up to 64 KiB; the latest 100 versions kept.
+ */
+export interface Secrets {
+  put(name: string, value: Bytes): Promise<{ version: number; createdAtMs: number }>;
+  /** The latest version, or `version`; NOT_FOUND when absent. */
+  get(name: string, options?: { version?: number }):
+    Promise<{ name: string; version: number; value: Uint8Array; createdAtMs: number }>;
+  /** One page of names, in name order, never values. */
+  list(options?: { prefix?: string; pageSize?: number; continuationToken?: string }): Promise<{
+    secrets: Array<{ name: string; latestVersion: number; createdAtMs: number; updatedAtMs: number }>;
+    nextContinuationToken: string;
+  }>;
+  /** The versions kept, oldest first. */
+  versions(name: string): Promise<Array<{ version: number; createdAtMs: number }>>;
+  /** Deletes every version; resolves to how many there were. NOT_FOUND when absent. */
+  delete(name: string): Promise<number>;
 }
 
 export interface Binding {
@@ -166,6 +186,7 @@ export interface Binding {
   readonly storage: Storage;
   readonly kv: KeyValue;
   readonly queue: Queue;
+  readonly secrets: Secrets;
 }
 
 export declare class CloudKit {
@@ -174,6 +195,7 @@ export declare class CloudKit {
   readonly storage: Storage;
   readonly kv: KeyValue;
   readonly queue: Queue;
+  readonly secrets: Secrets;
   /** Another binding; throws CloudKitError NOT_FOUND for an unknown name. */
   binding(name: string): Binding;
   readonly stats: { workers: number; restarts: number; inFlight: number };

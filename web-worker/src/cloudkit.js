@@ -8,6 +8,7 @@
 //   await ck.queue.send("jobs", "resize photo 7");
 //   const [message] = await ck.queue.receive("jobs", { waitMs: 20000 });  // long poll
 //   await ck.queue.ack("jobs", message.receiptHandle);
+//   const { version } = await ck.secrets.put("db/password", "s3cret");
 //   ck.binding("scratch").kv...   // another binding
 // Every call runs in an actor on a Web Worker (the same C++ actors cloudkitd
 // hosts, compiled to wasm), with the daemon's semantics and status codes;
@@ -18,6 +19,7 @@ import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 import * as kvpb from "./gen/cloudkit/v1/key_value_pb.js";
 import * as ospb from "./gen/cloudkit/v1/object_storage_pb.js";
 import * as qpb from "./gen/cloudkit/v1/queue_pb.js";
+import * as secretspb from "./gen/cloudkit/v1/secrets_pb.js";
 import { CloudKitError, invalidArgument } from "./errors.js";
 import { WorkerPool } from "./pool.js";
 import { CoreDescriptionSchema } from "./gen/cloudkit/web/v1/worker_pb.js";
@@ -109,6 +111,7 @@ class Binding {
     this.storage = new Storage(this);
     this.kv = new KeyValue(this);
     this.queue = new Queue(this);
+    this.secrets = new Secrets(this);
   }
 
   actorFor(service) {
@@ -415,6 +418,49 @@ class Queue {
   }
   // Resolves to how many messages it deleted.
   async purge(queue) { return Number((await this.#unary("Purge", { queue: requireString("queue", queue) })).purged); }
+// Versioned secrets: every put is a new version (numbered from 1); values
+// come back as Uint8Array. Errors name the secret, never its value.
+class Secrets {
+  constructor(binding) { this.binding = binding; }
+  // `messages` is the stem of the rpc's messages ("GetSecret" for Get).
+  #unary(rpc, messages, init) {
+    return this.binding.unary("secrets", rpc, secretspb[`${messages}RequestSchema`],
+                              secretspb[`${messages}ResponseSchema`], init);
+  }
+
+  async put(name, value) {
+    const response = await this.#unary("Put", "PutSecret", { name: requireString("name", name), value: toBytes("value", value) });
+    return { version: Number(response.version), createdAtMs: Number(response.createdAtMs) };
+  }
+  // The latest version, or `version`. Resolves to { name, version, value, createdAtMs }.
+  async get(name, { version } = {}) {
+    const response = await this.#unary("Get", "GetSecret", {
+      name: requireString("name", name), version: BigInt(optionalNumber("version", version)),
+    });
+    return { name: response.name, version: Number(response.version), value: response.value,
+             createdAtMs: Number(response.createdAtMs) };
+  }
+  // One page of names (never values): { secrets, nextContinuationToken }.
+  async list({ prefix = "", pageSize = 0, continuationToken = "" } = {}) {
+    const response = await this.#unary("List", "ListSecrets", {
+      prefix: requireString("prefix", prefix, { allowEmpty: true }), pageSize: optionalNumber("pageSize", pageSize),
+      continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
+    });
+    return {
+      secrets: response.secrets.map((s) => ({ name: s.name, latestVersion: Number(s.latestVersion),
+                                              createdAtMs: Number(s.createdAtMs), updatedAtMs: Number(s.updatedAtMs) })),
+      nextContinuationToken: response.nextContinuationToken,
+    };
+  }
+  // The versions kept, oldest first: [{ version, createdAtMs }].
+  async versions(name) {
+    const response = await this.#unary("ListVersions", "ListSecretVersions", { name: requireString("name", name) });
+    return response.versions.map((v) => ({ version: Number(v.version), createdAtMs: Number(v.createdAtMs) }));
+  }
+  // Deletes every version; resolves to how many there were (NOT_FOUND when none).
+  async delete(name) {
+    return (await this.#unary("Delete", "DeleteSecret", { name: requireString("name", name) })).versionsDeleted;
+  }
 }
 
 export class CloudKit {
@@ -465,6 +511,7 @@ export class CloudKit {
     ck.storage = first.storage;
     ck.kv = first.kv;
     ck.queue = first.queue;
+    ck.secrets = first.secrets;
     return ck;
   }
 

@@ -33,6 +33,8 @@ describe("conformance in the browser", () => {
     assert.equal(exitCode, 0, lines.filter((l) => /Failure|FAILED|error/.test(l)).join("\n"));
     assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
     assert.ok(lines.some((l) => /OK \] Providers\/QueueLongPoll\..*\/local/.test(l)), "queue long poll cases ran on IndexedDB");
+    assert.ok(lines.some((l) => /OK \] Providers\/SecretsConformance\.KeepsTheLatestHundredVersions\/memory/.test(l)), "secrets cases ran");
+    assert.ok(lines.some((l) => /OK \] Providers\/SecretsConformance\.AProviderWithoutSecretsRefusesEveryCall\/local/.test(l)), "local refuses secrets");
     assert.ok(lines.some((l) => /OK \] IndexedDbStoragePortTest\./.test(l)), "storage port cases ran");
     assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\./.test(l)), "HTTP port cases ran");
     assert.ok(lines.some((l) => /OK \] JsHashPortTest\.SignsAwsRequests/.test(l)), "hash port cases ran");
@@ -148,6 +150,51 @@ for (const provider of ["memory", "local"]) {
       assert.equal(result.purged, 1);
       assert.deepEqual(result.fifo, ["m1", "m2", "m3"]);
       assert.equal(result.tooLong, "INVALID_ARGUMENT");
+    test(provider === "memory" ? "secrets keep versions, list names and delete, naming the secret in errors"
+                               : "secrets are declared unsupported: every call is UNIMPLEMENTED", async () => {
+      const page = await harness.newPage();
+      const result = await page.evaluate(async (provider) => {
+        const { CloudKit } = await import("/web/cloudkit.js");
+        const ck = await CloudKit.start({ workers: 1, bindings: [{ name: "default", provider, options: provider === "local" ? { path: `secrets-${Date.now()}` } : {} }] });
+        const out = {};
+        const code = (promise) => promise.then(() => "OK", (e) => `${e.codeName}: ${e.message}`);
+        if (provider === "local") {
+          out.refused = [await code(ck.secrets.put("db/password", "s3cret")), await code(ck.secrets.get("db/password")),
+                         await code(ck.secrets.list()), await code(ck.secrets.versions("db/password")),
+                         await code(ck.secrets.delete("db/password"))];
+          await ck.stop();
+          return out;
+        }
+        out.puts = [await ck.secrets.put("db/password", "first-value"), await ck.secrets.put("db/password", new Uint8Array([0, 255]))]
+          .map((p) => p.version);
+        await ck.secrets.put("api/token", "t");
+        const latest = await ck.secrets.get("db/password");
+        out.latest = [latest.name, latest.version, Array.from(latest.value)];
+        out.first = new TextDecoder().decode((await ck.secrets.get("db/password", { version: 1 })).value);
+        const page1 = await ck.secrets.list({ pageSize: 1 });
+        const page2 = await ck.secrets.list({ pageSize: 1, continuationToken: page1.nextContinuationToken });
+        out.names = [...page1.secrets, ...page2.secrets].map((s) => `${s.name}@${s.latestVersion}`);
+        out.versions = (await ck.secrets.versions("db/password")).map((v) => v.version);
+        out.deleted = await ck.secrets.delete("db/password");
+        out.missing = await code(ck.secrets.get("db/password"));
+        out.badName = await code(ck.secrets.put("/abs", "first-value"));
+        await ck.stop();
+        return out;
+      }, provider);
+      if (provider === "local") {
+        assert.equal(result.refused.length, 5);
+        for (const refused of result.refused) assert.match(refused, /^UNIMPLEMENTED: .*secrets on 'local'/);
+      } else {
+        assert.deepEqual(result.puts, [1, 2]);
+        assert.deepEqual(result.latest, ["db/password", 2, [0, 255]]);
+        assert.equal(result.first, "first-value");
+        assert.deepEqual(result.names, ["api/token@1", "db/password@2"]);
+        assert.deepEqual(result.versions, [1, 2]);
+        assert.equal(result.deleted, 2);
+        assert.equal(result.missing, "NOT_FOUND: not found: secret 'db/password'");
+        assert.match(result.badName, /^INVALID_ARGUMENT: .*secret name '\/abs'/);
+        assert.doesNotMatch(result.badName, /first-value/);
+      }
       await page.context().close();
     });
   });

@@ -9,6 +9,7 @@
 #include "providers/embedded/embedded_key_value.h"
 #include "providers/embedded/embedded_object_storage.h"
 #include "providers/embedded/embedded_queue.h"
+#include "providers/embedded/embedded_secrets.h"
 #include "providers/names.h"
 
 namespace cloudkit::embedded {
@@ -33,11 +34,33 @@ Result<BindingInstance> CreateMemory(const BindingConfig& config, const HostPort
   if (Serves(config, kQueueService)) {
     instance.providers[kQueueService] =
         std::make_unique<EmbeddedQueue>(std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
+  if (Serves(config, kSecretsService)) {
+    instance.providers[kSecretsService] =
+        std::make_unique<EmbeddedSecrets>(std::make_unique<ports::MemoryOrderedStore>(), nullptr, ports.clock);
   }
   return instance;
 }
 
-// Objects, items and queues live in separate stores: the services run on
+
+// Secrets sealed at rest with the key of the `secrets_key` credential (or
+// CLOUDKIT_SECRETS_KEY), else of the key file.
+Result<std::unique_ptr<SecretsProvider>> CreateLocalSecrets(const BindingConfig& config, const HostPorts& ports,
+                                                            const std::string& path) {
+  if (ports.sealer == nullptr) return std::unique_ptr<SecretsProvider>(std::make_unique<UnsealedSecrets>());
+  ports::SealerKey key;
+  if (auto it = config.credentials.find("secrets_key"); it != config.credentials.end()) key.key_base64 = it->second;
+  key.key_source = "secrets_key (the binding's credential or CLOUDKIT_SECRETS_KEY)";
+  auto file = config.options.find("secrets_key_file");
+  key.key_file = file != config.options.end() ? file->second : path + "/secrets.key";
+  auto sealer = ports.sealer->OpenSealer(key);
+  if (!sealer.ok()) return sealer.status();
+  auto records = ports.durable_storage->OpenOrderedStore(path + "/secrets");
+  if (!records.ok()) return records.status();
+  return std::unique_ptr<SecretsProvider>(
+      std::make_unique<EmbeddedSecrets>(std::move(*records), std::move(*sealer), ports.clock));
+}
+
+// Objects, items, queues and secrets live in separate stores: the services run on
 // different actors (threads natively), and a store has one user at a time.
 Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts& ports) {
   if (ports.durable_storage == nullptr) {
@@ -71,6 +94,10 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
     auto queues = ports.durable_storage->OpenOrderedStore(path + "/queues");
     if (!queues.ok()) return queues.status();
     instance.providers[kQueueService] = std::make_unique<EmbeddedQueue>(std::move(*queues), ports.clock);
+  if (Serves(config, kSecretsService)) {
+    auto secrets = CreateLocalSecrets(config, ports, path);
+    if (!secrets.ok()) return secrets.status();
+    instance.providers[kSecretsService] = std::move(*secrets);
   }
   return instance;
 }
@@ -80,7 +107,7 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
 void RegisterMemoryProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"memory",
                           "in-process maps; data is gone when the process stops",
-                          {kObjectStorageService, kKeyValueService, kQueueService},
+                          {kObjectStorageService, kKeyValueService, kQueueService, kSecretsService},
                           {},
                           &CreateMemory};
   if (!registry->Register(std::move(factory)).ok()) std::abort();  // registered twice: a programming error
@@ -88,10 +115,16 @@ void RegisterMemoryProvider(ProviderRegistry* registry) {
 
 void RegisterLocalProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"local",
-                          "embedded and durable: object bodies as files, metadata, items and queues in SQLite",
-                          {kObjectStorageService, kKeyValueService, kQueueService},
-                          {{"path", "directory holding this binding's data", "<data_dir>/<binding>"}},
-                          &CreateLocal};
+                          "embedded and durable: object bodies as files; metadata, items, queues and sealed "
+                          "secrets in SQLite",
+                          {kObjectStorageService, kKeyValueService, kQueueService, kSecretsService},
+                          {{"path", "directory holding this binding's data", "<data_dir>/<binding>"},
+                           {"secrets_key_file",
+                            "file holding the key that seals secrets (created, mode 0600, when absent)",
+                            "<path>/secrets.key"}},
+                          &CreateLocal,
+                          {{"secrets_key", "the key that seals secrets: base64 of 32 bytes (wins over the key file)",
+                            "CLOUDKIT_SECRETS_KEY"}}};
   if (!registry->Register(std::move(factory)).ok()) std::abort();
 }
 

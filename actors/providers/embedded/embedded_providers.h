@@ -1,7 +1,8 @@
 // The `memory` and `local` providers' side of the registry (providers/registry):
-// both serve object storage, key-value and queues with the embedded providers, on maps
-// in memory (`memory`) or on the host's durable storage (`local`: files and
-// SQLite natively, IndexedDB in the browser).
+// both serve object storage, key-value, queues and secrets with the embedded providers,
+// on maps in memory (`memory`) or on the host's durable storage (`local`: files
+// and SQLite natively, IndexedDB in the browser; secrets sealed at rest with
+// the host's Sealer port).
 #pragma once
 
 #include "providers/registry.h"
