@@ -37,6 +37,7 @@ constexpr uint32_t kMaxCredits = 1'000;
 constexpr uint32_t kMaxPull = 100;  // messages one Pull claims
 constexpr uint32_t kWaitTimer = 1;
 constexpr uint32_t kReadyTimer = 2;
+const std::string kNoKey;  // parked on no subscription
 
 using Keys = std::vector<KeyLocks::Key>;
 
@@ -193,7 +194,10 @@ Task<void> PubSubActor::Subscribe(Call& call, Inbound& in) {
     if (silence_limit != 0) wake_at = std::min(wake_at, heard_at + silence_limit);
     if (credits > 0 && next_visible != 0) wake_at = std::min(wake_at, next_visible);
     // Without credit, arrivals are of no use to it: only its client wakes it.
-    co_await parked_.Wait(credits > 0 ? subscription : std::string(), call.id(), wake_at);
+    // (The key is built before the co_await: g++ 12 mishandles a temporary
+    // string made inside one.)
+    const std::string& wake_on = credits > 0 ? subscription : kNoKey;
+    co_await parked_.Wait(wake_on, call.id(), wake_at);
   }
 }
 
