@@ -269,9 +269,11 @@ Task<Result<v1::DeleteTopicResponse>> EmbeddedPubSub::DeleteTopic(const v1::Dele
   Result<std::vector<Member>> members = co_await Members(topic);
   if (!members.ok()) co_return members.status();
   if (!members->empty()) {
-    co_return Status::FailedPrecondition(DescribeTopic(topic) + " has " + std::to_string(members->size()) +
-                                         " subscription(s), " + DescribeSubscription(members->front().name) +
-                                         " first: delete them before it");
+    const size_t others = members->size() - 1;
+    co_return Status::FailedPrecondition(DescribeTopic(topic) + " has subscriptions (" +
+                                         DescribeSubscription(members->front().name) +
+                                         (others ? " and " + std::to_string(others) + " more" : "") +
+                                         "): delete them first");
   }
   ports::WriteBatch batch;
   batch.Delete(TopicKey(topic));
