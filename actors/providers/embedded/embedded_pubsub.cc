@@ -504,14 +504,10 @@ Task<Result<v1::AckMessagesResponse>> EmbeddedPubSub::Ack(const v1::AckMessagesR
     CK_CO_RETURN_IF_ERROR(acked);
     resp.set_acked(resp.acked() + 1);
   }
-  MessageChannels::SharesHeld shares;
-  if (!shared.empty()) {
-    Result<MessageChannels::SharesHeld> staged = co_await channels_.StageShareReleases(shared, &batch);
-    if (!staged.ok()) co_return staged.status();
-    shares = std::move(*staged);
-  }
+  Result<MessageChannels::SharesHeld> shares = co_await channels_.StageShareReleases(shared, &batch);
+  if (!shares.ok()) co_return shares.status();
   if (!batch.ops.empty()) {
-    CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), std::move(held->holding), std::move(shares)));
+    CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), std::move(held->holding), std::move(*shares)));
   }
   co_return resp;
 }

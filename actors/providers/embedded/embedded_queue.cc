@@ -374,15 +374,11 @@ Task<Result<v1::AckResponse>> EmbeddedQueue::Ack(const v1::AckRequest& req) {
   ports::WriteBatch batch;
   std::vector<uint64_t> shared;
   CK_CO_RETURN_IF_ERROR(co_await channels_.StageAck(ChannelOf(queue, held->record), *receipt, &batch, &shared));
-  MessageChannels::SharesHeld shares;
-  if (!shared.empty()) {
-    Result<MessageChannels::SharesHeld> staged = co_await channels_.StageShareReleases(shared, &batch);
-    if (!staged.ok()) co_return staged.status();
-    shares = std::move(*staged);
-  }
+  Result<MessageChannels::SharesHeld> shares = co_await channels_.StageShareReleases(shared, &batch);
+  if (!shares.ok()) co_return shares.status();
   const bool fifo = held->record.options().fifo();
   CK_CO_RETURN_IF_ERROR(
-      co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding), std::move(shares)));
+      co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding), std::move(*shares)));
   // The head of a FIFO queue is gone: the next message may go.
   if (fifo) NoteArrival(queue, clock_->NowMs());
   co_return v1::AckResponse();

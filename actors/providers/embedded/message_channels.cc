@@ -255,6 +255,7 @@ Task<Status> MessageChannels::StageAck(const Channel& channel, const Receipt& re
 
 Task<Result<MessageChannels::SharesHeld>> MessageChannels::StageShareReleases(const std::vector<uint64_t>& payloads,
                                                                              ports::WriteBatch* batch) {
+  if (payloads.empty()) co_return SharesHeld();
   SharesHeld held = shares_.Acquire({{"shares", true}});
   co_await held->Granted();
   std::map<uint64_t, uint64_t> releases;  // payload -> how many
@@ -334,16 +335,12 @@ Task<Result<uint64_t>> MessageChannels::Collect(uint64_t channel) {
         batch.Delete(PayloadKey(state.payload_id()));
       }
     }
-    SharesHeld held;
-    if (!shared.empty()) {
-      Result<SharesHeld> staged = co_await StageShareReleases(shared, &batch);
-      if (!staged.ok()) co_return staged.status();
-      held = std::move(*staged);
-    }
+    Result<SharesHeld> held = co_await StageShareReleases(shared, &batch);
+    if (!held.ok()) co_return held.status();
     const bool last = entries->size() < kCollectStep;
     if (last) batch.Delete(GarbageKey(channel));
     Async<Status> issued = store_->Write(std::move(batch));
-    held.reset();
+    held->reset();
     CK_CO_RETURN_IF_ERROR(co_await Pending(issued));
     collected += entries->size();
     if (last) co_return collected;

@@ -107,7 +107,8 @@ class MessageChannels {
   using SharesHeld = std::unique_ptr<KeyLocks::Ticket>;
   // Stages one release of each payload of `payloads` (a repeat releases
   // twice): its share count goes down, and the last release deletes the
-  // payload. Drop the answer once `batch` is issued.
+  // payload. Drop the answer once `batch` is issued (no payloads: nothing
+  // is held).
   Task<Result<SharesHeld>> StageShareReleases(const std::vector<uint64_t>& payloads, ports::WriteBatch* batch);
   // Stages a new invisibility end for the message; answers its new receipt.
   Task<Result<Receipt>> StageVisibility(const Channel& channel, const Receipt& receipt, int64_t visible_at_ms,
