@@ -34,13 +34,13 @@ Result<BindingInstance> CreateMemory(const BindingConfig& config, const HostPort
   if (Serves(config, kQueueService)) {
     instance.providers[kQueueService] =
         std::make_unique<EmbeddedQueue>(std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
+  }
   if (Serves(config, kSecretsService)) {
     instance.providers[kSecretsService] =
         std::make_unique<EmbeddedSecrets>(std::make_unique<ports::MemoryOrderedStore>(), nullptr, ports.clock);
   }
   return instance;
 }
-
 
 // Secrets sealed at rest with the key of the `secrets_key` credential (or
 // CLOUDKIT_SECRETS_KEY), else of the key file.
@@ -94,6 +94,7 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
     auto queues = ports.durable_storage->OpenOrderedStore(path + "/queues");
     if (!queues.ok()) return queues.status();
     instance.providers[kQueueService] = std::make_unique<EmbeddedQueue>(std::move(*queues), ports.clock);
+  }
   if (Serves(config, kSecretsService)) {
     auto secrets = CreateLocalSecrets(config, ports, path);
     if (!secrets.ok()) return secrets.status();
