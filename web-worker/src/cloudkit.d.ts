@@ -30,8 +30,7 @@ export interface BindingConfig {
    */
   provider: "memory" | "local" | "s3" | "azure";
   /** Default: every service the provider has (an `azure` binding with a container only, or a table only, lists it). */
-  services?: Array<"object_storage" | "key_value" | "queue">;
-  services?: Array<"object_storage" | "key_value" | "secrets">;
+  services?: Array<"object_storage" | "key_value" | "queue" | "secrets">;
   /**
    * Provider options; `local` takes `path`, the database name prefix; `s3` takes `bucket`, `prefix`,
    * `region`, `endpoint`, `path_style`, `conditional_writes`, `part_size_mb`, `parallel_parts`; `azure`
@@ -53,8 +52,7 @@ export interface BindingConfig {
 export interface StartOptions {
   /** Web Workers in the pool (default 2). */
   workers?: number;
-  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.queue`. */
-  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.secrets`. */
+  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.queue` / `ck.secrets`. */
   bindings?: BindingConfig[];
   /** Per-call deadline in ms (default 30000; streams: per frame). */
   timeoutMs?: number;
@@ -161,6 +159,8 @@ export interface Queue {
   depth(queue: string): Promise<{ visible: number; inFlight: number; delayed: number }>;
   /** Resolves to how many messages it deleted. */
   purge(queue: string): Promise<number>;
+}
+
 /**
  * Versioned secrets (`memory`; `local` in a page declares them unsupported and answers UNIMPLEMENTED:
  * docs/browser.md). Names: 1..255 of [A-Za-z0-9._/-]; values up to 64 KiB; the latest 100 versions kept.

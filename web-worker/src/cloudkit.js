@@ -418,6 +418,8 @@ class Queue {
   }
   // Resolves to how many messages it deleted.
   async purge(queue) { return Number((await this.#unary("Purge", { queue: requireString("queue", queue) })).purged); }
+}
+
 // Versioned secrets: every put is a new version (numbered from 1); values
 // come back as Uint8Array. Errors name the secret, never its value.
 class Secrets {

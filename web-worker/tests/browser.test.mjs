@@ -150,6 +150,9 @@ for (const provider of ["memory", "local"]) {
       assert.equal(result.purged, 1);
       assert.deepEqual(result.fifo, ["m1", "m2", "m3"]);
       assert.equal(result.tooLong, "INVALID_ARGUMENT");
+      await page.context().close();
+    });
+
     test(provider === "memory" ? "secrets keep versions, list names and delete, naming the secret in errors"
                                : "secrets are declared unsupported: every call is UNIMPLEMENTED", async () => {
       const page = await harness.newPage();
