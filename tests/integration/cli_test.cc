@@ -202,6 +202,12 @@ TEST_F(CliTest, BinaryValuesInJsonAreBase64) {
   ASSERT_CK_OK(client_->kv().Put(KvPut("t", "bin", binary)));
   EXPECT_EQ(Json({"kv", "get", "t", "bin"})["value_base64"], "/wAB");
   EXPECT_EQ(Json({"kv", "get", "t", "k"})["value_base64"], "Y2Fm6Q==");
+  // Shaped like UTF-8 but not: an overlong '/' and a UTF-16 surrogate.
+  ASSERT_CK_OK(client_->kv().Put(KvPut("t", "overlong", "\xc0\xaf")));
+  ASSERT_CK_OK(client_->kv().Put(KvPut("t", "surrogate", "\xed\xa0\x80")));
+  EXPECT_EQ(Json({"kv", "get", "t", "overlong"})["value_base64"], "wK8=");
+  EXPECT_EQ(Json({"kv", "get", "t", "surrogate"})["value_base64"], "7aCA");
+  EXPECT_EQ(Json({"kv", "get", "t", "bin"}).count("value"), 0u);
 }
 
 TEST_F(CliTest, FailedGetLeavesNoFileBehind) {
