@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <iterator>
 #include <string_view>
 
@@ -34,6 +35,18 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
     : config_(config), bindings_(bindings), replies_(replies), registry_(registry), services_(services), clock_(clock),
       router_(context_, zmq::socket_type::router),
       disconnects_(context_, zmq::socket_type::pair) {
+  // Where the daemon keeps data, as messages to clients show it: the
+  // layout of the server's disk is none of their business. Bindings' own
+  // paths first: they may lie inside the data dir.
+  for (const BindingConfig& binding : config.bindings) {
+    auto path = binding.options.find("path");
+    if (path == binding.options.end() || path->second.empty()) continue;
+    server_paths_.emplace_back(std::filesystem::absolute(path->second).lexically_normal().string(),
+                               "<binding " + binding.name + ">");
+  }
+  if (!config.data_dir.empty()) {
+    server_paths_.emplace_back(std::filesystem::absolute(config.data_dir).lexically_normal().string(), "<data dir>");
+  }
   router_.set(zmq::sockopt::linger, 1000);
   router_.set(zmq::sockopt::maxmsgsize, config.limits.max_message_bytes);
   // A client's queue holds client_send_queue replies. With router_mandatory a
@@ -200,6 +213,19 @@ void FrontDoor::OnDisconnects() {
     if (!orphaned.empty()) spdlog::debug("a client went away: ending its {} call(s)", orphaned.size());
     CancelCalls(orphaned);
   }
+}
+
+Status FrontDoor::WithoutServerPaths(const Status& status) const {
+  std::string message = status.message();
+  bool changed = false;
+  for (const auto& [path, shown] : server_paths_) {
+    for (size_t at = message.find(path); at != std::string::npos; at = message.find(path, at + shown.size())) {
+      message.replace(at, path.size(), shown);
+      changed = true;
+    }
+  }
+  if (!changed) return status;
+  return Status(status.code(), std::move(message), status.retryable(), status.retry_after_ms());
 }
 
 void FrontDoor::LogMalformed(const std::string& what) {
@@ -411,6 +437,7 @@ void FrontDoor::OnActorFrames(bool woken) {
       // waiting for credit or data is not idle.
       if (it->second.streaming && !frame.ends_call) SetDeadline(frame.call_id, it->second);
     }
+    if (!frame.status.ok()) frame.status = WithoutServerPaths(frame.status);
     frames::ToResponseEnvelope(frame, request_id, &env);
     SendFrame(*peer, env, frame.body);
     if (frame.ends_call) {

@@ -60,6 +60,8 @@ class FrontDoor {
     }
   };
 
+  // `status` with the server's data paths replaced by what they are ("<data dir>").
+  Status WithoutServerPaths(const Status& status) const;
   // Logs a malformed client message, at most once per interval (a summary of the others).
   void LogMalformed(const std::string& what);
   // The id to answer an error about a message carrying `request_id` under.
@@ -155,6 +157,7 @@ class FrontDoor {
   };
   std::unordered_map<std::string, Backlog> backlogs_;
   LogLimiter malformed_log_;
+  std::vector<std::pair<std::string, std::string>> server_paths_;  // path, as shown to clients
   std::vector<std::string> departed_peers_;  // replies to them found them gone; see EndCallsOfDepartedPeers
   bool draining_ = false;
   int64_t started_ms_ = 0;

@@ -2,6 +2,7 @@
 // others: timeouts are capped, a client's calls in flight are bounded below
 // the binding's, and the calls of a client that went away end at once.
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -137,6 +138,24 @@ TEST(HostileClientsTest, TheCallsOfAClientThatWentAwayEndAtOnce) {
   ASSERT_TRUE(status.ok());
   EXPECT_LE(status->requests_in_flight(), 1u);
   EXPECT_CK_CODE((*client)->storage().HeadObject(HeadRequest("docs", "abandoned-1")), v1::NOT_FOUND);
+}
+
+// A failure of the server's disk is reported without the server's paths.
+TEST(HostileClientsTest, ErrorsNeverShowTheServersPaths) {
+  auto daemon = StartWith("default_timeout_ms: 30000");
+  ASSERT_NE(daemon, nullptr);
+  auto client = Client::Connect(daemon->endpoint());
+  ASSERT_TRUE(client.ok());
+  ASSERT_CK_OK((*client)->storage().CreateBucket(CreateBucketRequest("docs")));
+  ASSERT_CK_OK((*client)->storage().PutObject(PutRequest("docs", "before", "x")));
+  // Where uploads are staged goes away: the next upload fails on the disk.
+  std::error_code ignored;
+  ASSERT_GT(std::filesystem::remove_all(daemon->dir() + "/data/default/objects/blobs/tmp", ignored), 0u);
+  auto put = (*client)->storage().PutObject(PutRequest("docs", "after", "x"));
+  ASSERT_FALSE(put.ok());
+  const std::string& message = put.status().message();
+  EXPECT_EQ(message.find(daemon->dir()), std::string::npos) << message;
+  EXPECT_NE(message.find("<data dir>"), std::string::npos) << message;
 }
 
 }  // namespace
