@@ -8,10 +8,12 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "cloudkit/v1/envelope.pb.h"
 #include "integration/daemon_fixture.h"
+#include "integration/subprocess.h"
 #include "integration/test_helpers.h"
 
 namespace cloudkit::integration {
@@ -138,6 +140,50 @@ TEST(HostileClientsTest, TheCallsOfAClientThatWentAwayEndAtOnce) {
   ASSERT_TRUE(status.ok());
   EXPECT_LE(status->requests_in_flight(), 1u);
   EXPECT_CK_CODE((*client)->storage().HeadObject(HeadRequest("docs", "abandoned-1")), v1::NOT_FOUND);
+}
+
+// No reply comes near the message limits: listings page by bytes, and a
+// result too large to send is an error, never a truncated or empty answer.
+TEST(HostileClientsTest, LargeResultsPageOrFailButNeverComeBackEmpty) {
+  auto daemon = StartWith("default_timeout_ms: 30000");
+  ASSERT_NE(daemon, nullptr);
+  auto client = Client::Connect(daemon->endpoint());
+  ASSERT_TRUE(client.ok());
+  const std::string big = MakeBody(3 << 20, 7);
+  for (const char* key : {"a", "b", "c", "d", "e"}) ASSERT_CK_OK((*client)->kv().Put(KvPut("big", key, big)));
+
+  v1::BatchGetRequest batch;
+  batch.set_table("big");
+  for (int i = 0; i < 513; ++i) batch.add_keys("a");
+  auto got = (*client)->kv().BatchGet(batch);
+  EXPECT_EQ(got.status().code(), v1::RESOURCE_EXHAUSTED) << got.status().message();
+  EXPECT_FALSE(got.status().retryable());
+  EXPECT_NE(got.status().message().find("ask for fewer keys"), std::string::npos) << got.status().message();
+
+  size_t listed = 0;
+  size_t pages = 0;
+  v1::ListRequest list;
+  list.set_table("big");
+  do {
+    auto page = (*client)->kv().List(list);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    ++pages;
+    for (const v1::Item& item : page->items()) {
+      EXPECT_EQ(item.value().size(), big.size());
+      ++listed;
+    }
+    list.set_continuation_token(page->next_continuation_token());
+  } while (!list.continuation_token().empty());
+  EXPECT_EQ(listed, 5u);
+  EXPECT_GE(pages, 3u) << "pages are bounded in bytes";
+
+  // The CLI pages through it too.
+  ProcessResult cli =
+      RunProcess({CLOUDKIT_CLI_PATH, "--endpoint", daemon->endpoint(), "--json", "kv", "list", "big"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  auto json = nlohmann::json::parse(cli.out, nullptr, false);
+  ASSERT_FALSE(json.is_discarded());
+  EXPECT_EQ(json["items"].size(), 5u);
 }
 
 // A failure of the server's disk is reported without the server's paths.
