@@ -3,6 +3,7 @@
 // redelivery when a visibility timeout ends, dead-lettering after N
 // receives, and kill -9: every acknowledged send survives, no acked message
 // comes back.
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <set>
