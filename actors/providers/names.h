@@ -28,4 +28,7 @@ Status CheckSecretName(std::string_view name);
 // For messages: the name in quotes, shortened and with control bytes escaped.
 std::string Quote(std::string_view name);
 
+// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsValidUtf8(std::string_view bytes);
+
 }  // namespace cloudkit::names

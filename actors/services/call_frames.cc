@@ -19,6 +19,13 @@ Outbound Response(uint64_t call_id, std::string body, bool ends_call) {
   return out;
 }
 
+Status ReplyTooLarge(size_t bytes) {
+  return Status(v1::RESOURCE_EXHAUSTED,
+                "resource exhausted: the reply would hold " + std::to_string(bytes) + " bytes, over the " +
+                    std::to_string(kMaxReplyBytes >> 20) + " MiB a reply may hold: ask for fewer keys or a smaller page",
+                false);
+}
+
 Outbound Credit(uint64_t call_id, uint32_t credits) {
   Outbound out;
   out.call_id = call_id;

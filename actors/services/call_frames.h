@@ -28,11 +28,22 @@ Status Decode(const Inbound& in, Req* req) {
                                  req->GetTypeName());
 }
 
-// The RESPONSE for a unary call's outcome.
+// The most a reply may hold: below what clients accept (16 MiB), far below
+// protobuf's 2 GiB. Listings page by bytes to stay under it.
+inline constexpr size_t kMaxReplyBytes = 8u << 20;
+// RESOURCE_EXHAUSTED (not retryable: the same request gets the same answer).
+Status ReplyTooLarge(size_t bytes);
+
+// The RESPONSE for a unary call's outcome; never a truncated or empty one
+// for a result too large to send.
 template <typename Resp>
 Outbound Reply(uint64_t call_id, const Result<Resp>& result) {
   if (!result.ok()) return Error(call_id, result.status());
-  return Response(call_id, result->SerializeAsString());
+  const size_t bytes = result->ByteSizeLong();
+  if (bytes > kMaxReplyBytes) return Error(call_id, ReplyTooLarge(bytes));
+  std::string body(bytes, '\0');
+  result->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(body.data()));
+  return Response(call_id, std::move(body));
 }
 
 // The envelope a host sends with `frame` to the client that asked under

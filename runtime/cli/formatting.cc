@@ -44,20 +44,6 @@ std::string HumanBytes(double bytes) {
   return buffer;
 }
 
-bool IsValidUtf8(std::string_view bytes) {
-  size_t i = 0;
-  while (i < bytes.size()) {
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (length == 0 || i + length > bytes.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(bytes[i + k]) >> 6) != 0x2) return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
 nlohmann::ordered_json BucketJson(const v1::Bucket& bucket) {
   return {{"name", bucket.name()}, {"created_ms", bucket.created_ms()}, {"created", IsoTime(bucket.created_ms())}};
 }

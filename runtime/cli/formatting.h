@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "providers/names.h"
+
 #include "cloudkit/v1/key_value.pb.h"
 #include "cloudkit/v1/object_storage.pb.h"
 #include "cloudkit/v1/runtime.pb.h"
@@ -22,7 +24,8 @@ std::string ListingTime(int64_t epoch_ms);
 // "1.5 MiB".
 std::string HumanBytes(double bytes);
 
-bool IsValidUtf8(std::string_view bytes);
+// The core's strict check: what it accepts is what JSON output may show as text.
+using names::IsValidUtf8;
 
 nlohmann::ordered_json BucketJson(const v1::Bucket& bucket);
 nlohmann::ordered_json ObjectJson(const v1::ObjectInfo& object);

@@ -14,7 +14,6 @@ v1::RequestEnvelope Caller::Envelope(const char* method, const CallOptions& call
   // timeout_ms 0 would mean "the daemon's default": never send it by accident.
   int64_t timeout_ms = std::clamp<int64_t>(Timeout(call_options).count(), 1, std::numeric_limits<uint32_t>::max());
   envelope.set_timeout_ms(static_cast<uint32_t>(timeout_ms));
-  if (!options_.auth_token.empty()) envelope.set_auth_token(options_.auth_token);
   if (credits) envelope.set_credits(credits);
   return envelope;
 }

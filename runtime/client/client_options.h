@@ -25,8 +25,6 @@ struct ClientOptions {
   // Deadline of a call, sent to the daemon as timeout_ms. For streamed calls
   // it bounds idleness (time between frames), not the whole transfer.
   std::chrono::milliseconds timeout{30'000};
-  // Sent with every REQUEST when not empty.
-  std::string auth_token;
   // A call fails UNAVAILABLE when no connection to the daemon exists this long
   // after it was made (the daemon is not running, or the endpoint is wrong),
   // rather than waiting for its whole deadline.

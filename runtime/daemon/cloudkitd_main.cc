@@ -1,6 +1,7 @@
 // cloudkitd: the CloudKit Runtime daemon. Parses flags and the config file,
 // creates the bindings, and serves them on the front door until SIGTERM.
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 
 #include <algorithm>
@@ -36,6 +37,25 @@ constexpr int kExitOk = 0;
 constexpr int kExitConfig = 2;     // bad flags or configuration
 constexpr int kExitStartup = 3;    // a binding or endpoint could not be set up
 
+// Every client connection, SQLite file and blob in transfer holds a file
+// descriptor: take all the system allows (systemd's default soft limit is
+// 1024, its hard limit far higher), and say so when that is little.
+void RaiseOpenFilesLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return;
+  if (files.rlim_cur < files.rlim_max) {
+    rlimit raised = files;
+    raised.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) files = raised;
+  }
+  if (files.rlim_cur < 4096) {
+    spdlog::warn("open files limit is {}: clients beyond a few hundred will be refused (raise LimitNOFILE)",
+                 static_cast<uint64_t>(files.rlim_cur));
+  } else {
+    spdlog::debug("open files limit: {}", static_cast<uint64_t>(files.rlim_cur));
+  }
+}
+
 int Serve(cloudkit::DaemonConfig& config) {
   using namespace cloudkit;
   // Signals become readable on a fd the front door polls: no handler runs on
@@ -47,6 +67,8 @@ int Serve(cloudkit::DaemonConfig& config) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   signal(SIGPIPE, SIG_IGN);
+
+  RaiseOpenFilesLimit();
 
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <filesystem>
 #include <iterator>
 #include <string_view>
 
@@ -16,6 +17,7 @@
 
 #include "cloudkit/v1/runtime.pb.h"
 #include "daemon/ipc_endpoint.h"
+#include "providers/names.h"
 #include "services/call_frames.h"
 
 namespace cloudkit {
@@ -33,6 +35,18 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
     : config_(config), bindings_(bindings), replies_(replies), registry_(registry), services_(services), clock_(clock),
       router_(context_, zmq::socket_type::router),
       disconnects_(context_, zmq::socket_type::pair) {
+  // Where the daemon keeps data, as messages to clients show it: the
+  // layout of the server's disk is none of their business. Bindings' own
+  // paths first: they may lie inside the data dir.
+  for (const BindingConfig& binding : config.bindings) {
+    auto path = binding.options.find("path");
+    if (path == binding.options.end() || path->second.empty()) continue;
+    server_paths_.emplace_back(std::filesystem::absolute(path->second).lexically_normal().string(),
+                               "<binding " + binding.name + ">");
+  }
+  if (!config.data_dir.empty()) {
+    server_paths_.emplace_back(std::filesystem::absolute(config.data_dir).lexically_normal().string(), "<data dir>");
+  }
   router_.set(zmq::sockopt::linger, 1000);
   router_.set(zmq::sockopt::maxmsgsize, config.limits.max_message_bytes);
   // A client's queue holds client_send_queue replies. With router_mandatory a
@@ -201,22 +215,56 @@ void FrontDoor::OnDisconnects() {
   }
 }
 
+Status FrontDoor::WithoutServerPaths(const Status& status) const {
+  std::string message = status.message();
+  bool changed = false;
+  for (const auto& [path, shown] : server_paths_) {
+    for (size_t at = message.find(path); at != std::string::npos; at = message.find(path, at + shown.size())) {
+      message.replace(at, path.size(), shown);
+      changed = true;
+    }
+  }
+  if (!changed) return status;
+  return Status(status.code(), std::move(message), status.retryable(), status.retry_after_ms());
+}
+
+void FrontDoor::LogMalformed(const std::string& what) {
+  uint64_t suppressed = 0;
+  if (!malformed_log_.Allow(clock_.NowMs(), &suppressed)) return;
+  if (suppressed == 0) {
+    spdlog::warn("malformed message: {}", what);
+  } else {
+    spdlog::warn("malformed message: {} ({} more since the last such line)", what, suppressed);
+  }
+}
+
+uint64_t FrontDoor::AnswerIdFor(const std::string& peer, uint64_t request_id) const {
+  // An id in flight belongs to its call: an answer under it would end that
+  // call for the client. Such errors come under 0, as for unreadable envelopes.
+  if (request_id == 0 || (!by_client_.empty() && by_client_.count({peer, request_id}))) return 0;
+  return request_id;
+}
+
 void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
   std::string peer = parts[0].to_string();
-  if (parts.size() != 3) {
-    spdlog::warn("malformed message: {} frame(s) instead of envelope + body", parts.size() - 1);
-    return SendError(peer, 0, Status::InvalidArgument("a message must have exactly 2 frames (envelope, body), got " +
-                                                     std::to_string(parts.size() - 1)));
-  }
   v1::RequestEnvelope& env = request_env_;
+  if (parts.size() != 3) {
+    LogMalformed(std::to_string(parts.size() - 1) + " frame(s) instead of envelope + body");
+    // Its id, when its envelope can be read.
+    const bool readable =
+        parts.size() >= 2 && env.ParseFromArray(parts[1].data(), static_cast<int>(parts[1].size()));
+    return SendError(peer, readable ? AnswerIdFor(peer, env.request_id()) : 0,
+                     Status::InvalidArgument("a message must have exactly 2 frames (envelope, body), got " +
+                                             std::to_string(parts.size() - 1)));
+  }
   if (!env.ParseFromArray(parts[1].data(), static_cast<int>(parts[1].size()))) {
-    spdlog::warn("malformed message: envelope does not parse ({} bytes)", parts[1].size());
+    LogMalformed("envelope does not parse (" + std::to_string(parts[1].size()) + " bytes)");
     return SendError(peer, 0, Status::InvalidArgument("the first frame is not a valid cloudkit.v1.RequestEnvelope"));
   }
   if (env.kind() != v1::REQUEST && env.kind() != v1::DATA && env.kind() != v1::CREDIT &&
       env.kind() != v1::CANCEL) {
-    spdlog::warn("malformed message: frame kind {} from a client", static_cast<int>(env.kind()));
-    return SendError(peer, env.request_id(),
+    LogMalformed("frame kind " + std::to_string(static_cast<int>(env.kind())) + " from a client");
+    return SendError(peer, AnswerIdFor(peer, env.request_id()),
                      Status::InvalidArgument("frame kind " + std::to_string(env.kind()) +
                                              " is not one a client sends (REQUEST, DATA, CREDIT, CANCEL)"));
   }
@@ -245,7 +293,9 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   uint64_t request_id = env.request_id();
   if (draining_) return SendError(peer, request_id, Status::Unavailable("cloudkitd is shutting down", 1000));
   if (!by_client_.empty() && by_client_.count({peer, request_id})) {
-    return SendError(peer, request_id,
+    // Under 0: under its own id the client would take it for the first call's answer.
+    LogMalformed("a request reuses an id in flight");
+    return SendError(peer, 0,
                      Status::InvalidArgument("request id " + std::to_string(request_id) + " is already in flight"));
   }
   const std::string& method = env.method();
@@ -254,10 +304,10 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   static const std::string kDefaultBinding = "default";
   const std::string& binding_name = env.binding().empty() ? kDefaultBinding : env.binding();
   HostedBinding* binding = bindings_.Find(binding_name);
-  if (!binding) return SendError(peer, request_id, Status::NotFound("binding '" + binding_name + "'"));
+  if (!binding) return SendError(peer, request_id, Status::NotFound("binding " + names::Quote(binding_name)));
 
   auto [service, rpc] = services_.Route(method);
-  if (!service || !rpc) return SendError(peer, request_id, Status::Unimplemented("method '" + method + "'"));
+  if (!service || !rpc) return SendError(peer, request_id, Status::Unimplemented("method " + names::Quote(method)));
   HostedActor* actor = binding->actors[services_.IndexOf(*service)].get();
   if (!actor) {
     return SendError(peer, request_id,
@@ -387,6 +437,7 @@ void FrontDoor::OnActorFrames(bool woken) {
       // waiting for credit or data is not idle.
       if (it->second.streaming && !frame.ends_call) SetDeadline(frame.call_id, it->second);
     }
+    if (!frame.status.ok()) frame.status = WithoutServerPaths(frame.status);
     frames::ToResponseEnvelope(frame, request_id, &env);
     SendFrame(*peer, env, frame.body);
     if (frame.ends_call) {

@@ -20,6 +20,7 @@
 
 #include "daemon/binding_host.h"
 #include "daemon/config.h"
+#include "daemon/log_limiter.h"
 #include "daemon/inline_executor.h"
 #include "daemon/reply_queue.h"
 
@@ -59,6 +60,12 @@ class FrontDoor {
     }
   };
 
+  // `status` with the server's data paths replaced by what they are ("<data dir>").
+  Status WithoutServerPaths(const Status& status) const;
+  // Logs a malformed client message, at most once per interval (a summary of the others).
+  void LogMalformed(const std::string& what);
+  // The id to answer an error about a message carrying `request_id` under.
+  uint64_t AnswerIdFor(const std::string& peer, uint64_t request_id) const;
   // Receives and handles one client message; false when none was waiting.
   bool OnClientMessage();
   void HandleClientMessage(std::vector<zmq::message_t>& parts);
@@ -149,6 +156,8 @@ class FrontDoor {
     int64_t refused_logged_ms = 0;  // when that was last logged
   };
   std::unordered_map<std::string, Backlog> backlogs_;
+  LogLimiter malformed_log_;
+  std::vector<std::pair<std::string, std::string>> server_paths_;  // path, as shown to clients
   std::vector<std::string> departed_peers_;  // replies to them found them gone; see EndCallsOfDepartedPeers
   bool draining_ = false;
   int64_t started_ms_ = 0;

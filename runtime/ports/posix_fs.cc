@@ -18,6 +18,8 @@ Status ErrnoStatus(std::string_view op, const std::string& path, int err) {
       return Status::NotFound(std::move(m));
     case ENOSPC:
     case EDQUOT:
+    case EMFILE:  // the process's open files: more come free as calls end
+    case ENFILE:
       return Status::ResourceExhausted(std::move(m));
     case EINTR:
     case EAGAIN:

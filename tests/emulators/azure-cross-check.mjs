@@ -20,11 +20,16 @@
 //   node azure-cross-check.mjs entity-put TABLE PARTITION ROW VALUE_FILE [EXPIRES_MS]  -> {"etag"}
 //       (EXPIRES_MS "-": no property e at all, as a writer unaware of expiry leaves it)
 //   node azure-cross-check.mjs entity-list TABLE PARTITION  -> {"rowKeys":[...]}
+//   node azure-cross-check.mjs account-sas PERMISSIONS  -> {"token"}
+//       (an account SAS for Blob and Table, all resource types, valid for an hour, e.g. "rwdlacu" or "rl")
 // Prints one JSON object; exits 1 with the SDK's error on stderr.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-import { BlobServiceClient } from "@azure/storage-blob";
+import {
+  AccountSASPermissions, AccountSASResourceTypes, AccountSASServices, BlobServiceClient, StorageSharedKeyCredential,
+  generateAccountSASQueryParameters,
+} from "@azure/storage-blob";
 import { TableClient, odata } from "@azure/data-tables";
 
 const connectionString = process.env.AZURE_STORAGE_CONNECTION_STRING;
@@ -37,7 +42,20 @@ function tableClient(table) {
 
 const [command, ...args] = process.argv.slice(2);
 try {
-  if (command === "blob-get") {
+  if (command === "account-sas") {
+    const [permissions] = args;
+    const fields = Object.fromEntries(connectionString.split(";").filter(Boolean).map((p) => {
+      const at = p.indexOf("=");
+      return [p.slice(0, at), p.slice(at + 1)];
+    }));
+    const credential = new StorageSharedKeyCredential(fields.AccountName, fields.AccountKey);
+    const token = generateAccountSASQueryParameters({
+      permissions: AccountSASPermissions.parse(permissions), services: AccountSASServices.parse("bt").toString(),
+      resourceTypes: AccountSASResourceTypes.parse("sco").toString(), protocol: "https,http",
+      expiresOn: new Date(Date.now() + 3600 * 1000), version: "2021-12-02",
+    }, credential).toString();
+    console.log(JSON.stringify({ token }));
+  } else if (command === "blob-get") {
     const [container, name] = args;
     const blob = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(container)
       .getBlobClient(name);

@@ -11,13 +11,13 @@
 #include <memory>
 #include <optional>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "integration/daemon_fixture.h"
 #include "integration/subprocess.h"
 #include "integration/test_helpers.h"
+#include "support/child_process.h"
 #include "support/emulator.h"
 
 namespace cloudkit::integration {
@@ -137,12 +137,6 @@ class CliOnEveryProviderTest : public ::testing::TestWithParam<ProviderSetup> {
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }
-  static std::string Read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
 
   std::unique_ptr<Emulator> emulator_;
   std::unique_ptr<DaemonProcess> daemon_;
@@ -186,7 +180,7 @@ TEST_P(CliOnEveryProviderTest, ObjectStorageVerbs) {
   const std::string copy = files_ + "/big.copy";
   Expect(Run({"storage", "get", "docs", "big.bin", copy}), 0,
          "downloaded docs/big.bin to " + copy + ": " + std::to_string(big.size()) + " bytes\n");
-  EXPECT_TRUE(Read(copy) == big) << "the downloaded bytes differ";
+  EXPECT_TRUE(testing_util::ReadWholeFile(copy) == big) << "the downloaded bytes differ";
 
   Expect(Run({"storage", "list", "docs"}), 0,
          "<time>    " + std::to_string(big.size()) + " big.bin\n<time>          9 notes/a.txt\n"

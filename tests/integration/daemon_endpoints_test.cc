@@ -52,8 +52,8 @@ class DaemonEndpointsTest : public ::testing::Test {
 
   // cloudkitd serving `endpoint` on `data_dir` until the test ends.
   testing_util::ChildProcess* Serve(const std::string& endpoint, const std::string& data_dir,
-                                    const std::string& config = "") {
-    std::vector<std::string> argv = {CLOUDKITD_PATH, "--listen", endpoint, "--data-dir", data_dir};
+                                    const std::string& config = "", std::vector<std::string> argv = {}) {
+    argv.insert(argv.end(), {CLOUDKITD_PATH, "--listen", endpoint, "--data-dir", data_dir});
     if (!config.empty()) argv.insert(argv.end(), {"--config", config});
     testing_util::ChildProcessOptions options;
     options.argv = argv;
@@ -153,6 +153,31 @@ TEST_F(DaemonEndpointsTest, TheSocketIsPrivateWhateverTheUmaskOrAsConfigured) {
   ProcessResult bad = RunRefused({"--config", dir_ + "/bad.yaml", "--data-dir", dir_ + "/three"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   EXPECT_NE(bad.err.find("ipc.mode"), std::string::npos) << bad.err;
+}
+
+// Started with systemd's soft limit of open files (here 256 of a hard 8192),
+// the daemon takes all it may, and serves more clients than the soft limit
+// would allow.
+TEST_F(DaemonEndpointsTest, TheOpenFilesLimitIsRaisedToTheHardLimit) {
+  if (!std::filesystem::exists("/usr/bin/prlimit")) GTEST_SKIP() << "prlimit (util-linux) is not installed";
+  const std::string endpoint = UnusedEndpoint();
+  testing_util::ChildProcess* daemon =
+      Serve(endpoint, dir_ + "/data", "", {"/usr/bin/prlimit", "--nofile=256:8192"});
+  ASSERT_NE(daemon, nullptr);
+  const std::string limits = testing_util::ReadWholeFile("/proc/" + std::to_string(daemon->pid()) + "/limits");
+  EXPECT_NE(limits.find("Max open files            8192                 8192"), std::string::npos) << limits;
+
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 400; ++i) {
+    ClientOptions options;
+    options.timeout = milliseconds(10'000);
+    auto client = Client::Connect(endpoint, options);
+    ASSERT_TRUE(client.ok());
+    clients.push_back(std::move(*client));
+  }
+  int served = 0;
+  for (auto& client : clients) served += client->runtime().GetStatus().ok() ? 1 : 0;
+  EXPECT_EQ(served, 400);
 }
 
 }  // namespace

@@ -2,15 +2,18 @@
 // others: timeouts are capped, a client's calls in flight are bounded below
 // the binding's, and the calls of a client that went away end at once.
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
 #include "cloudkit/v1/envelope.pb.h"
 #include "integration/daemon_fixture.h"
+#include "integration/subprocess.h"
 #include "integration/test_helpers.h"
 
 namespace cloudkit::integration {
@@ -68,22 +71,29 @@ class RawClient {
   zmq::socket_t socket_;
 };
 
-std::unique_ptr<DaemonProcess> StartWith(const std::string& limits) {
-  DaemonOptions options;
-  options.extra_config = "limits: {" + limits + "}\n";
-  auto started = DaemonProcess::Start(options);
-  EXPECT_TRUE(started.ok()) << started.status().message();
-  return started.ok() ? std::move(*started) : nullptr;
-}
+// A daemon with `limits`, a client of it, and a bucket "docs".
+class HostileClientsTest : public ::testing::Test {
+ protected:
+  void Start(const std::string& limits) {
+    DaemonOptions options;
+    options.extra_config = "limits: {" + limits + "}\n";
+    auto started = DaemonProcess::Start(options);
+    ASSERT_TRUE(started.ok()) << started.status().message();
+    daemon_ = std::move(*started);
+    auto client = Client::Connect(daemon_->endpoint());
+    ASSERT_TRUE(client.ok()) << client.status().message();
+    client_ = std::move(*client);
+    ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  }
 
-TEST(HostileClientsTest, ATimeoutBeyondTheCapIsCutToIt) {
-  auto daemon = StartWith("max_timeout_ms: 1000, default_timeout_ms: 1000");
-  ASSERT_NE(daemon, nullptr);
-  auto client = Client::Connect(daemon->endpoint());
-  ASSERT_TRUE(client.ok());
-  ASSERT_CK_OK((*client)->storage().CreateBucket(CreateBucketRequest("docs")));
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_F(HostileClientsTest, ATimeoutBeyondTheCapIsCutToIt) {
+  ASSERT_NO_FATAL_FAILURE(Start("max_timeout_ms: 1000, default_timeout_ms: 1000"));
   zmq::context_t context;
-  RawClient raw(context, daemon->endpoint());
+  RawClient raw(context, daemon_->endpoint());
   const auto started = std::chrono::steady_clock::now();
   raw.StartUpload(1, "stalled", 4'294'967'295u);  // 49.7 days, asked
   auto answer = raw.AnswerOf(1, milliseconds(10'000));
@@ -92,14 +102,10 @@ TEST(HostileClientsTest, ATimeoutBeyondTheCapIsCutToIt) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, milliseconds(5'000));
 }
 
-TEST(HostileClientsTest, OneClientCannotTakeEveryCallOfABinding) {
-  auto daemon = StartWith("max_in_flight_per_client: 4, max_in_flight_per_binding: 8");
-  ASSERT_NE(daemon, nullptr);
-  auto client = Client::Connect(daemon->endpoint());
-  ASSERT_TRUE(client.ok());
-  ASSERT_CK_OK((*client)->storage().CreateBucket(CreateBucketRequest("docs")));
+TEST_F(HostileClientsTest, OneClientCannotTakeEveryCallOfABinding) {
+  ASSERT_NO_FATAL_FAILURE(Start("max_in_flight_per_client: 4, max_in_flight_per_binding: 8"));
   zmq::context_t context;
-  RawClient greedy(context, daemon->endpoint());
+  RawClient greedy(context, daemon_->endpoint());
   for (uint64_t id = 1; id <= 6; ++id) greedy.StartUpload(id, "greedy-" + std::to_string(id), 60'000);
   for (uint64_t id : {5u, 6u}) {
     auto refused = greedy.AnswerOf(id, milliseconds(5'000));
@@ -108,35 +114,86 @@ TEST(HostileClientsTest, OneClientCannotTakeEveryCallOfABinding) {
     EXPECT_TRUE(refused->status().retryable());
   }
   // Another client is served meanwhile.
-  ASSERT_CK_OK((*client)->storage().PutObject(PutRequest("docs", "polite", "served")));
+  ASSERT_CK_OK(client_->storage().PutObject(PutRequest("docs", "polite", "served")));
 }
 
-TEST(HostileClientsTest, TheCallsOfAClientThatWentAwayEndAtOnce) {
-  auto daemon = StartWith("max_in_flight_per_client: 4, max_in_flight_per_binding: 4");
-  ASSERT_NE(daemon, nullptr);
-  auto client = Client::Connect(daemon->endpoint());
-  ASSERT_TRUE(client.ok());
-  ASSERT_CK_OK((*client)->storage().CreateBucket(CreateBucketRequest("docs")));
+TEST_F(HostileClientsTest, TheCallsOfAClientThatWentAwayEndAtOnce) {
+  ASSERT_NO_FATAL_FAILURE(Start("max_in_flight_per_client: 4, max_in_flight_per_binding: 4"));
   zmq::context_t context;
   {
-    RawClient gone(context, daemon->endpoint());
+    RawClient gone(context, daemon_->endpoint());
     for (uint64_t id = 1; id <= 4; ++id) gone.StartUpload(id, "abandoned-" + std::to_string(id), 300'000);
     for (uint64_t id = 1; id <= 4; ++id) ASSERT_TRUE(gone.Next(milliseconds(5'000))) << "no credit for call " << id;
     // The binding is full while the client is there.
-    EXPECT_CK_CODE((*client)->storage().PutObject(PutRequest("docs", "blocked", "x")), v1::RESOURCE_EXHAUSTED);
+    EXPECT_CK_CODE(client_->storage().PutObject(PutRequest("docs", "blocked", "x")), v1::RESOURCE_EXHAUSTED);
     gone.Close();
   }
   Status put = Status::Internal("not tried");
   for (int i = 0; i < 40; ++i) {
-    put = (*client)->storage().PutObject(PutRequest("docs", "after", "served")).status();
+    put = client_->storage().PutObject(PutRequest("docs", "after", "served")).status();
     if (put.ok()) break;
     std::this_thread::sleep_for(milliseconds(50));
   }
   EXPECT_TRUE(put.ok()) << "the departed client's calls still hold the binding: " << put.message();
-  auto status = (*client)->runtime().GetStatus();
+  auto status = client_->runtime().GetStatus();
   ASSERT_TRUE(status.ok());
   EXPECT_LE(status->requests_in_flight(), 1u);
-  EXPECT_CK_CODE((*client)->storage().HeadObject(HeadRequest("docs", "abandoned-1")), v1::NOT_FOUND);
+  EXPECT_CK_CODE(client_->storage().HeadObject(HeadRequest("docs", "abandoned-1")), v1::NOT_FOUND);
+}
+
+// No reply comes near the message limits: listings page by bytes, and a
+// result too large to send is an error, never a truncated or empty answer.
+TEST_F(HostileClientsTest, LargeResultsPageOrFailButNeverComeBackEmpty) {
+  ASSERT_NO_FATAL_FAILURE(Start("default_timeout_ms: 30000"));
+  const std::string big = MakeBody(3 << 20, 7);
+  for (const char* key : {"a", "b", "c", "d", "e"}) ASSERT_CK_OK(client_->kv().Put(KvPut("big", key, big)));
+
+  v1::BatchGetRequest batch;
+  batch.set_table("big");
+  for (int i = 0; i < 513; ++i) batch.add_keys("a");
+  auto got = client_->kv().BatchGet(batch);
+  EXPECT_EQ(got.status().code(), v1::RESOURCE_EXHAUSTED) << got.status().message();
+  EXPECT_FALSE(got.status().retryable());
+  EXPECT_NE(got.status().message().find("ask for fewer keys"), std::string::npos) << got.status().message();
+
+  size_t listed = 0;
+  size_t pages = 0;
+  v1::ListRequest list;
+  list.set_table("big");
+  do {
+    auto page = client_->kv().List(list);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    ++pages;
+    for (const v1::Item& item : page->items()) {
+      EXPECT_EQ(item.value().size(), big.size());
+      ++listed;
+    }
+    list.set_continuation_token(page->next_continuation_token());
+  } while (!list.continuation_token().empty());
+  EXPECT_EQ(listed, 5u);
+  EXPECT_GE(pages, 3u) << "pages are bounded in bytes";
+
+  // The CLI pages through it too.
+  ProcessResult cli =
+      RunProcess({CLOUDKIT_CLI_PATH, "--endpoint", daemon_->endpoint(), "--json", "kv", "list", "big"});
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  auto json = nlohmann::json::parse(cli.out, nullptr, false);
+  ASSERT_FALSE(json.is_discarded());
+  EXPECT_EQ(json["items"].size(), 5u);
+}
+
+// A failure of the server's disk is reported without the server's paths.
+TEST_F(HostileClientsTest, ErrorsNeverShowTheServersPaths) {
+  ASSERT_NO_FATAL_FAILURE(Start("default_timeout_ms: 30000"));
+  ASSERT_CK_OK(client_->storage().PutObject(PutRequest("docs", "before", "x")));
+  // Where uploads are staged goes away: the next upload fails on the disk.
+  std::error_code ignored;
+  ASSERT_GT(std::filesystem::remove_all(daemon_->dir() + "/data/default/objects/blobs/tmp", ignored), 0u);
+  auto put = client_->storage().PutObject(PutRequest("docs", "after", "x"));
+  ASSERT_FALSE(put.ok());
+  const std::string& message = put.status().message();
+  EXPECT_EQ(message.find(daemon_->dir()), std::string::npos) << message;
+  EXPECT_NE(message.find("<data dir>"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -243,6 +243,85 @@ TEST_F(ProtocolTest, TruncatedExtraAndOutOfPlaceFramesAreRefused) {
   EXPECT_TRUE(answered);
 }
 
+// An error about a message comes under the message's own id when it can be
+// read, but never under the id of a call in flight, whose client would take
+// it for that call's answer.
+TEST_F(ProtocolTest, ErrorsAboutAMessageNeverEndAnotherCall) {
+  v1::RequestEnvelope lone;
+  lone.set_request_id(41);
+  lone.set_kind(v1::REQUEST);
+  lone.set_method("cloudkit.v1.Runtime/Status");
+  Send({lone.SerializeAsString()});  // no body frame
+  v1::ResponseEnvelope reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.request_id(), 41u);
+  EXPECT_EQ(reply.status().code(), v1::INVALID_ARGUMENT);
+
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  v1::PutObjectRequest put = PutRequest("docs", "streamed", "first chunk");
+  put.set_more_data(true);
+  Request(42, "cloudkit.v1.ObjectStorage/PutObject", put.SerializeAsString());
+  reply = ReceiveEnvelope();  // its credit: the call is open
+  ASSERT_EQ(reply.request_id(), 42u);
+  ASSERT_EQ(reply.kind(), v1::CREDIT);
+  Request(42, "cloudkit.v1.Runtime/Status", "");  // the id again
+  reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.request_id(), 0u);
+  EXPECT_EQ(reply.status().code(), v1::INVALID_ARGUMENT);
+  EXPECT_NE(reply.status().message().find("request id 42 is already in flight"), std::string::npos);
+  // The first call goes on: its data completes it, under its id.
+  Frame(42, v1::DATA, " and the rest", 0, true);
+  bool completed = false;
+  for (int i = 0; i < 5 && !completed; ++i) {
+    reply = ReceiveEnvelope();
+    completed = reply.request_id() == 42 && reply.kind() == v1::RESPONSE;
+  }
+  ASSERT_TRUE(completed);
+  EXPECT_EQ(reply.status().code(), v1::OK) << reply.status().message();
+}
+
+// Names a client sends come back bounded and on one line, however long or
+// strange they are.
+TEST_F(ProtocolTest, NamesAreEchoedBoundedAndEscaped) {
+  v1::RequestEnvelope envelope;
+  envelope.set_request_id(51);
+  envelope.set_kind(v1::REQUEST);
+  envelope.set_method("cloudkit.v1.KeyValue/Get");
+  envelope.set_binding(std::string(1 << 20, 'b') + "\nforged log line");
+  Send({envelope.SerializeAsString(), ""});
+  v1::ResponseEnvelope reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.status().code(), v1::NOT_FOUND);
+  EXPECT_LT(reply.status().message().size(), 400u);
+  EXPECT_EQ(reply.status().message().find('\n'), std::string::npos) << reply.status().message();
+
+  envelope.set_request_id(52);
+  envelope.set_binding("");
+  envelope.set_method("cloudkit.v1.Nothing/" + std::string(100'000, 'm') + "\r\n");
+  Send({envelope.SerializeAsString(), ""});
+  reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.status().code(), v1::UNIMPLEMENTED);
+  EXPECT_LT(reply.status().message().size(), 400u);
+  EXPECT_EQ(reply.status().message().find_first_of("\r\n"), std::string::npos);
+}
+
+// One client sending garbage cannot flood the daemon's log: a line per
+// interval, saying how many it left out.
+TEST_F(ProtocolTest, MalformedMessagesAreLoggedAtARate) {
+  for (int i = 0; i < 2000; ++i) Send({"not an envelope \xff\xff", ""});
+  int answered = 0;
+  v1::ResponseEnvelope reply;
+  std::string body;
+  while (answered < 2000 && Receive(&reply, &body, 5000)) ++answered;
+  EXPECT_EQ(answered, 2000) << "each malformed message still gets its error";
+  const std::string log = daemon_->Log();
+  size_t lines = 0;
+  for (size_t at = log.find("malformed message"); at != std::string::npos;
+       at = log.find("malformed message", at + 1)) {
+    ++lines;
+  }
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 3u) << log.substr(0, 2000);
+}
+
 // Thousands of random and mutated frames: the daemon answers or ignores each,
 // never dies, and serves a well-formed client afterwards.
 TEST_F(ProtocolTest, RandomGarbageNeverTakesTheDaemonDown) {

@@ -3,6 +3,7 @@
 // redelivery when a visibility timeout ends, dead-lettering after N
 // receives, and kill -9: every acknowledged send survives, no acked message
 // comes back.
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <set>
@@ -139,6 +140,8 @@ TEST_F(QueueDurabilityTest, AcknowledgedSendsAndAcksSurviveKill9) {
   std::atomic<bool> stop{false};
   std::vector<std::string> sent;     // bodies whose send was acknowledged
   std::set<std::string> acked;       // bodies whose ack was acknowledged
+  std::atomic<size_t> sent_so_far{0};
+  std::atomic<size_t> acked_so_far{0};
   ClientOptions options;
   options.connect_timeout = std::chrono::milliseconds(300);
   std::thread sender([&] {
@@ -149,6 +152,7 @@ TEST_F(QueueDurabilityTest, AcknowledgedSendsAndAcksSurviveKill9) {
       request.set_body("message-" + std::to_string(i));
       if (!client->queue().Send(request).ok()) break;
       sent.push_back(request.body());
+      ++sent_so_far;
     }
   });
   std::thread consumer([&] {
@@ -167,10 +171,16 @@ TEST_F(QueueDurabilityTest, AcknowledgedSendsAndAcksSurviveKill9) {
         ack.set_receipt_handle(message.receipt_handle());
         if (!client->queue().Ack(ack).ok()) return;
         acked.insert(message.body());
+        ++acked_so_far;
       }
     }
   });
+  // Killed mid-stream, once both sides have done some work (however loaded the machine).
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  for (auto until = Clock::now() + std::chrono::seconds(20);
+       Clock::now() < until && (sent_so_far < 20 || acked_so_far < 10);) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   daemon_->Kill();
   stop = true;
   sender.join();

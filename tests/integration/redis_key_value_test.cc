@@ -242,6 +242,26 @@ TEST_F(RedisKeyValueTest, BindingFromARedisUrl) {
   EXPECT_TRUE(Raw({"EXISTS", "url:item:t:k"}).integer == 0);  // not in db 0
 }
 
+// Pages end by bytes as well as by count, so no reply nears the 8 MiB limit.
+TEST_F(RedisKeyValueTest, ListPagesAreBoundedInBytes) {
+  const std::string big(1 << 20, 'v');
+  for (const char* key : {"a", "b", "c", "d", "e"}) ASSERT_TRUE(Put(*kv_, key, big).ok());
+  v1::ListRequest req;
+  req.set_table("t");
+  size_t listed = 0;
+  size_t pages = 0;
+  do {
+    auto page = RunTask(kv_->List(req));
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    ++pages;
+    EXPECT_LE(page->items_size(), 3);
+    listed += page->items_size();
+    req.set_continuation_token(page->next_continuation_token());
+  } while (!req.continuation_token().empty());
+  EXPECT_EQ(listed, 5u);
+  EXPECT_GE(pages, 2u);
+}
+
 // Reads are tried again within their deadline: one that started while the
 // server was down is answered once it is back. Writes are not (the server
 // may have run one whose reply was lost): they fail at once.

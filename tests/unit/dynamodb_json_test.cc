@@ -47,10 +47,21 @@ TEST(DynamoItemsTest, ItemsWithoutExpiryHaveNoTtlAttributesAndLiveForever) {
   EXPECT_FALSE(expiring.LiveAt(1000)) << "expired at its expiry, as the embedded provider's";
 }
 
-TEST(DynamoItemsTest, RecordsThisProviderDidNotWriteAreInternalErrors) {
-  for (const char* text : {R"({"sk":{"S":"k"}})",                                         // no ETag
+TEST(DynamoItemsTest, ItemsOtherApplicationsWroteAreReadWithTheForeignEtag) {
+  Result<StoredItem> parsed = ParseItem(Json::parse(R"({"sk":{"S":"k"},"v":{"S":"text"}})"), "item 'k'");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->value, "text");
+  EXPECT_EQ(parsed->etag, kForeignEtag);
+  Expressions e;
+  EXPECT_EQ(HasEtag(e, kForeignEtag, 1234),
+            "(attribute_exists(#pk) AND attribute_not_exists(#etag) AND (attribute_not_exists(#exp_ms) OR "
+            "#exp_ms > :now))");
+}
+
+TEST(DynamoItemsTest, RecordsOfOtherTypesAreInternalErrors) {
+  for (const char* text : {R"({"sk":{"S":"k"},"etag":{"N":"1"}})",                        // ETag not a string
                            R"({"sk":{"S":"k"},"etag":{"S":"1"},"v":{"B":"not base64"}})",  //
-                           R"({"sk":{"S":"k"},"etag":{"S":"1"},"v":{"S":"text"}})",        //
+                           R"({"sk":{"S":"k"},"etag":{"S":"1"},"v":{"N":"1"}})",           //
                            R"({"sk":{"S":"k"},"etag":{"S":"1"},"exp_ms":{"N":"soon"}})",   //
                            R"(["not an object"])"}) {
     Result<StoredItem> parsed = ParseItem(Json::parse(text), "item 'k' in table 't'");

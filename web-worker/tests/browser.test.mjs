@@ -8,8 +8,11 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { join } from "node:path";
 import { startBrowser } from "./browser_harness.mjs";
 import { AZURITE_CREDENTIALS, startAzurite } from "./azurite.mjs";
+import { EMULATORS_DIR } from "./node_emulator.mjs";
 import { S3RVER_CREDENTIALS, startS3rver } from "./s3rver.mjs";
 
 let harness;
@@ -1034,6 +1037,48 @@ describe("azure on azurite", () => {
     assert.equal(out.exists, false);
     assert.match(out.missing, /^NOT_FOUND: .*'nobody'/);
     assert.equal(out.otherTable, 0);
+    await page.context().close();
+  });
+
+  test("azure on azurite: a page given only a SAS token, never the account key, reads and writes what it grants", { timeout: 120_000 }, async () => {
+    const emulator = await server();
+    // What a web app's backend would hand its pages: an account SAS, signed with the key on the server.
+    const require = createRequire(join(EMULATORS_DIR, "package.json"));
+    const blobSdk = require("@azure/storage-blob");
+    const { account_name: name, account_key: key } = AZURITE_CREDENTIALS;
+    const sas = (permissions) => blobSdk.generateAccountSASQueryParameters({
+      permissions: blobSdk.AccountSASPermissions.parse(permissions), services: "bt", resourceTypes: "sco",
+      protocol: "https,http", version: "2021-12-02", expiresOn: new Date(Date.now() + 3600_000),
+    }, new blobSdk.StorageSharedKeyCredential(name, key)).toString();
+    const table = freshTable();
+    const prefix = `sas-${Date.now()}`;
+    const full = azureBinding(emulator, { prefix, table, credentials: { sas_token: sas("rwdlacu") } });
+    // It may not create what it reads: the full binding does.
+    const reader = { ...azureBinding(emulator, { prefix, table, credentials: { sas_token: sas("rl") },
+                                                 options: { create_container: "false", create_table: "false" } }),
+                     name: "reader" };
+    const page = await harness.newPage();
+    const out = await page.evaluate(async (bindings) => {
+      const { CloudKit } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 1, bindings });
+      const code = (promise) => promise.then(() => "ok", (e) => e.codeName);
+      const out = {};
+      await ck.storage.createBucket("docs");
+      await ck.storage.putObject("docs", "a.txt", "from a page with a SAS");
+      out.read = await new Response((await ck.binding("reader").storage.getObject("docs", "a.txt")).body).text();
+      out.readerPut = await code(ck.binding("reader").storage.putObject("docs", "b.txt", "no"));
+      out.presign = await code(ck.storage.presignObject("docs", "a.txt"));
+      await ck.kv.put("users", "ada", "v1");
+      out.item = new TextDecoder().decode((await ck.binding("reader").kv.get("users", "ada")).value);
+      out.shown = JSON.stringify([...ck.pool.actors.values()].map((a) => ({ ...a.spec })));
+      await ck.stop();
+      return out;
+    }, [full, reader]);
+    assert.equal(out.read, "from a page with a SAS");
+    assert.equal(out.readerPut, "PERMISSION_DENIED");
+    assert.equal(out.presign, "FAILED_PRECONDITION");
+    assert.equal(out.item, "v1");
+    assert.doesNotMatch(out.shown, /sig=/, "the token is not kept where the page can read it back");
     await page.context().close();
   });
 

@@ -66,7 +66,28 @@ struct Account {
 Result<Account> AccountFromBinding(const BindingConfig& config) {
   std::string name = Credential(config, "account_name");
   std::string key_text = Credential(config, "account_key");
+  std::string sas_token = Credential(config, "sas_token");
+  while (!sas_token.empty() && sas_token.front() == '?') sas_token.erase(0, 1);
   std::optional<ConnectionString> connection;
+  if (!sas_token.empty() && key_text.empty()) {
+    // A SAS token signs nothing: it is the credential, for the services and
+    // rights it grants. The endpoints come from the options or the account.
+    if (name.empty() && (remote::StringOption(config, "endpoint").empty() ||
+                         remote::StringOption(config, "table_endpoint").empty())) {
+      return Status::InvalidArgument("with a SAS token, give account_name (or both endpoint and table_endpoint)");
+    }
+    Account account;
+    account.key = {name, "", sas_token};
+    account.blob_endpoint = remote::StringOption(config, "endpoint");
+    if (account.blob_endpoint.empty()) account.blob_endpoint = "https://" + name + ".blob.core.windows.net";
+    account.table_endpoint = remote::StringOption(config, "table_endpoint");
+    if (account.table_endpoint.empty()) account.table_endpoint = "https://" + name + ".table.core.windows.net";
+    CK_RETURN_IF_ERROR(CheckEndpoint(account.blob_endpoint, "endpoint"));
+    CK_RETURN_IF_ERROR(CheckEndpoint(account.table_endpoint, "table_endpoint"));
+    account.blob_endpoint = WithoutTrailingSlash(account.blob_endpoint);
+    account.table_endpoint = WithoutTrailingSlash(account.table_endpoint);
+    return account;
+  }
   if (name.empty() || key_text.empty()) {
     const std::string text = Credential(config, "connection_string");
     if (text.empty()) {
@@ -85,7 +106,7 @@ Result<Account> AccountFromBinding(const BindingConfig& config) {
     return Status::InvalidArgument("the Azure Storage account key is not base64 (as the portal shows it)");
   }
   Account account;
-  account.key = {name, std::move(*key)};
+  account.key = {name, std::move(*key), ""};
   const std::string protocol = connection ? connection->protocol : "https";
   const std::string suffix = connection ? connection->endpoint_suffix : "core.windows.net";
   account.blob_endpoint = remote::StringOption(config, "endpoint", connection ? connection->blob_endpoint : "");

@@ -85,6 +85,9 @@ void RegisterAzureProvider(ProviderRegistry* registry) {
       // the configuration then always wins over one the environment holds.
       {{"account_name", "the storage account's name"},
        {"account_key", "the storage account's key (base64, as the portal shows it)"},
+       {"sas_token",
+        "a SAS token (account or container SAS: sv=...&sig=...) used instead of the key; presigned URLs then "
+        "need the key"},
        {"connection_string",
         "a connection string (AccountName, AccountKey, endpoints); account_name and account_key win over it",
         "AZURE_STORAGE_CONNECTION_STRING"}},

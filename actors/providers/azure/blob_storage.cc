@@ -505,6 +505,10 @@ Task<Result<v1::PresignObjectResponse>> AzureBlobStorage::PresignObject(const v1
   const uint32_t expires = req.expires_seconds() == 0 ? 3600 : req.expires_seconds();
   if (expires > 604800) co_return Status::InvalidArgument("a presigned URL lasts at most 604800 s (7 days)");
   const int64_t now = blob_->client.clock->NowMs();
+  if (blob_->location.key.key.empty()) {
+    co_return Status::FailedPrecondition("presigned URLs need the storage account's key: the binding has a SAS "
+                                         "token only");
+  }
   BlobSas sas;
   sas.container = blob_->location.container;
   sas.blob = blob_->location.BlobName(req.bucket(), req.key());

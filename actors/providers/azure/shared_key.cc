@@ -149,6 +149,11 @@ Status SignRequest(ports::HttpRequest* request, const SharedKey& key, SignedServ
   request->headers.emplace_back("x-ms-date", remote::FormatHttpDate(now_ms));
   request->headers.emplace_back("x-ms-version",
                                 service == SignedService::kBlob ? kBlobApiVersion : kTableApiVersion);
+  if (key.key.empty()) {
+    if (key.sas_token.empty()) return Status::Unauthenticated("no Azure Storage key or SAS token");
+    request->url += (request->url.find('?') == std::string::npos ? "?" : "&") + key.sas_token;
+    return Status::Ok();
+  }
   const std::string string_to_sign = service == SignedService::kBlob ? BlobStringToSign(*request, key.account)
                                                                       : TableStringToSign(*request, key.account);
   request->headers.emplace_back("authorization", "SharedKey " + key.account + ":" + Sign(string_to_sign, key, hash));

@@ -30,7 +30,10 @@ inline constexpr char kTableApiVersion[] = "2019-02-02";
 
 struct SharedKey {
   std::string account;
-  std::string key;  // the raw key bytes (base64-decoded)
+  std::string key;  // the raw key bytes (base64-decoded); empty with a SAS token
+  // A SAS token ("sv=...&sig=...") the binding was given instead of the key:
+  // requests carry it in their query rather than a signature.
+  std::string sas_token;
 };
 
 enum class SignedService { kBlob, kTable };

@@ -14,6 +14,9 @@ namespace {
 using store::v1::ItemRecord;
 
 constexpr uint32_t kMaxPageSize = 1000;
+// A page ends once its items hold this much: with values of at most 4 MiB
+// (the request limit) a page stays inside the 8 MiB a reply may hold.
+constexpr size_t kMaxPageBytes = 2u << 20;
 constexpr int kMaxBatch = 1000;
 constexpr std::string_view kGenerationKey{"\0generation", 11};
 
@@ -200,7 +203,8 @@ Task<Result<v1::ListResponse>> EmbeddedKeyValue::List(const v1::ListRequest& req
   const int64_t now = clock_->NowMs();
   v1::ListResponse resp;
   bool exhausted = false;
-  while (static_cast<uint32_t>(resp.items_size()) < page && !exhausted) {
+  size_t page_bytes = 0;
+  while (static_cast<uint32_t>(resp.items_size()) < page && !exhausted && page_bytes < kMaxPageBytes) {
     const size_t want = page - resp.items_size();
     Result<ports::OrderedStore::Entries> batch = co_await items_->Scan(start, end, want);
     if (!batch.ok()) co_return batch.status();
@@ -211,7 +215,12 @@ Task<Result<v1::ListResponse>> EmbeddedKeyValue::List(const v1::ListRequest& req
       std::string key = store_key.substr(base.size());
       if (!record.ParseFromString(value)) co_return Status::Internal("corrupt record for " + Describe(req.table(), key));
       if (record.expires_at_ms() != 0 && record.expires_at_ms() <= now) continue;
+      page_bytes += key.size() + (req.keys_only() ? 0 : record.value().size());
       Fill(key, record, !req.keys_only(), resp.add_items());
+      if (page_bytes >= kMaxPageBytes) {
+        exhausted = false;  // the rest may hold more: the probe below says
+        break;
+      }
     }
   }
   if (!exhausted) {

@@ -19,6 +19,8 @@ constexpr int kMaxBatch = 1000;
 // List holds the server when a table's index is mostly expired entries (the
 // page then comes back short, with a token to go on from).
 constexpr uint32_t kListScanBudget = 10 * kMaxPageSize;
+// A page ends once its keys and values hold this much (replies stay under 8 MiB).
+constexpr size_t kMaxPageBytes = 2u << 20;
 constexpr uint64_t kMaxTtlMs = uint64_t{1} << 50;  // ~35,000 years; keeps the server's sum exact
 
 std::string Describe(const std::string& table, const std::string& key) {
@@ -224,7 +226,7 @@ Task<Result<v1::ListResponse>> RedisKeyValue::List(const v1::ListRequest& req) {
   std::vector<std::string> keys = {layout_.Index(req.table()), layout_.Expiries()};
   std::vector<std::string> args = {layout_.ItemBase(req.table()), std::move(start), std::move(end),
                                    std::to_string(page), req.keys_only() ? "1" : "", req.table(),
-                                   std::to_string(kListScanBudget)};
+                                   std::to_string(kListScanBudget), std::to_string(kMaxPageBytes)};
   Result<RedisReply> reply =
       co_await scripts_.Run(deadline, kListScript, std::move(keys), std::move(args), Repeatable::kYes);
   if (!reply.ok()) co_return reply.status();

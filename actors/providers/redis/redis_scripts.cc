@@ -72,9 +72,9 @@ return out
 const LuaScript kListScript{"list", R"lua(
 local base, cursor, stop = ARGV[1], ARGV[2], ARGV[3]
 local limit, keys_only, table_name = tonumber(ARGV[4]), ARGV[5] == '1', ARGV[6]
-local budget = tonumber(ARGV[7])
-local items, count, scanned, last, exhausted = {}, 0, 0, '', false
-while count < limit and scanned < budget do
+local budget, max_bytes = tonumber(ARGV[7]), tonumber(ARGV[8])
+local items, count, scanned, last, exhausted, bytes = {}, 0, 0, '', false, 0
+while count < limit and scanned < budget and bytes < max_bytes do
   local want = math.min(limit - count, budget - scanned)
   local keys = redis.call('ZRANGEBYLEX', KEYS[1], cursor, stop, 'LIMIT', 0, want)
   for _, key in ipairs(keys) do
@@ -92,12 +92,15 @@ while count < limit and scanned < budget do
       items[#items + 1] = fields[1]
       items[#items + 1] = fields[2]
       count = count + 1
+      bytes = bytes + #key + #(fields[3] or '')
+      if bytes >= max_bytes then break end
     else
       -- Expired (Redis removed the item): its index entry goes too.
       redis.call('ZREM', KEYS[1], key)
       redis.call('ZREM', KEYS[2], table_name .. ':' .. key)
     end
   end
+  if bytes >= max_bytes then break end
   if #keys < want then
     exhausted = true
     break
