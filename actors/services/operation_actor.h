@@ -61,6 +61,10 @@ class OperationActor : public Actor {
       std::optional<Inbound> await_resume();
     };
     NextFrame Next() { return NextFrame{this}; }
+    // Whether a DATA or CREDIT frame has arrived and not been taken: then
+    // Next() answers without waiting (an operation that parks elsewhere
+    // takes its frames when it wakes).
+    bool frame_waiting() const { return next_frame_ < frames_.size(); }
 
    private:
     friend class OperationActor;

@@ -2,9 +2,9 @@
 // operation of its own (services/operation_actor): it takes its place in its
 // client's order on its queue, runs the provider's coroutine and replies.
 //
-// Long polls: a Receive with wait_ms that finds nothing parks its operation in
-// the actor's list of waiters for that queue; no thread waits and nothing
-// polls. The provider reports arrivals (a send, a visibility set to 0, a
+// Long polls: a Receive with wait_ms that finds nothing parks its operation
+// (services/parked_calls) on its queue; no thread waits and nothing polls.
+// The provider reports arrivals (a send, a visibility set to 0, a
 // FIFO head acked, a dead-lettered message): one arriving now wakes the
 // oldest waiter of its queue, and a receive that got messages wakes the next
 // one, since more may be left. A timer (ports/timers.h) wakes a waiter when
@@ -14,15 +14,13 @@
 // Wakes run on a later turn, one by one, never nested in another operation.
 // Without a Timers port a receive never waits.
 #include <algorithm>
-#include <list>
-#include <map>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "services/call_frames.h"
 #include "services/operation_actor.h"
+#include "services/parked_calls.h"
 #include "services/queue_provider.h"
 #include "services/service_descriptor.h"
 
@@ -48,7 +46,7 @@ Keys NoKeys(const v1::ListQueuesRequest&) { return {}; }
 class QueueActor : public OperationActor {
  public:
   QueueActor(QueueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers)
-      : OperationActor(clock, outbox), provider_(provider), timers_(timers) {}
+      : OperationActor(clock, outbox), provider_(provider), parked_(clock, timers, kWaitTimer, kReadyTimer) {}
 
   void Receive(Inbound&& frame) override;
   void OnTimer(uint32_t token) override;
@@ -67,26 +65,6 @@ class QueueActor : public OperationActor {
   }
 
  private:
-  // A receive parked until something may be there for it.
-  struct Waiter {
-    std::string queue;
-    uint64_t call_id = 0;
-    int64_t wake_at_ms = 0;
-    coro::coroutine_handle<> handle;
-    std::list<Waiter*>::iterator in_queue;
-    std::multimap<int64_t, Waiter*>::iterator by_time;
-  };
-  struct Park {
-    QueueActor* actor;
-    Waiter* waiter;
-    bool await_ready() const { return false; }
-    void await_suspend(coro::coroutine_handle<> handle) {
-      waiter->handle = handle;
-      actor->Enlist(waiter);
-    }
-    void await_resume() const {}
-  };
-
   template <typename Req, typename Resp, Task<Result<Resp>> (QueueProvider::*ProviderMethod)(const Req&),
             Keys (*KeysOf)(const Req&)>
   Task<void> Unary(Call& call, Inbound& in) {
@@ -95,22 +73,10 @@ class QueueActor : public OperationActor {
   void AfterUnary() override { NoteArrivals(); }
   Task<void> ReceiveMessages(Call& call, Inbound& in);
 
-  void Enlist(Waiter* waiter);
-  void Delist(Waiter* waiter);
-  // Delists the waiter and resumes it on a later turn.
-  void WakeSoon(Waiter* waiter);
-  void WakeOldest(const std::string& queue);
   void NoteArrivals();
-  void ArmWaitTimer();
 
   QueueProvider* provider_;
-  ports::Timers* timers_;
-  std::unordered_map<std::string, std::list<Waiter*>> waiting_;  // by queue, oldest first
-  std::multimap<int64_t, Waiter*> by_wake_time_;
-  std::unordered_map<uint64_t, Waiter*> by_call_;
-  std::vector<Waiter*> ready_;  // delisted, resumed when kReadyTimer fires
-  bool ready_armed_ = false;
-  int64_t wait_timer_at_ = 0;  // when kWaitTimer fires; 0 = disarmed
+  ParkedCalls parked_;
 };
 
 const std::vector<QueueActor::Method>& QueueActor::Methods() {
@@ -155,15 +121,13 @@ Task<void> QueueActor::ReceiveMessages(Call& call, Inbound& in) {
     NoteArrivals();
     if (!received.ok()) co_return Fail(call, received.status());
     const bool got = received->response.messages_size() > 0;
-    if (got) WakeOldest(req.queue());
-    if (got || call.cancelled() || timers_ == nullptr || clock().NowMs() >= wait_end) {
+    if (got) parked_.WakeOldest(req.queue());
+    if (got || call.cancelled() || !parked_.can_park() || clock().NowMs() >= wait_end) {
       co_return Reply(call, Result<v1::ReceiveResponse>(std::move(received->response)));
     }
-    Waiter waiter;
-    waiter.queue = req.queue();
-    waiter.call_id = call.id();
-    waiter.wake_at_ms = received->next_visible_ms == 0 ? wait_end : std::min(wait_end, received->next_visible_ms);
-    co_await Park{this, &waiter};
+    const int64_t wake_at =
+        received->next_visible_ms == 0 ? wait_end : std::min(wait_end, received->next_visible_ms);
+    co_await parked_.Wait(req.queue(), call.id(), wake_at);
     if (call.cancelled()) co_return;  // nobody listens
   }
 }
@@ -173,87 +137,14 @@ void QueueActor::Receive(Inbound&& frame) {
   const uint64_t call_id = frame.call_id;
   OperationActor::Receive(std::move(frame));
   // A cancelled long poll ends now rather than when its wait would.
-  if (auto it = by_call_.find(call_id); cancel && it != by_call_.end()) WakeSoon(it->second);
-}
-
-void QueueActor::Enlist(Waiter* waiter) {
-  std::list<Waiter*>& queue = waiting_[waiter->queue];
-  waiter->in_queue = queue.insert(queue.end(), waiter);
-  waiter->by_time = by_wake_time_.emplace(waiter->wake_at_ms, waiter);
-  by_call_[waiter->call_id] = waiter;
-  ArmWaitTimer();
-}
-
-void QueueActor::Delist(Waiter* waiter) {
-  auto queue = waiting_.find(waiter->queue);
-  queue->second.erase(waiter->in_queue);
-  if (queue->second.empty()) waiting_.erase(queue);
-  by_wake_time_.erase(waiter->by_time);
-  by_call_.erase(waiter->call_id);
-}
-
-void QueueActor::WakeSoon(Waiter* waiter) {
-  Delist(waiter);
-  ArmWaitTimer();
-  ready_.push_back(waiter);
-  if (!ready_armed_) {
-    ready_armed_ = true;
-    timers_->Arm(kReadyTimer, 0);
-  }
-}
-
-void QueueActor::WakeOldest(const std::string& queue) {
-  auto it = waiting_.find(queue);
-  if (it != waiting_.end()) WakeSoon(it->second.front());
+  if (cancel) parked_.WakeCall(call_id);
 }
 
 void QueueActor::NoteArrivals() {
-  const int64_t now = clock().NowMs();
-  for (const QueueProvider::Arrival& arrival : provider_->TakeArrivals()) {
-    auto it = waiting_.find(arrival.queue);
-    if (it == waiting_.end()) continue;
-    if (arrival.at_ms <= now) {
-      WakeSoon(it->second.front());
-      continue;
-    }
-    for (Waiter* waiter : it->second) {
-      if (waiter->wake_at_ms <= arrival.at_ms) continue;
-      by_wake_time_.erase(waiter->by_time);
-      waiter->wake_at_ms = arrival.at_ms;
-      waiter->by_time = by_wake_time_.emplace(arrival.at_ms, waiter);
-    }
-  }
-  if (timers_ != nullptr) ArmWaitTimer();
+  for (const QueueProvider::Arrival& arrival : provider_->TakeArrivals()) parked_.Arrived(arrival.queue, arrival.at_ms);
 }
 
-void QueueActor::ArmWaitTimer() {
-  const int64_t earliest = by_wake_time_.empty() ? 0 : by_wake_time_.begin()->first;
-  if (earliest == wait_timer_at_) return;
-  wait_timer_at_ = earliest;
-  if (earliest == 0) {
-    timers_->Disarm(kWaitTimer);
-  } else {
-    timers_->Arm(kWaitTimer, earliest - clock().NowMs());
-  }
-}
-
-void QueueActor::OnTimer(uint32_t token) {
-  std::vector<Waiter*> due;
-  if (token == kReadyTimer) {
-    ready_armed_ = false;
-    due.swap(ready_);
-  } else if (token == kWaitTimer) {
-    wait_timer_at_ = 0;
-    const int64_t now = clock().NowMs();
-    while (!by_wake_time_.empty() && by_wake_time_.begin()->first <= now) {
-      Waiter* waiter = by_wake_time_.begin()->second;
-      Delist(waiter);
-      due.push_back(waiter);
-    }
-    ArmWaitTimer();
-  }
-  for (Waiter* waiter : due) waiter->handle.resume();
-}
+void QueueActor::OnTimer(uint32_t token) { (void)parked_.OnTimer(token); }
 
 }  // namespace
 

@@ -10,6 +10,7 @@ namespace cloudkit {
 // Services whose actors have no header of their own (services/*_actor.cc).
 ServiceDescriptor QueueService();
 ServiceDescriptor SecretsService();
+ServiceDescriptor PubSubService();
 
 const MethodDescriptor* ServiceDescriptor::FindMethod(std::string_view method) const {
   for (const MethodDescriptor& candidate : methods) {
@@ -53,6 +54,7 @@ void RegisterBuiltinServices(ServiceRegistry* registry) {
       KeyValueActor::Descriptor(),
       QueueService(),
       SecretsService(),
+      PubSubService(),
   };
   // Two built-in services with one name is a programming error, found by any test.
   for (const ServiceDescriptor& service : builtin) {

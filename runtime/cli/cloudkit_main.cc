@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   CliContext context;
   Action action;
 
-  CLI::App app{"cloudkit: object storage, key-value and queues through cloudkitd", "cloudkit"};
+  CLI::App app{"cloudkit: object storage, key-value, queues, pub/sub and secrets through cloudkitd", "cloudkit"};
   app.set_version_flag("--version", CLOUDKIT_VERSION);
   app.require_subcommand(1);
   app.add_option("--endpoint", context.options.endpoint, "cloudkitd endpoint")
@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   queue->require_subcommand(1);
   queue->fallthrough();
   cloudkit::cli::AddQueueCommands(*queue, context, &action);
+  CLI::App* pubsub = app.add_subcommand("pubsub", "Topics and subscriptions");
+  pubsub->require_subcommand(1);
+  pubsub->fallthrough();
+  cloudkit::cli::AddPubSubCommands(*pubsub, context, &action);
   CLI::App* secrets = app.add_subcommand("secrets", "Versioned secrets");
   secrets->require_subcommand(1);
   secrets->fallthrough();

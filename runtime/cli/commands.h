@@ -24,6 +24,9 @@ void AddTransferCommands(CLI::App& storage, CliContext& context, Action* action)
 void AddKeyValueCommands(CLI::App& kv, CliContext& context, Action* action);
 // cloudkit queue create | delete | list | send | receive | ack | depth | purge
 void AddQueueCommands(CLI::App& queue, CliContext& context, Action* action);
+// cloudkit pubsub create-topic | delete-topic | list-topics | subscribe | unsubscribe | list-subscriptions |
+//   publish | listen
+void AddPubSubCommands(CLI::App& pubsub, CliContext& context, Action* action);
 // cloudkit secrets put | get | list | versions | delete
 void AddSecretsCommands(CLI::App& secrets, CliContext& context, Action* action);
 

@@ -67,11 +67,13 @@ nlohmann::ordered_json ItemJson(const v1::Item& item) {
   return json;
 }
 
-void AddValueJson(const std::string& value, nlohmann::ordered_json* json) {
-  if (IsValidUtf8(value)) {
-    (*json)["value"] = value;
+void AddValueJson(const std::string& value, nlohmann::ordered_json* json) { AddBytesJson("value", value, json); }
+
+void AddBytesJson(const std::string& name, const std::string& bytes, nlohmann::ordered_json* json) {
+  if (IsValidUtf8(bytes)) {
+    (*json)[name] = bytes;
   } else {
-    (*json)["value_base64"] = Base64Encode(value);
+    (*json)[name + "_base64"] = Base64Encode(bytes);
   }
 }
 

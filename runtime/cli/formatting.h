@@ -33,6 +33,8 @@ nlohmann::ordered_json ObjectJson(const v1::ObjectInfo& object);
 nlohmann::ordered_json ItemJson(const v1::Item& item);
 // Adds `value` to `json` as "value" when it is UTF-8 text, else as "value_base64".
 void AddValueJson(const std::string& value, nlohmann::ordered_json* json);
+// Adds `bytes` to `json` as `name` when they are UTF-8 text, else as `name`_base64.
+void AddBytesJson(const std::string& name, const std::string& bytes, nlohmann::ordered_json* json);
 nlohmann::ordered_json StatusJson(const v1::StatusResponse& status);
 
 }  // namespace cloudkit::cli

@@ -2,20 +2,17 @@
 // messages; depth / purge. Times on the command line are in seconds.
 #include <cmath>
 #include <cstdio>
-#include <iostream>
-#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/formatting.h"
-#include "core/base64.h"
+#include "cli/message_args.h"
 
 namespace cloudkit::cli {
 namespace {
-
-constexpr size_t kMaxMessageBytes = 1 << 20;
 
 struct QueueArgs {
   std::string queue;
@@ -58,11 +55,7 @@ nlohmann::ordered_json MessageJson(const v1::ReceivedMessage& message) {
                                  {"sent_ms", message.sent_ms()},
                                  {"invisible_until_ms", message.invisible_until_ms()},
                                  {"attributes", attributes}};
-  if (IsValidUtf8(message.body())) {
-    json["body"] = message.body();
-  } else {
-    json["body_base64"] = Base64Encode(message.body());
-  }
+  AddBytesJson("body", message.body(), &json);
   return json;
 }
 
@@ -134,21 +127,11 @@ int List(CliContext& context, const QueueArgs& args) {
 int Send(CliContext& context, const QueueArgs& args) {
   v1::SendRequest request;
   request.set_queue(args.queue);
-  if (args.message == "-") {
-    std::string body;
-    std::istreambuf_iterator<char> in(std::cin), end;
-    while (in != end && body.size() <= kMaxMessageBytes) body.push_back(*in++);
-    if (body.size() > kMaxMessageBytes) return context.FailLocal("the message on stdin is larger than 1 MiB");
-    request.set_body(std::move(body));
-  } else {
-    request.set_body(args.message);
-  }
-  for (const std::string& attribute : args.attributes) {
-    const size_t equals = attribute.find('=');
-    if (equals == std::string::npos || equals == 0) {
-      return context.FailUsage("--attr expects KEY=VALUE, not '" + attribute + "'");
-    }
-    (*request.mutable_attributes())[attribute.substr(0, equals)] = attribute.substr(equals + 1);
+  std::optional<std::string> body = MessageFrom(args.message);
+  if (!body) return context.FailLocal("the message on stdin is larger than 1 MiB");
+  request.set_body(std::move(*body));
+  if (std::string bad = PairsInto(args.attributes, request.mutable_attributes()); !bad.empty()) {
+    return context.FailUsage("--attr expects KEY=VALUE, not '" + bad + "'");
   }
   request.set_delay_ms(Milliseconds(args.delay_s));
   request.set_deduplication_id(args.dedup_id);

@@ -25,6 +25,7 @@ Client::Client(std::unique_ptr<client_internal::Caller> caller)
       storage_(*caller_),
       kv_(*caller_),
       queue_(*caller_),
+      pubsub_(*caller_),
       runtime_(*caller_),
       secrets_(*caller_) {}
 

@@ -24,6 +24,7 @@
 #include "client/client_options.h"
 #include "client/key_value_client.h"
 #include "client/object_storage_client.h"
+#include "client/pubsub_client.h"
 #include "client/queue_client.h"
 #include "client/runtime_client.h"
 #include "client/secrets_client.h"
@@ -51,6 +52,7 @@ class Client {
   ObjectStorageClient& storage() { return storage_; }
   KeyValueClient& kv() { return kv_; }
   QueueClient& queue() { return queue_; }
+  PubSubClient& pubsub() { return pubsub_; }
   RuntimeClient& runtime() { return runtime_; }
   SecretsClient& secrets() { return secrets_; }
 
@@ -61,6 +63,7 @@ class Client {
   ObjectStorageClient storage_;
   KeyValueClient kv_;
   QueueClient queue_;
+  PubSubClient pubsub_;
   RuntimeClient runtime_;
   SecretsClient secrets_;
 };

@@ -46,6 +46,12 @@ ReplyFrame StreamCall::Next() {
   return *TakeLocked();
 }
 
+std::optional<ReplyFrame> StreamCall::NextUntil(std::chrono::steady_clock::time_point until) {
+  std::unique_lock<std::mutex> lock(inbox_->mutex);
+  inbox_->arrived.wait_until(lock, until, [&] { return !inbox_->frames.empty() || inbox_->failure.has_value(); });
+  return TakeLocked();
+}
+
 std::optional<ReplyFrame> StreamCall::Poll() {
   std::lock_guard<std::mutex> lock(inbox_->mutex);
   return TakeLocked();

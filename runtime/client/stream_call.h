@@ -1,4 +1,4 @@
-// StreamCall: one streamed call (PutObject or GetObject) seen from the thread
+// StreamCall: one streamed call (PutObject, GetObject, Subscribe) seen from the thread
 // that drives it. The I/O thread puts the call's frames into an inbox; the
 // driving thread takes them with Next() (blocking) or Poll(), and sends DATA
 // and CREDIT frames back through the Transport. The inbox never holds more
@@ -35,6 +35,8 @@ class StreamCall {
   ReplyFrame Next();
   // The next frame if one has arrived.
   std::optional<ReplyFrame> Poll();
+  // The next frame, waiting for it until `until` at most.
+  std::optional<ReplyFrame> NextUntil(std::chrono::steady_clock::time_point until);
 
   void SendData(std::string chunk, bool end_of_stream);
   void GrantCredits(uint32_t credits);

@@ -469,18 +469,6 @@ TEST_P(QueueConformance, MessagesAndTheirStateSurviveAReopen) {
 // test's: they fire when the test says, by the manual clock.
 class QueueLongPoll : public QueueConformance {
  protected:
-  struct ManualTimers : ports::Timers {
-    explicit ManualTimers(ports::Clock* clock) : clock(clock) {}
-    void Arm(uint32_t token, int64_t delay_ms) override { due[token] = clock->NowMs() + std::max<int64_t>(delay_ms, 0); }
-    void Disarm(uint32_t token) override { due.erase(token); }
-    ports::Clock* clock;
-    std::map<uint32_t, int64_t> due;  // token -> when, by the clock
-  };
-  struct RecordingOutbox : Outbox {
-    void Send(Outbound&& frame) override { frames.push_back(std::move(frame)); }
-    std::vector<Outbound> frames;
-  };
-
   void SetUp() override {
     QueueConformance::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
@@ -510,26 +498,7 @@ class QueueLongPoll : public QueueConformance {
     req.set_visibility_timeout_ms(visibility_ms);
     Call(call_id, "Receive", req, deadline_ms);
   }
-  // Runs what the ports answer until they fall quiet (at once over memory).
-  void Settle() {
-    while (testing_util::ThisThreadExecutor()->RunOne(std::chrono::milliseconds(100))) {
-    }
-  }
-  // Fires the timers that are due by the clock, as the host would.
-  void FireDueTimers() {
-    for (bool fired = true; fired;) {
-      fired = false;
-      for (auto it = timers_.due.begin(); it != timers_.due.end(); ++it) {
-        if (it->second > clock_.NowMs()) continue;
-        const uint32_t token = it->first;
-        timers_.due.erase(it);
-        actor_->OnTimer(token);
-        Settle();
-        fired = true;
-        break;
-      }
-    }
-  }
+  void FireDueTimers() { conformance::FireDueTimers(timers_, *actor_); }
   // The final frame of the call, or null while it is open.
   const Outbound* Answer(uint64_t call_id) {
     for (const Outbound& frame : outbox_.frames) {

@@ -3,11 +3,12 @@
 import type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse } from "./gen/cloudkit/v1/object_storage_pb.js";
 import type { Item, ListResponse, BatchGetResponse } from "./gen/cloudkit/v1/key_value_pb.js";
 import type { QueueOptions } from "./gen/cloudkit/v1/queue_pb.js";
+import type { SubscriptionOptions } from "./gen/cloudkit/v1/pubsub_pb.js";
 import type { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 
 export { StatusCode };
 export type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse, Item, ListResponse, BatchGetResponse,
-              QueueOptions };
+              QueueOptions, SubscriptionOptions };
 
 /** Every failure: the protocol's status code, as cloudkitd reports it. */
 export declare class CloudKitError extends Error {
@@ -30,7 +31,7 @@ export interface BindingConfig {
    */
   provider: "memory" | "local" | "s3" | "azure";
   /** Default: every service the provider has (an `azure` binding with a container only, or a table only, lists it). */
-  services?: Array<"object_storage" | "key_value" | "queue" | "secrets">;
+  services?: Array<"object_storage" | "key_value" | "queue" | "pubsub" | "secrets">;
   /**
    * Provider options; `local` takes `path`, the database name prefix; `s3` takes `bucket`, `prefix`,
    * `region`, `endpoint`, `path_style`, `conditional_writes`, `part_size_mb`, `parallel_parts`; `azure`
@@ -52,7 +53,10 @@ export interface BindingConfig {
 export interface StartOptions {
   /** Web Workers in the pool (default 2). */
   workers?: number;
-  /** Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.queue` / `ck.secrets`. */
+  /**
+   * Default: one memory binding named "default". The first is `ck.storage` / `ck.kv` / `ck.queue` /
+   * `ck.pubsub` / `ck.secrets`.
+   */
   bindings?: BindingConfig[];
   /** Per-call deadline in ms (default 30000; streams: per frame). */
   timeoutMs?: number;
@@ -161,6 +165,66 @@ export interface Queue {
   purge(queue: string): Promise<number>;
 }
 
+export interface TopicInfo {
+  name: string;
+  createdMs: number;
+}
+export interface SubscriptionInfo {
+  name: string;
+  topic: string;
+  /** Exact match on attributes, every pair; empty: every message. */
+  filter: Record<string, string>;
+  ackDeadlineMs: number;
+  deadLetterSubscription: string;
+  maxDeliveries: number;
+  createdMs: number;
+}
+/** One delivery of a message to a subscription. */
+export interface SubscribedMessage {
+  messageId: string;
+  /** Names this delivery: ack and nack take it, from any connection. */
+  ackId: string;
+  body: Uint8Array;
+  attributes: Record<string, string>;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  publishTimeMs: number;
+  /** When it comes back unless acked. */
+  ackDeadlineMs: number;
+  ack(): Promise<{ acked: number; staleAckIds: string[] }>;
+  /** Deliverable again at once. */
+  nack(): Promise<{ nacked: number; staleAckIds: string[] }>;
+}
+/**
+ * Topics and durable subscriptions with at-least-once delivery (proto/cloudkit/v1/pubsub.proto): a publish
+ * reaches every subscription of its topic whose filter it matches, atomically.
+ */
+export interface PubSub {
+  createTopic(topic: string): Promise<TopicInfo>;
+  /** FAILED_PRECONDITION while the topic has subscriptions. */
+  deleteTopic(topic: string): Promise<void>;
+  listTopics(options?: { prefix?: string; pageSize?: number; continuationToken?: string }):
+    Promise<{ topics: TopicInfo[]; nextContinuationToken: string }>;
+  createSubscription(subscription: string, topic: string, options?: {
+    filter?: Record<string, string>; ackDeadlineMs?: number; deadLetterSubscription?: string; maxDeliveries?: number;
+  }): Promise<SubscriptionInfo>;
+  deleteSubscription(subscription: string): Promise<void>;
+  listSubscriptions(topic: string, options?: { pageSize?: number; continuationToken?: string }):
+    Promise<{ subscriptions: SubscriptionInfo[]; nextContinuationToken: string }>;
+  publish(topic: string, body: Bytes, options?: { attributes?: Record<string, string> }):
+    Promise<{ messageId: string; subscriptions: number }>;
+  /** Published atomically; results in message order. */
+  publishBatch(topic: string, messages: Array<{ body: Bytes; attributes?: Record<string, string> }>):
+    Promise<Array<{ messageId: string; subscriptions: number }>>;
+  /** Ids no longer current (delivered again, nacked, acked) come back in staleAckIds. */
+  ack(subscription: string, ackIds: string[]): Promise<{ acked: number; staleAckIds: string[] }>;
+  nack(subscription: string, ackIds: string[]): Promise<{ nacked: number; staleAckIds: string[] }>;
+  /**
+   * The subscription's messages as they arrive, at most `window` (default 1) ahead of the consumer; the
+   * stream stays open (with heartbeats) until return(), e.g. a `break` out of for-await.
+   */
+  subscribe(subscription: string, options?: { window?: number }): AsyncIterableIterator<SubscribedMessage>;
+}
 /**
  * Versioned secrets (`memory`; `local` in a page declares them unsupported and answers UNIMPLEMENTED:
  * docs/browser.md). Names: 1..255 of [A-Za-z0-9._/-]; values up to 64 KiB; the latest 100 versions kept.
@@ -186,6 +250,7 @@ export interface Binding {
   readonly storage: Storage;
   readonly kv: KeyValue;
   readonly queue: Queue;
+  readonly pubsub: PubSub;
   readonly secrets: Secrets;
 }
 
@@ -195,6 +260,7 @@ export declare class CloudKit {
   readonly storage: Storage;
   readonly kv: KeyValue;
   readonly queue: Queue;
+  readonly pubsub: PubSub;
   readonly secrets: Secrets;
   /** Another binding; throws CloudKitError NOT_FOUND for an unknown name. */
   binding(name: string): Binding;

@@ -8,6 +8,10 @@
 //   await ck.queue.send("jobs", "resize photo 7");
 //   const [message] = await ck.queue.receive("jobs", { waitMs: 20000 });  // long poll
 //   await ck.queue.ack("jobs", message.receiptHandle);
+//   await ck.pubsub.createTopic("orders");
+//   await ck.pubsub.createSubscription("shipping", "orders", { filter: { kind: "paid" } });
+//   await ck.pubsub.publish("orders", "order 7", { attributes: { kind: "paid" } });
+//   for await (const m of ck.pubsub.subscribe("shipping")) { ...; await m.ack(); }
 //   const { version } = await ck.secrets.put("db/password", "s3cret");
 //   ck.binding("scratch").kv...   // another binding
 // Every call runs in an actor on a Web Worker (the same C++ actors cloudkitd
@@ -19,6 +23,7 @@ import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 import * as kvpb from "./gen/cloudkit/v1/key_value_pb.js";
 import * as ospb from "./gen/cloudkit/v1/object_storage_pb.js";
 import * as qpb from "./gen/cloudkit/v1/queue_pb.js";
+import * as pspb from "./gen/cloudkit/v1/pubsub_pb.js";
 import * as secretspb from "./gen/cloudkit/v1/secrets_pb.js";
 import { CloudKitError, invalidArgument } from "./errors.js";
 import { WorkerPool } from "./pool.js";
@@ -111,6 +116,7 @@ class Binding {
     this.storage = new Storage(this);
     this.kv = new KeyValue(this);
     this.queue = new Queue(this);
+    this.pubsub = new PubSub(this);
     this.secrets = new Secrets(this);
   }
 
@@ -420,6 +426,164 @@ class Queue {
   async purge(queue) { return Number((await this.#unary("Purge", { queue: requireString("queue", queue) })).purged); }
 }
 
+// Topics and durable subscriptions: a publish reaches every subscription of
+// its topic whose filter it matches; subscribe() streams a subscription's
+// messages as an async iterator, each acked (or nacked) by the consumer.
+class PubSub {
+  constructor(binding) { this.binding = binding; }
+  // `messages` is the stem of the rpc's messages ("AckMessages" for Ack).
+  #unary(rpc, init, messages = rpc) {
+    return this.binding.unary("pubsub", rpc, pspb[`${messages}RequestSchema`], pspb[`${messages}ResponseSchema`], init);
+  }
+  #topic(topic) { return { name: topic.name, createdMs: Number(topic.createdMs) }; }
+  #subscription(s) {
+    return { name: s.name, topic: s.topic, filter: { ...s.options.filter }, ackDeadlineMs: s.options.ackDeadlineMs,
+             deadLetterSubscription: s.options.deadLetterSubscription, maxDeliveries: s.options.maxDeliveries,
+             createdMs: Number(s.createdMs) };
+  }
+  #ackIds(ackIds) {
+    if (!Array.isArray(ackIds)) throw invalidArgument("ackIds must be an array of strings");
+    return ackIds.map((id) => requireString("ack id", id));
+  }
+
+  async createTopic(topic) { return this.#topic((await this.#unary("CreateTopic", { topic: requireString("topic", topic) })).topic); }
+  async deleteTopic(topic) { await this.#unary("DeleteTopic", { topic: requireString("topic", topic) }); }
+  async listTopics({ prefix = "", pageSize = 0, continuationToken = "" } = {}) {
+    const response = await this.#unary("ListTopics", {
+      prefix: requireString("prefix", prefix, { allowEmpty: true }), pageSize: optionalNumber("pageSize", pageSize),
+      continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
+    });
+    return { topics: response.topics.map((t) => this.#topic(t)), nextContinuationToken: response.nextContinuationToken };
+  }
+  // Options: filter ({key: value}, all must match), ackDeadlineMs (default
+  // 30000), deadLetterSubscription with maxDeliveries.
+  async createSubscription(subscription, topic, { filter, ackDeadlineMs, deadLetterSubscription = "", maxDeliveries } = {}) {
+    const response = await this.#unary("CreateSubscription", {
+      subscription: requireString("subscription", subscription), topic: requireString("topic", topic),
+      options: { filter: stringMap("filter", filter), ackDeadlineMs: optionalNumber("ackDeadlineMs", ackDeadlineMs),
+                 deadLetterSubscription: requireString("deadLetterSubscription", deadLetterSubscription, { allowEmpty: true }),
+                 maxDeliveries: optionalNumber("maxDeliveries", maxDeliveries) },
+    });
+    return this.#subscription(response.subscription);
+  }
+  async deleteSubscription(subscription) {
+    await this.#unary("DeleteSubscription", { subscription: requireString("subscription", subscription) });
+  }
+  async listSubscriptions(topic, { pageSize = 0, continuationToken = "" } = {}) {
+    const response = await this.#unary("ListSubscriptions", {
+      topic: requireString("topic", topic), pageSize: optionalNumber("pageSize", pageSize),
+      continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
+    });
+    return { subscriptions: response.subscriptions.map((s) => this.#subscription(s)),
+             nextContinuationToken: response.nextContinuationToken };
+  }
+  // Resolves to { messageId, subscriptions } (how many subscriptions it reached).
+  async publish(topic, body, { attributes } = {}) {
+    const response = await this.#unary("Publish", {
+      topic: requireString("topic", topic), body: toBytes("message", body), attributes: stringMap("attributes", attributes),
+    });
+    return { messageId: response.messageId, subscriptions: response.subscriptions };
+  }
+  // messages: [{ body, attributes? }], published atomically.
+  async publishBatch(topic, messages) {
+    if (!Array.isArray(messages)) throw invalidArgument("messages must be an array of {body, attributes}");
+    const response = await this.#unary("PublishBatch", {
+      topic: requireString("topic", topic),
+      entries: messages.map((m) => ({ body: toBytes("message", m?.body), attributes: stringMap("attributes", m.attributes) })),
+    });
+    return response.results.map((r) => ({ messageId: r.messageId, subscriptions: r.subscriptions }));
+  }
+  // Resolves to { acked, staleAckIds } (ids no longer current change nothing).
+  async ack(subscription, ackIds) {
+    const response = await this.#unary("Ack", { subscription: requireString("subscription", subscription),
+                                                ackIds: this.#ackIds(ackIds) }, "AckMessages");
+    return { acked: response.acked, staleAckIds: response.staleAckIds };
+  }
+  // Deliverable again at once. Resolves to { nacked, staleAckIds }.
+  async nack(subscription, ackIds) {
+    const response = await this.#unary("Nack", { subscription: requireString("subscription", subscription),
+                                                 ackIds: this.#ackIds(ackIds) }, "NackMessages");
+    return { nacked: response.nacked, staleAckIds: response.staleAckIds };
+  }
+
+  // The subscription's messages as an async iterator of { messageId, ackId,
+  // body (Uint8Array), attributes, deliveryCount, publishTimeMs,
+  // ackDeadlineMs, ack(), nack() }. The stream opens on the first next();
+  // the daemon sends at most `window` messages the consumer has not pulled
+  // yet (a credit per message pulled), and the iterator sends heartbeats
+  // while it is open. return() (a `break` out of for-await) ends the call;
+  // messages not acked come back after their ack deadline. A failure (the
+  // subscription does not exist or was deleted) rejects next().
+  subscribe(subscription, { window = 1 } = {}) {
+    requireString("subscription", subscription);
+    if (!Number.isInteger(window) || window < 1 || window > 1000) throw invalidArgument("window must be an integer from 1 to 1000");
+    const pubsub = this, binding = this.binding;
+    const actor = binding.actorFor("pubsub");
+    const timeoutMs = binding.client.timeoutMs;
+    const buffered = [], waiting = [];
+    let call = null, heartbeat = null, failure = null, over = false;
+    const stop = () => {
+      over = true;
+      clearInterval(heartbeat);
+    };
+    const settle = () => {
+      while (waiting.length > 0 && (buffered.length > 0 || failure || over)) {
+        const { resolve, reject } = waiting.shift();
+        if (buffered.length > 0) {
+          resolve({ value: buffered.shift(), done: false });
+          if (!call.ended) call.send(FrameKind.CREDIT, undefined, { credits: 1 });  // pulled: room for one more
+        } else if (failure) {
+          reject(failure);
+        } else {
+          resolve({ value: undefined, done: true });
+        }
+      }
+    };
+    const message = (d) => ({
+      messageId: d.messageId, ackId: d.ackId, body: d.body, attributes: d.attributes, deliveryCount: d.deliveryCount,
+      publishTimeMs: Number(d.publishTimeMs), ackDeadlineMs: Number(d.ackDeadlineMs),
+      ack: () => pubsub.ack(subscription, [d.ackId]), nack: () => pubsub.nack(subscription, [d.ackId]),
+    });
+    const open = () => {
+      call = binding.client.pool.call(actor, (envelope, bytes) => {
+        if (failed(envelope)) {
+          failure = errorFrom(envelope.status);
+          stop();
+        } else if (envelope.kind === FrameKind.DATA) {
+          const delivery = fromBinary(pspb.DeliverySchema, bytes);
+          if (!delivery.heartbeat) buffered.push(message(delivery));
+        }
+        settle();
+      }, timeoutMs);
+      call.send(FrameKind.REQUEST, toBinary(pspb.SubscribeRequestSchema, create(pspb.SubscribeRequestSchema, { subscription })),
+                { method: binding.client.methodOf("pubsub", "Subscribe"), credits: window, timeoutMs });
+      // The call's timeout bounds the silence between the page's frames (docs/protocol.md).
+      heartbeat = setInterval(() => { if (!call.ended) call.send(FrameKind.CREDIT, undefined, { credits: 0 }); },
+                              Math.max(1, Math.min(5000, Math.floor(timeoutMs / 3))));
+    };
+    return {
+      [Symbol.asyncIterator]() { return this; },
+      next() {
+        if (!call && !over) open();
+        return new Promise((resolve, reject) => {
+          waiting.push({ resolve, reject });
+          settle();
+        });
+      },
+      async return() {
+        if (call && !call.ended) {
+          call.send(FrameKind.CANCEL);
+          call.end();
+        }
+        buffered.length = 0;
+        stop();
+        settle();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
 // Versioned secrets: every put is a new version (numbered from 1); values
 // come back as Uint8Array. Errors name the secret, never its value.
 class Secrets {
@@ -513,6 +677,7 @@ export class CloudKit {
     ck.storage = first.storage;
     ck.kv = first.kv;
     ck.queue = first.queue;
+    ck.pubsub = first.pubsub;
     ck.secrets = first.secrets;
     return ck;
   }

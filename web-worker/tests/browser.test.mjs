@@ -37,6 +37,7 @@ describe("conformance in the browser", () => {
     assert.ok(lines.some((l) => /Providers\/KeyValueConformance.*\/local/.test(l)), "local cases ran");
     assert.ok(lines.some((l) => /OK \] Providers\/QueueLongPoll\..*\/local/.test(l)), "queue long poll cases ran on IndexedDB");
     assert.ok(lines.some((l) => /OK \] Providers\/SecretsConformance\.KeepsTheLatestHundredVersions\/memory/.test(l)), "secrets cases ran");
+    assert.ok(lines.some((l) => /OK \] Providers\/PubSubStream\..*\/local/.test(l)), "pub/sub stream cases ran on IndexedDB");
     assert.ok(lines.some((l) => /OK \] Providers\/SecretsConformance\.AProviderWithoutSecretsRefusesEveryCall\/local/.test(l)), "local refuses secrets");
     assert.ok(lines.some((l) => /OK \] IndexedDbStoragePortTest\./.test(l)), "storage port cases ran");
     assert.ok(lines.some((l) => /OK \] FetchHttpClientTest\./.test(l)), "HTTP port cases ran");
@@ -153,6 +154,76 @@ for (const provider of ["memory", "local"]) {
       assert.equal(result.purged, 1);
       assert.deepEqual(result.fifo, ["m1", "m2", "m3"]);
       assert.equal(result.tooLong, "INVALID_ARGUMENT");
+      await page.context().close();
+    });
+
+    test("pub/sub: fan-out with a filter, a subscription as an async iterator under credits, redelivery, nack, dead letters", async () => {
+      const page = await harness.newPage();
+      const result = await page.evaluate(async (provider) => {
+        const { CloudKit } = await import("/web/cloudkit.js");
+        const ck = await CloudKit.start({ workers: 2, bindings: [{ name: "default", provider, options: provider === "local" ? { path: `pubsub-${Date.now()}` } : {} }] });
+        const text = (bytes) => new TextDecoder().decode(bytes);
+        const out = {};
+        await ck.pubsub.createTopic("orders");
+        await ck.pubsub.createTopic("dead");
+        await ck.pubsub.createSubscription("graveyard", "dead");
+        await ck.pubsub.createSubscription("paid", "orders", { filter: { kind: "paid" } });
+        await ck.pubsub.createSubscription("all", "orders");
+        out.topics = (await ck.pubsub.listTopics()).topics.map((t) => t.name);
+        out.subscriptions = (await ck.pubsub.listSubscriptions("orders")).subscriptions.map((s) => [s.name, s.filter.kind ?? ""]);
+        // A stream waiting on the subscription, woken by a publish.
+        const stream = ck.pubsub.subscribe("paid");
+        const first = stream.next();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const published = await ck.pubsub.publish("orders", "order 7", { attributes: { kind: "paid" } });
+        const { value: got } = await first;
+        out.published = [published.subscriptions, got.messageId === published.messageId, text(got.body), got.attributes.kind, got.deliveryCount];
+        out.acked = (await got.ack()).acked;
+        // Window 1: one more message arrives ahead of the consumer, no more.
+        await ck.pubsub.publishBatch("orders", [1, 2, 3].map((i) => ({ body: `p${i}`, attributes: { kind: "paid" } })));
+        const bodies = [];
+        for await (const m of stream) {
+          bodies.push(text(m.body));
+          await m.ack();
+          if (bodies.length === 3) break;  // return(): the call ends
+        }
+        out.bodies = bodies;
+        // Redelivery after the 300 ms ack deadline, a nack (back at once), then the dead-letter subscription.
+        await ck.pubsub.createTopic("jobs");
+        await ck.pubsub.createSubscription("workers", "jobs", { ackDeadlineMs: 300, deadLetterSubscription: "graveyard", maxDeliveries: 3 });
+        await ck.pubsub.publish("jobs", "poison");
+        const deliveries = [];
+        for await (const m of ck.pubsub.subscribe("workers")) {
+          deliveries.push(m.deliveryCount);
+          if (deliveries.length === 2) await m.nack();
+          if (deliveries.length === 3) break;  // not acked either
+        }
+        out.deliveries = deliveries;
+        // Delivered three times: when it comes back, the next pull moves it to the graveyard.
+        const again = ck.pubsub.subscribe("workers");
+        const nothing = again.next();
+        for await (const m of ck.pubsub.subscribe("graveyard")) {
+          out.dead = [text(m.body), m.deliveryCount];
+          await m.ack();
+          break;
+        }
+        await again.return();
+        out.nothingMore = (await nothing).done;
+        try { for await (const m of ck.pubsub.subscribe("nosuch")) break; } catch (e) { out.missing = e.codeName; }
+        try { await ck.pubsub.deleteTopic("orders"); } catch (e) { out.inUse = e.codeName; }
+        await ck.stop();
+        return out;
+      }, provider);
+      assert.deepEqual(result.topics, ["dead", "orders"]);
+      assert.deepEqual(result.subscriptions, [["all", ""], ["paid", "paid"]]);
+      assert.deepEqual(result.published, [2, true, "order 7", "paid", 1]);
+      assert.equal(result.acked, 1);
+      assert.deepEqual(result.bodies, ["p1", "p2", "p3"]);
+      assert.equal(result.missing, "NOT_FOUND");
+      assert.equal(result.inUse, "FAILED_PRECONDITION");
+      assert.deepEqual(result.deliveries, [1, 2, 3]);
+      assert.deepEqual(result.dead, ["poison", 1]);
+      assert.equal(result.nothingMore, true);
       await page.context().close();
     });
 

@@ -8,6 +8,7 @@
 #include "ports/memory_storage.h"
 #include "providers/embedded/embedded_key_value.h"
 #include "providers/embedded/embedded_object_storage.h"
+#include "providers/embedded/embedded_pubsub.h"
 #include "providers/embedded/embedded_queue.h"
 #include "providers/embedded/embedded_secrets.h"
 #include "providers/names.h"
@@ -35,6 +36,10 @@ Result<BindingInstance> CreateMemory(const BindingConfig& config, const HostPort
     instance.providers[kQueueService] =
         std::make_unique<EmbeddedQueue>(std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
   }
+  if (Serves(config, kPubSubService)) {
+    instance.providers[kPubSubService] =
+        std::make_unique<EmbeddedPubSub>(std::make_unique<ports::MemoryOrderedStore>(), ports.clock);
+  }
   if (Serves(config, kSecretsService)) {
     instance.providers[kSecretsService] =
         std::make_unique<EmbeddedSecrets>(std::make_unique<ports::MemoryOrderedStore>(), nullptr, ports.clock);
@@ -60,7 +65,7 @@ Result<std::unique_ptr<SecretsProvider>> CreateLocalSecrets(const BindingConfig&
       std::make_unique<EmbeddedSecrets>(std::move(*records), std::move(*sealer), ports.clock));
 }
 
-// Objects, items, queues and secrets live in separate stores: the services run on
+// Objects, items, queues, topics and secrets live in separate stores: the services run on
 // different actors (threads natively), and a store has one user at a time.
 Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts& ports) {
   if (ports.durable_storage == nullptr) {
@@ -95,6 +100,11 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
     if (!queues.ok()) return queues.status();
     instance.providers[kQueueService] = std::make_unique<EmbeddedQueue>(std::move(*queues), ports.clock);
   }
+  if (Serves(config, kPubSubService)) {
+    auto topics = ports.durable_storage->OpenOrderedStore(path + "/pubsub");
+    if (!topics.ok()) return topics.status();
+    instance.providers[kPubSubService] = std::make_unique<EmbeddedPubSub>(std::move(*topics), ports.clock);
+  }
   if (Serves(config, kSecretsService)) {
     auto secrets = CreateLocalSecrets(config, ports, path);
     if (!secrets.ok()) return secrets.status();
@@ -108,7 +118,7 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
 void RegisterMemoryProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"memory",
                           "in-process maps; data is gone when the process stops",
-                          {kObjectStorageService, kKeyValueService, kQueueService, kSecretsService},
+                          {kObjectStorageService, kKeyValueService, kQueueService, kSecretsService, kPubSubService},
                           {},
                           &CreateMemory};
   if (!registry->Register(std::move(factory)).ok()) std::abort();  // registered twice: a programming error
@@ -116,9 +126,9 @@ void RegisterMemoryProvider(ProviderRegistry* registry) {
 
 void RegisterLocalProvider(ProviderRegistry* registry) {
   ProviderFactory factory{"local",
-                          "embedded and durable: object bodies as files; metadata, items, queues and sealed "
-                          "secrets in SQLite",
-                          {kObjectStorageService, kKeyValueService, kQueueService, kSecretsService},
+                          "embedded and durable: object bodies as files; metadata, items, queues, topics and "
+                          "sealed secrets in SQLite",
+                          {kObjectStorageService, kKeyValueService, kQueueService, kSecretsService, kPubSubService},
                           {{"path", "directory holding this binding's data", "<data_dir>/<binding>"},
                            {"secrets_key_file",
                             "file holding the key that seals secrets (created, mode 0600, when absent)",

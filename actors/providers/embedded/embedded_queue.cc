@@ -15,9 +15,6 @@ using store::v1::QueueRecord;
 constexpr uint32_t kDefaultVisibilityMs = 30'000;
 constexpr uint32_t kMaxVisibilityMs = 12 * 60 * 60 * 1000;
 constexpr uint32_t kMaxDelayMs = 15 * 60 * 1000;
-constexpr size_t kMaxMessageBytes = 1 << 20;  // body and attributes
-constexpr int kMaxAttributes = 16;
-constexpr size_t kMaxAttributeName = 256;
 constexpr size_t kMaxDedupId = 128;
 constexpr int kMaxBatch = 100;
 constexpr uint32_t kMaxReceive = 100;
@@ -63,22 +60,7 @@ Status CheckOptions(const std::string& queue, const v1::QueueOptions& options) {
 }
 
 Status CheckEntry(const v1::SendBatchEntry& entry) {
-  size_t bytes = entry.body().size();
-  if (entry.attributes_size() > kMaxAttributes) {
-    return Status::InvalidArgument("a message has " + std::to_string(entry.attributes_size()) +
-                                   " attributes, more than " + std::to_string(kMaxAttributes));
-  }
-  for (const auto& [name, value] : entry.attributes()) {
-    if (name.empty() || name.size() > kMaxAttributeName || name.find('\0') != std::string::npos) {
-      return Status::InvalidArgument("attribute name " + names::Quote(name) + " must be 1 to " +
-                                     std::to_string(kMaxAttributeName) + " bytes without NUL");
-    }
-    bytes += name.size() + value.size();
-  }
-  if (bytes > kMaxMessageBytes) {
-    return Status::InvalidArgument("a message of " + std::to_string(bytes) + " bytes (body and attributes) is over " +
-                                   std::to_string(kMaxMessageBytes));
-  }
+  CK_RETURN_IF_ERROR(CheckMessage(entry.body(), entry.attributes()));
   if (entry.delay_ms() > kMaxDelayMs) {
     return Status::InvalidArgument("delay of " + std::to_string(entry.delay_ms()) + " ms is over the limit of " +
                                    std::to_string(kMaxDelayMs) + " ms (15 min)");
@@ -390,9 +372,17 @@ Task<Result<v1::AckResponse>> EmbeddedQueue::Ack(const v1::AckRequest& req) {
   Result<Held> held = co_await Hold(queue, Access::kMessages);
   if (!held.ok()) co_return held.status();
   ports::WriteBatch batch;
-  CK_CO_RETURN_IF_ERROR(co_await channels_.StageAck(ChannelOf(queue, held->record), *receipt, &batch));
+  std::vector<uint64_t> shared;
+  CK_CO_RETURN_IF_ERROR(co_await channels_.StageAck(ChannelOf(queue, held->record), *receipt, &batch, &shared));
+  MessageChannels::SharesHeld shares;
+  if (!shared.empty()) {
+    Result<MessageChannels::SharesHeld> staged = co_await channels_.StageShareReleases(shared, &batch);
+    if (!staged.ok()) co_return staged.status();
+    shares = std::move(*staged);
+  }
   const bool fifo = held->record.options().fifo();
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding)));
+  CK_CO_RETURN_IF_ERROR(
+      co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding), std::move(shares)));
   // The head of a FIFO queue is gone: the next message may go.
   if (fifo) NoteArrival(queue, clock_->NowMs());
   co_return v1::AckResponse();

@@ -1,6 +1,7 @@
 #include "providers/embedded/message_channels.h"
 
 #include <cstdlib>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
@@ -21,6 +22,12 @@ constexpr size_t kMaxExaminedPerClaim = 1000;  // bounds one claim's batch (dead
 constexpr size_t kCountPage = 1000;
 constexpr size_t kCollectStep = 256;
 constexpr size_t kReceiptBytes = 28;
+constexpr size_t kMaxMessageBytes = 1 << 20;  // body and attributes
+constexpr int kMaxAttributes = 16;
+constexpr size_t kMaxAttributeName = 256;
+
+// An awaitable of a write already issued (g++ 12 wants prvalue awaiters).
+Async<Status> Pending(Async<Status>& issued) { return std::move(issued); }
 
 Status Stale(const Channel& channel) {
   return Status::FailedPrecondition("stale receipt handle for " + channel.label +
@@ -51,6 +58,26 @@ Result<Receipt> DecodeReceipt(std::string_view handle) {
 }
 
 std::string MessageId(uint64_t payload_id) { return ToHex(BigEndian64(payload_id)); }
+
+Status CheckMessage(const std::string& body, const google::protobuf::Map<std::string, std::string>& attributes) {
+  size_t bytes = body.size();
+  if (attributes.size() > kMaxAttributes) {
+    return Status::InvalidArgument("a message has " + std::to_string(attributes.size()) + " attributes, more than " +
+                                   std::to_string(kMaxAttributes));
+  }
+  for (const auto& [name, value] : attributes) {
+    if (name.empty() || name.size() > kMaxAttributeName || name.find('\0') != std::string::npos) {
+      return Status::InvalidArgument("attribute name " + names::Quote(name) + " must be 1 to " +
+                                     std::to_string(kMaxAttributeName) + " bytes without NUL");
+    }
+    bytes += name.size() + value.size();
+  }
+  if (bytes > kMaxMessageBytes) {
+    return Status::InvalidArgument("a message of " + std::to_string(bytes) + " bytes (body and attributes) is over " +
+                                   std::to_string(kMaxMessageBytes));
+  }
+  return Status::Ok();
+}
 
 MessageChannels::MessageChannels(ports::OrderedStore* store, ports::Clock* clock) : store_(store), clock_(clock) {}
 
@@ -100,13 +127,26 @@ uint64_t MessageChannels::NextId() {
 
 uint64_t MessageChannels::StageEnqueue(const Channel& channel, const MessagePayload& payload, int64_t visible_at_ms,
                                        ports::WriteBatch* batch) {
-  // The first sequence number of a message is also its payload's id.
+  return StageFanOut({&channel}, payload, visible_at_ms, batch);
+}
+
+uint64_t MessageChannels::StageFanOut(const std::vector<const Channel*>& channels, const MessagePayload& payload,
+                                      int64_t visible_at_ms, ports::WriteBatch* batch) {
+  // The first sequence number of a message is also its payload's id (the
+  // copies are told apart by their channels).
   const uint64_t id = NextId();
+  if (channels.empty()) return id;
+  const bool shared = channels.size() > 1;
   MessageState state;
   state.set_payload_id(id);
   state.set_visible_at_ms(visible_at_ms);
-  batch->Put(MessageKey(channel.id, channel.fifo ? 0 : visible_at_ms, id), state.SerializeAsString());
+  state.set_shared_payload(shared);
+  const std::string serialized = state.SerializeAsString();
+  for (const Channel* channel : channels) {
+    batch->Put(MessageKey(channel->id, channel->fifo ? 0 : visible_at_ms, id), serialized);
+  }
   batch->Put(PayloadKey(id), payload.SerializeAsString());
+  if (shared) batch->Put(ShareCountKey(id), std::to_string(channels.size()));
   return id;
 }
 
@@ -200,12 +240,39 @@ Task<Result<MessageState>> MessageChannels::LoadCurrent(const Channel& channel, 
   co_return state;
 }
 
-Task<Status> MessageChannels::StageAck(const Channel& channel, const Receipt& receipt, ports::WriteBatch* batch) {
+Task<Status> MessageChannels::StageAck(const Channel& channel, const Receipt& receipt, ports::WriteBatch* batch,
+                                       std::vector<uint64_t>* shared_payloads) {
   Result<MessageState> state = co_await LoadCurrent(channel, receipt);
   if (!state.ok()) co_return state.status();
   batch->Delete(MessageKey(receipt.channel, receipt.rank, receipt.seq));
-  batch->Delete(PayloadKey(state->payload_id()));
+  if (state->shared_payload()) {
+    shared_payloads->push_back(state->payload_id());
+  } else {
+    batch->Delete(PayloadKey(state->payload_id()));
+  }
   co_return Status::Ok();
+}
+
+Task<Result<MessageChannels::SharesHeld>> MessageChannels::StageShareReleases(const std::vector<uint64_t>& payloads,
+                                                                             ports::WriteBatch* batch) {
+  SharesHeld held = shares_.Acquire({{"shares", true}});
+  co_await held->Granted();
+  std::map<uint64_t, uint64_t> releases;  // payload -> how many
+  for (uint64_t payload : payloads) releases[payload]++;
+  for (const auto& [payload, released] : releases) {
+    Result<std::string> raw = co_await store_->Get(ShareCountKey(payload));
+    if (!raw.ok() && raw.status().code() != v1::NOT_FOUND) co_return raw.status();
+    // No count: a crash between writes cannot leave one missing (a count
+    // goes with its payload), so the payload is gone already.
+    const uint64_t count = raw.ok() ? std::strtoull(raw->c_str(), nullptr, 10) : 0;
+    if (count > released) {
+      batch->Put(ShareCountKey(payload), std::to_string(count - released));
+    } else {
+      batch->Delete(ShareCountKey(payload));
+      batch->Delete(PayloadKey(payload));
+    }
+  }
+  co_return held;
 }
 
 Task<Result<Receipt>> MessageChannels::StageVisibility(const Channel& channel, const Receipt& receipt,
@@ -256,14 +323,28 @@ Task<Result<uint64_t>> MessageChannels::Collect(uint64_t channel) {
     Result<ports::OrderedStore::Entries> entries = co_await store_->Scan(start, end, kCollectStep);
     if (!entries.ok()) co_return entries.status();
     ports::WriteBatch batch;
+    std::vector<uint64_t> shared;
     for (const auto& [key, value] : *entries) {
       batch.Delete(key);
       MessageState state;
-      if (state.ParseFromString(value)) batch.Delete(PayloadKey(state.payload_id()));
+      if (!state.ParseFromString(value)) continue;
+      if (state.shared_payload()) {
+        shared.push_back(state.payload_id());
+      } else {
+        batch.Delete(PayloadKey(state.payload_id()));
+      }
+    }
+    SharesHeld held;
+    if (!shared.empty()) {
+      Result<SharesHeld> staged = co_await StageShareReleases(shared, &batch);
+      if (!staged.ok()) co_return staged.status();
+      held = std::move(*staged);
     }
     const bool last = entries->size() < kCollectStep;
     if (last) batch.Delete(GarbageKey(channel));
-    CK_CO_RETURN_IF_ERROR(co_await store_->Write(std::move(batch)));
+    Async<Status> issued = store_->Write(std::move(batch));
+    held.reset();
+    CK_CO_RETURN_IF_ERROR(co_await Pending(issued));
     collected += entries->size();
     if (last) co_return collected;
   }

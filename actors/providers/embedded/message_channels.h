@@ -4,7 +4,9 @@
 // for a while, its receive count one higher), and either acked (deleted) or,
 // when its invisibility ends, claimed again; after a set number of receives
 // it moves to a dead-letter channel instead. A queue is a channel with a
-// name (embedded_queue); a pub/sub subscription would be one fed by a topic.
+// name (embedded_queue); a pub/sub subscription is one fed by its topic
+// (embedded_pubsub), and one publish puts a message into several channels
+// that share one payload record, deleted with the last of them.
 //
 // Everything a step changes is staged into one WriteBatch, which the caller
 // writes atomically with its own records. Keys: providers/embedded/message_keys.h.
@@ -52,6 +54,10 @@ std::string EncodeReceipt(const Receipt& receipt);
 Result<Receipt> DecodeReceipt(std::string_view handle);
 // Message ids as clients see them: 16 hex digits.
 std::string MessageId(uint64_t payload_id);
+// INVALID_ARGUMENT unless the message keeps the limits of queues and topics
+// alike: at most 1 MiB of body and attributes, at most 16 attributes, names
+// of 1 to 256 bytes without NUL.
+Status CheckMessage(const std::string& body, const google::protobuf::Map<std::string, std::string>& attributes);
 
 class MessageChannels {
  public:
@@ -70,6 +76,11 @@ class MessageChannels {
   // Stages a new message, receivable from `visible_at_ms`; returns its payload id.
   uint64_t StageEnqueue(const Channel& channel, const store::v1::MessagePayload& payload, int64_t visible_at_ms,
                         ports::WriteBatch* batch);
+  // Stages one message into each of `channels` (a publish fanned out to its
+  // subscriptions), all holding one payload record; returns the payload id,
+  // the message id of every copy. No channels: nothing is staged.
+  uint64_t StageFanOut(const std::vector<const Channel*>& channels, const store::v1::MessagePayload& payload,
+                       int64_t visible_at_ms, ports::WriteBatch* batch);
 
   struct Claimed {
     std::vector<v1::ReceivedMessage> messages;
@@ -84,9 +95,20 @@ class MessageChannels {
   Task<Result<Claimed>> Claim(const Channel& channel, const DeadLetter* dead_letter, uint32_t max,
                               int64_t visibility_ms, ports::WriteBatch* batch);
 
-  // Stages the deletion of the message `receipt` names; FAILED_PRECONDITION
-  // when the receipt is not the message's latest.
-  Task<Status> StageAck(const Channel& channel, const Receipt& receipt, ports::WriteBatch* batch);
+  // Stages the deletion of the message `receipt` names, with its payload
+  // unless the payload is shared: then the payload's id goes to
+  // `shared_payloads`, for StageShareReleases. FAILED_PRECONDITION when the
+  // receipt is not the message's latest.
+  Task<Status> StageAck(const Channel& channel, const Receipt& receipt, ports::WriteBatch* batch,
+                        std::vector<uint64_t>* shared_payloads);
+
+  // Share counts held from StageShareReleases until the caller has issued
+  // its batch: no other release reads a count meanwhile.
+  using SharesHeld = std::unique_ptr<KeyLocks::Ticket>;
+  // Stages one release of each payload of `payloads` (a repeat releases
+  // twice): its share count goes down, and the last release deletes the
+  // payload. Drop the answer once `batch` is issued.
+  Task<Result<SharesHeld>> StageShareReleases(const std::vector<uint64_t>& payloads, ports::WriteBatch* batch);
   // Stages a new invisibility end for the message; answers its new receipt.
   Task<Result<Receipt>> StageVisibility(const Channel& channel, const Receipt& receipt, int64_t visible_at_ms,
                                         ports::WriteBatch* batch);
@@ -107,6 +129,7 @@ class MessageChannels {
   ports::OrderedStore* store_;
   ports::Clock* clock_;
   KeyLocks opening_;
+  KeyLocks shares_;  // one key: releases of shared payloads read and write counts one call at a time
   bool open_ = false;
   uint64_t generation_ = 0;
   uint64_t issued_ = 0;  // ids given in this generation

@@ -8,6 +8,8 @@ namespace {
 constexpr std::string_view kMessagePrefix = "m/";
 constexpr std::string_view kPayloadPrefix = "p/";
 constexpr std::string_view kDedupPrefix = "d/";
+constexpr std::string_view kShareCountPrefix = "c/";
+constexpr std::string_view kTopicSubscriptionPrefix = "u/";
 
 uint64_t Unsigned(int64_t value) { return static_cast<uint64_t>(std::max<int64_t>(value, 0)); }
 
@@ -36,6 +38,12 @@ uint64_t ReadBigEndian64(std::string_view bytes) {
 }
 
 std::string QueueKey(std::string_view queue) { return Join(kQueuePrefix, queue); }
+std::string TopicKey(std::string_view topic) { return Join(kTopicPrefix, topic); }
+std::string SubscriptionKey(std::string_view subscription) { return Join(kSubscriptionPrefix, subscription); }
+std::string TopicSubscriptionKey(std::string_view topic, std::string_view subscription) {
+  return Join(kTopicSubscriptionPrefix, topic, "/", subscription);
+}
+std::string TopicSubscriptionsStart(std::string_view topic) { return Join(kTopicSubscriptionPrefix, topic, "/"); }
 
 std::string MessageKey(uint64_t channel, int64_t rank, uint64_t seq) {
   return Join(kMessagePrefix, BigEndian64(channel), BigEndian64(Unsigned(rank)), BigEndian64(seq));
@@ -54,6 +62,7 @@ std::optional<MessageKeyParts> ParseMessageKey(std::string_view key) {
 }
 
 std::string PayloadKey(uint64_t payload_id) { return Join(kPayloadPrefix, BigEndian64(payload_id)); }
+std::string ShareCountKey(uint64_t payload_id) { return Join(kShareCountPrefix, BigEndian64(payload_id)); }
 
 std::string DedupKey(uint64_t channel, std::string_view dedup_id) {
   return Join(kDedupPrefix, BigEndian64(channel), dedup_id);

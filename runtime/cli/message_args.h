@@ -1,0 +1,21 @@
+// What the commands that send messages (`queue send`, `pubsub publish`)
+// read off their command lines: the message, or stdin for "-", and
+// KEY=VALUE pairs (attributes, filters).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <google/protobuf/map.h>
+
+namespace cloudkit::cli {
+
+// `arg` itself, or all of stdin when `arg` is "-"; nullopt when stdin holds
+// more than a message may (1 MiB).
+std::optional<std::string> MessageFrom(const std::string& arg);
+// Puts each KEY=VALUE of `pairs` into `out`. Answers the first pair that is
+// not one (no '=' or an empty KEY), or "" when all are.
+std::string PairsInto(const std::vector<std::string>& pairs, google::protobuf::Map<std::string, std::string>* out);
+
+}  // namespace cloudkit::cli
