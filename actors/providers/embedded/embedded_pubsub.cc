@@ -17,7 +17,6 @@ constexpr uint32_t kDefaultAckDeadlineMs = 30'000;
 constexpr uint32_t kMaxAckDeadlineMs = 10 * 60 * 1000;
 constexpr uint32_t kMaxDeliveries = 1000;
 constexpr int kMaxFilterPairs = 16;
-constexpr int kMaxBatch = 100;
 constexpr int kMaxAckIds = 1000;
 constexpr uint32_t kMaxPull = 100;
 constexpr uint32_t kMaxPageSize = 1000;
@@ -439,11 +438,7 @@ Task<Result<v1::PublishResponse>> EmbeddedPubSub::Publish(const v1::PublishReque
 }
 
 Task<Result<v1::PublishBatchResponse>> EmbeddedPubSub::PublishBatch(const v1::PublishBatchRequest& req) {
-  if (req.entries_size() == 0) co_return Status::InvalidArgument("a batch publish of no messages");
-  if (req.entries_size() > kMaxBatch) {
-    co_return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " messages per batch publish, got " +
-                                      std::to_string(req.entries_size()));
-  }
+  CK_CO_RETURN_IF_ERROR(CheckBatchSize(req.entries_size(), "publish"));
   co_return co_await Fan(req.topic(), req.entries());
 }
 

@@ -16,7 +16,6 @@ constexpr uint32_t kDefaultVisibilityMs = 30'000;
 constexpr uint32_t kMaxVisibilityMs = 12 * 60 * 60 * 1000;
 constexpr uint32_t kMaxDelayMs = 15 * 60 * 1000;
 constexpr size_t kMaxDedupId = 128;
-constexpr int kMaxBatch = 100;
 constexpr uint32_t kMaxReceive = 100;
 constexpr uint32_t kMaxReceives = 1000;
 constexpr uint32_t kMaxPageSize = 1000;
@@ -244,11 +243,7 @@ Task<Result<v1::SendResponse>> EmbeddedQueue::Send(const v1::SendRequest& req) {
 }
 
 Task<Result<v1::SendBatchResponse>> EmbeddedQueue::SendBatch(const v1::SendBatchRequest& req) {
-  if (req.entries_size() == 0) co_return Status::InvalidArgument("a batch send of no messages");
-  if (req.entries_size() > kMaxBatch) {
-    co_return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " messages per batch send, got " +
-                                      std::to_string(req.entries_size()));
-  }
+  CK_CO_RETURN_IF_ERROR(CheckBatchSize(req.entries_size(), "send"));
   co_return co_await Enqueue(req.queue(), req.entries());
 }
 

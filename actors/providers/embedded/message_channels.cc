@@ -59,6 +59,16 @@ Result<Receipt> DecodeReceipt(std::string_view handle) {
 
 std::string MessageId(uint64_t payload_id) { return ToHex(BigEndian64(payload_id)); }
 
+Status CheckBatchSize(int messages, const std::string& verb) {
+  constexpr int kMaxBatch = 100;
+  if (messages == 0) return Status::InvalidArgument("a batch " + verb + " of no messages");
+  if (messages > kMaxBatch) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxBatch) + " messages per batch " + verb + ", got " +
+                                   std::to_string(messages));
+  }
+  return Status::Ok();
+}
+
 Status CheckMessage(const std::string& body, const google::protobuf::Map<std::string, std::string>& attributes) {
   size_t bytes = body.size();
   if (attributes.size() > kMaxAttributes) {

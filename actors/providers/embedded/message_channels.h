@@ -58,6 +58,8 @@ std::string MessageId(uint64_t payload_id);
 // alike: at most 1 MiB of body and attributes, at most 16 attributes, names
 // of 1 to 256 bytes without NUL.
 Status CheckMessage(const std::string& body, const google::protobuf::Map<std::string, std::string>& attributes);
+// INVALID_ARGUMENT unless a batch holds 1..100 messages; `verb` names it ("send").
+Status CheckBatchSize(int messages, const std::string& verb);
 
 class MessageChannels {
  public:
