@@ -44,6 +44,14 @@ class Outbox {
   virtual void Send(Outbound&& frame) = 0;
 };
 
+// What an actor holds open right now, for the host's status: each open call
+// and each parked one costs memory until it ends, so these fall back to zero
+// once every client has gone.
+struct ActorLoad {
+  uint32_t open_calls = 0;    // operations that outlived the turn that started them
+  uint32_t parked_calls = 0;  // of those, waiting for something to arrive (long polls, idle streams)
+};
+
 // Something that handles frames, one at a time, to completion.
 class Actor {
  public:
@@ -57,6 +65,8 @@ class Actor {
   // the host then logs it, fails the actor's open calls with INTERNAL and
   // replaces the actor with a new one (supervision).
   virtual Status health() const { return Status::Ok(); }
+  // Called by the host between turns, on the actor's thread.
+  virtual ActorLoad load() const { return {}; }
 };
 
 }  // namespace cloudkit

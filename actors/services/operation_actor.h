@@ -40,6 +40,9 @@ class OperationActor : public Actor {
   void Receive(Inbound&& frame) override;
 
   size_t open_calls() const { return calls_.size(); }
+  ActorLoad load() const override {
+    return {static_cast<uint32_t>(calls_.size()), static_cast<uint32_t>(parked_calls())};
+  }
   // Broken once a provider threw: its call got INTERNAL, and the host
   // restarts the actor (the others' calls then fail too).
   Status health() const override { return health_; }
@@ -95,6 +98,8 @@ class OperationActor : public Actor {
                       ProviderCall provider_call);
   // Runs after each unary call's reply (the key-value actor notes new expiries).
   virtual void AfterUnary() {}
+  // How many of the open calls wait for an arrival (ParkedCalls::size).
+  virtual size_t parked_calls() const { return 0; }
   // The operation of `request`'s method: the handler `methods` (the
   // subclass's table of {name, ..., handler}) gives for the method named
   // after `prefix` ("cloudkit.v1.KeyValue/"), or UNIMPLEMENTED.

@@ -32,6 +32,8 @@ class ParkedCalls {
 
   // Without a Timers port nothing can park.
   bool can_park() const { return timers_ != nullptr; }
+  // Operations parked or woken and not yet resumed.
+  size_t size() const { return by_call_.size() + ready_.size(); }
 
   struct Waiter {
     std::string key;

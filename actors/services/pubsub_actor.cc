@@ -84,6 +84,7 @@ class PubSubActor : public OperationActor {
     return RunUnary<Req>(call, in, KeysOf, [this](const Req& req) { return (provider_->*ProviderMethod)(req); });
   }
   void AfterUnary() override { NoteArrivals(); }
+  size_t parked_calls() const override { return parked_.size(); }
   Task<void> Subscribe(Call& call, Inbound& in);
   void NoteArrivals();
 

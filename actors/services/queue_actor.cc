@@ -71,6 +71,7 @@ class QueueActor : public OperationActor {
     return RunUnary<Req>(call, in, KeysOf, [this](const Req& req) { return (provider_->*ProviderMethod)(req); });
   }
   void AfterUnary() override { NoteArrivals(); }
+  size_t parked_calls() const override { return parked_.size(); }
   Task<void> ReceiveMessages(Call& call, Inbound& in);
 
   void NoteArrivals();

@@ -20,6 +20,7 @@
 #include "client/client.h"
 #include "cloudkit/v1/key_value.pb.h"
 #include "load/cloud_gets.h"
+#include "load/messaging.h"
 #include "load/daemon_process.h"
 #include "load/echo_server.h"
 #include "load/head_of_line.h"
@@ -55,6 +56,7 @@ struct BenchOptions {
   double idle_seconds = 2;
   HttpFanoutOptions http;
   CloudGetOptions cloud;
+  MessagingOptions messaging;
   bool json = false;
 };
 
@@ -249,6 +251,36 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
   figures->push_back({"dynamodb_get_p50", "dynamodb kv get 64 B (dynalite), 1 call: p50, vs a plain libcurl GetItem",
                       "us", gets->dynamodb_p50_us, gets->dynamodb_direct_p50_us, Goal::kAtMost, 1.15, ""});
 
+  // ---- queues and pub/sub vs Redis streams ------------------------------------
+  Progress("queue cycles and publish latency, beside Redis streams");
+  MessagingOptions messaging = options.messaging;
+  messaging.cloudkitd = options.cloudkitd;
+  messaging.work_dir = options.work_dir;
+  Result<MessagingFigures> messages = MeasureMessaging(messaging);
+  if (!messages.ok()) return messages.status();
+  const std::string clients = std::to_string(messaging.queue_clients);
+  const std::string many = std::to_string(messaging.many_subscriptions);
+  for (const auto& [name, durability, redis] :
+       {std::tuple{"memory", &messages->memory, "redis streams, no persistence"},
+        std::tuple{"local", &messages->local, "redis streams, appendfsync always"}}) {
+    const std::string binding = name;
+    figures->push_back({"queue_cycles_" + binding, "queue send+receive+ack 64 B, " + clients + " clients, " + binding +
+                                                       ": cycles/s, vs " + redis,
+                        "cycles/s", durability->queue_cycles_per_s.cloudkit, durability->queue_cycles_per_s.redis,
+                        Goal::kAtLeast, 1.0, "Redis: XADD, XREADGROUP, XACK from hiredis"});
+    for (int slot = 0; slot < 2; ++slot) {
+      const std::string subscriptions = slot == 0 ? "1" : many;
+      const std::string id = "publish_" + binding + "_" + subscriptions + "sub";
+      const std::string what = "publish-to-delivery, " + subscriptions + " subscription(s), " + binding;
+      figures->push_back({id + "_p50_us", what + ": p50, vs " + redis, "us",
+                          durability->publish_p50_us[slot].cloudkit, durability->publish_p50_us[slot].redis,
+                          Goal::kNone, 0, "Redis: XADD read by a blocked XREADGROUP per group"});
+      figures->push_back({id + "_p99_us", what + ": p99, vs " + redis, "us",
+                          durability->publish_p99_us[slot].cloudkit, durability->publish_p99_us[slot].redis,
+                          Goal::kNone, 0, ""});
+    }
+  }
+
   // ---- idle cost: the worse of the two daemons ------------------------------
   figures->push_back({"idle_rss", "idle daemon RSS (worse of memory, local)", "MB",
                       std::max(memory_idle.rss_bytes, local_idle.rss_bytes) / 1e6, std::nullopt, Goal::kAtMost, 15,
@@ -328,6 +360,17 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--cloud-seconds", options.cloud.throughput_seconds, "aggregate s3 test length per side")
+      ->capture_default_str();
+  app.add_option("--queue-clients", options.messaging.queue_clients, "queue clients, one cycle at a time each")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--queue-seconds", options.messaging.queue_seconds, "queue cycle test length per side")
+      ->capture_default_str();
+  app.add_option("--publish-samples", options.messaging.latency_samples, "publishes per subscription count and side")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--many-subscriptions", options.messaging.many_subscriptions, "the second publish figure's subscriptions")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("--json", options.json, "print the figures as JSON");
   CLI11_PARSE(app, argc, argv);

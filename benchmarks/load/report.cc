@@ -24,11 +24,13 @@ std::optional<double> Figure::ratio() const {
 }
 
 bool Figure::passed() const {
+  if (goal == Goal::kNone) return true;
   double measured = baseline ? ratio().value_or(0) : value;
   return goal == Goal::kAtMost ? measured <= target : measured >= target;
 }
 
 std::string Figure::TargetText() const {
+  if (goal == Goal::kNone) return "-";
   std::string text = goal == Goal::kAtMost ? "<= " : ">= ";
   text += Format(target);
   text += baseline ? "x" : " " + unit;
@@ -44,7 +46,7 @@ void PrintTable(const std::vector<Figure>& figures) {
     std::string ratio = figure.ratio() ? Format(*figure.ratio()) + "x" : "-";
     std::printf("%-18s %-56s %12s %12s %8s %12s  %s\n", figure.id.c_str(), figure.description.c_str(),
                 value.c_str(), baseline.c_str(), ratio.c_str(), figure.TargetText().c_str(),
-                figure.passed() ? "pass" : "FAIL");
+                figure.goal == Figure::Goal::kNone ? "-" : figure.passed() ? "pass" : "FAIL");
   }
   for (const Figure& figure : figures) {
     if (!figure.notes.empty()) std::printf("  %s: %s\n", figure.id.c_str(), figure.notes.c_str());

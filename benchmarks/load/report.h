@@ -10,7 +10,7 @@
 namespace cloudkit::bench {
 
 struct Figure {
-  enum class Goal { kAtMost, kAtLeast };
+  enum class Goal { kAtMost, kAtLeast, kNone };  // kNone: measured for the record, held to nothing
   std::string id;           // stable name, e.g. "kv_get_p50_us"
   std::string description;  // what was measured
   std::string unit;

@@ -82,7 +82,11 @@ nlohmann::ordered_json StatusJson(const v1::StatusResponse& status) {
   for (const auto& binding : status.bindings()) {
     bindings.push_back(
         {{"name", binding.name()}, {"provider", binding.provider()}, {"services", Strings(binding.services())},
-         {"unsupported", Strings(binding.unsupported())}});
+         {"unsupported", Strings(binding.unsupported())},
+         {"calls_in_flight", binding.calls_in_flight()},
+         {"operations_open", binding.operations_open()},
+         {"calls_parked", binding.calls_parked()},
+         {"timers_armed", binding.timers_armed()}});
   }
   nlohmann::ordered_json providers = nlohmann::ordered_json::array();
   for (const auto& provider : status.providers()) {

@@ -49,6 +49,10 @@ int RunStatus(CliContext& context) {
     std::printf("  %-12s %-10s %s\n", binding.name().c_str(), binding.provider().c_str(),
                 Join(binding.services()).c_str());
     for (const std::string& promise : binding.unsupported()) std::printf("  %-12s unsupported: %s\n", "", promise.c_str());
+    if (binding.calls_in_flight() || binding.operations_open() || binding.calls_parked()) {
+      std::printf("  %-12s calls: %u in flight, %u open in actors, %u parked\n", "", binding.calls_in_flight(),
+                  binding.operations_open(), binding.calls_parked());
+    }
   }
   std::printf("providers:\n");
   for (const auto& provider : status->providers()) {

@@ -25,6 +25,7 @@ void CafTimers::Attach(caf::actor handle) {
 
 void CafTimers::Arm(uint32_t token, int64_t delay_ms) {
   const uint32_t generation = generations_.Next(token);
+  armed_.insert(token);
   if (!handle_) {
     early_.push_back({token, generation, SteadyClock::now() + Delay(delay_ms)});
     return;

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -35,9 +36,19 @@ class CafTimers : public ports::Timers {
   // are sent when Attach gives its handle.
   void Attach(caf::actor handle);
   void Arm(uint32_t token, int64_t delay_ms) override;
-  void Disarm(uint32_t token) override { generations_.Next(token); }
-  // On the actor's thread, for an arriving timer_atom message.
-  bool IsCurrent(uint32_t token, uint32_t generation) const { return generations_.IsCurrent(token, generation); }
+  void Disarm(uint32_t token) override {
+    generations_.Next(token);
+    armed_.erase(token);
+  }
+  // On the actor's thread, for an arriving timer_atom message: true when it
+  // fires (it is the token's current generation), which disarms the token.
+  bool Fire(uint32_t token, uint32_t generation) {
+    if (!generations_.IsCurrent(token, generation)) return false;
+    armed_.erase(token);
+    return true;
+  }
+  // Tokens armed and not yet fired. Actor thread.
+  size_t armed() const { return armed_.size(); }
 
  private:
   struct Early {
@@ -47,6 +58,7 @@ class CafTimers : public ports::Timers {
   };
   caf::actor handle_;
   ports::TimerGenerations generations_;
+  std::unordered_set<uint32_t> armed_;
   std::vector<Early> early_;
 };
 
@@ -80,6 +92,7 @@ class InlineTimers : public ports::Timers {
   void set_handler(std::function<void(uint32_t token)> handler) { handler_ = std::move(handler); }
   void Arm(uint32_t token, int64_t delay_ms) override;
   void Disarm(uint32_t token) override;
+  size_t armed() const { return armed_.size(); }
 
  private:
   friend class FrontDoorTimers;

@@ -126,6 +126,24 @@ class Inbox : public Executor {
 
 using ActorFactory = std::function<std::unique_ptr<Actor>(ports::Timers* timers)>;
 
+// An actor's load as its thread last saw it, for the front door to read.
+struct PublishedLoad {
+  std::atomic<uint32_t> open_calls{0};
+  std::atomic<uint32_t> parked_calls{0};
+  std::atomic<uint32_t> timers_armed{0};
+
+  void Publish(const Actor& actor, const CafTimers& timers) {
+    const ActorLoad load = actor.load();
+    open_calls.store(load.open_calls, std::memory_order_relaxed);
+    parked_calls.store(load.parked_calls, std::memory_order_relaxed);
+    timers_armed.store(static_cast<uint32_t>(timers.armed()), std::memory_order_relaxed);
+  }
+  HostedLoad Read() const {
+    return {open_calls.load(std::memory_order_relaxed), parked_calls.load(std::memory_order_relaxed),
+            timers_armed.load(std::memory_order_relaxed)};
+  }
+};
+
 // An actor on a detached CAF actor (its own thread): its operations never
 // block (ports answer by message), so one thread serves all of its calls.
 // After each drain, if more arrived meanwhile, the actor sends itself another
@@ -142,6 +160,7 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
   ~CafHostedActor() override { Stop(); }
   bool runs_inline() const override { return false; }
   uint64_t incarnation() const override { return incarnation_.load(); }
+  HostedLoad load() const override { return published_->Read(); }
 
   // Starts the first incarnation.
   Status Start() { return StartIncarnation(); }
@@ -192,7 +211,8 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
     next.actor = make_actor_(next.timers.get());
     if (!next.actor) return Status::Internal(name_ + ": the service made no actor");
     next.inbox = std::make_shared<Inbox>();
-    next.handle = system_.spawn<caf::detached>(Behavior, next.inbox, next.actor, next.timers, name_);
+    published_->Publish(*next.actor, *next.timers);
+    next.handle = system_.spawn<caf::detached>(Behavior, next.inbox, next.actor, next.timers, published_, name_);
     next.inbox->Attach(next.handle);
     next.timers->Attach(next.handle);
     // The monitor holds only a weak reference: the host may go first.
@@ -245,24 +265,26 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
   }
 
   static caf::behavior Behavior(caf::event_based_actor* self, std::shared_ptr<Inbox> inbox,
-                                std::shared_ptr<Actor> actor, std::shared_ptr<CafTimers> timers, std::string name) {
+                                std::shared_ptr<Actor> actor, std::shared_ptr<CafTimers> timers,
+                                std::shared_ptr<PublishedLoad> published, std::string name) {
     // A failed actor ends its CAF actor with an error: the monitor restarts it.
     auto fail = [self, name](const std::string& why) {
       spdlog::error("{}: actor failed: {}", name, why);
       self->quit(caf::make_error(caf::sec::runtime_error, why));
     };
-    auto checked = [actor, fail](auto&& work) {
+    auto checked = [actor, timers, published, fail](auto&& work) {
       try {
         work();
       } catch (const std::exception& e) {
         return fail(std::string("exception: ") + e.what());
       }
-      if (Status health = actor->health(); !health.ok()) fail(health.message());
+      if (Status health = actor->health(); !health.ok()) return fail(health.message());
+      published->Publish(*actor, *timers);
     };
     return {
         // Timer expiries arrive between drains, never during one.
         [inbox, actor, timers, checked](timer_atom, uint32_t token, uint32_t generation) {
-          if (!timers || !timers->IsCurrent(token, generation)) return;
+          if (!timers->Fire(token, generation)) return;
           ExecutorScope scope(inbox);
           checked([&] { actor->OnTimer(token); });
         },
@@ -285,6 +307,7 @@ class CafHostedActor : public HostedActor, public std::enable_shared_from_this<C
   ReplyQueue& replies_;
   const std::string name_;  // "binding 'docs', object_storage": for logs
   const ActorFactory make_actor_;
+  const std::shared_ptr<PublishedLoad> published_ = std::make_shared<PublishedLoad>();
   std::atomic<uint64_t> incarnation_{0};
   std::mutex mutex_;       // guards current_, stopping_ and spared_ (front door, monitor threads)
   Incarnation current_;
@@ -333,6 +356,10 @@ class InlineHostedActor : public HostedActor {
   }
   bool runs_inline() const override { return true; }
   uint64_t incarnation() const override { return incarnation_; }
+  HostedLoad load() const override {
+    const ActorLoad load = actor_->load();
+    return {load.open_calls, load.parked_calls, static_cast<uint32_t>(timers_->armed())};
+  }
 
  private:
   void CheckHealth() {

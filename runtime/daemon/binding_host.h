@@ -45,6 +45,14 @@
 
 namespace cloudkit {
 
+// What one hosted actor holds open (Runtime/Status): its calls, those parked,
+// its timers. All fall back once its clients have gone.
+struct HostedLoad {
+  uint32_t open_calls = 0;
+  uint32_t parked_calls = 0;
+  uint32_t timers_armed = 0;
+};
+
 // Where the front door hands the frames of one (binding, service) actor.
 class HostedActor {
  public:
@@ -66,6 +74,8 @@ class HostedActor {
   // After a restart: true (once) for a call given to the failed incarnation
   // that it never started, so its successor answers it. Front door thread.
   virtual bool HandedToSuccessor(uint64_t call_id) { return false; }
+  // What the current incarnation held after its last turn. Front door thread.
+  virtual HostedLoad load() const = 0;
 };
 
 struct HostedBinding {

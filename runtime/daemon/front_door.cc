@@ -416,8 +416,8 @@ void FrontDoor::OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env,
 }
 
 void FrontDoor::OnActorFrames(bool woken) {
-  replies_.Drain(&outbound_, woken);
-  if (woken) FailCallsOfRestartedActors();
+  std::vector<ReplyQueue::Restart> restarts;
+  replies_.Drain(&outbound_, woken, &restarts);
   v1::ResponseEnvelope& env = response_env_;
   for (Outbound& frame : outbound_) {
     // Frames of calls answered inline come in the order of answered_inline_.
@@ -454,10 +454,13 @@ void FrontDoor::OnActorFrames(bool woken) {
     }
   }
   outbound_.clear();
+  // After the frames: a failed actor's own last answers (the INTERNAL of the
+  // call that made it fail) go out as sent, not replaced by this one.
+  if (!restarts.empty()) FailCallsOfRestartedActors(restarts);
 }
 
-void FrontDoor::FailCallsOfRestartedActors() {
-  for (const ReplyQueue::Restart& restart : replies_.TakeRestarts()) {
+void FrontDoor::FailCallsOfRestartedActors(const std::vector<ReplyQueue::Restart>& restarts) {
+  for (const ReplyQueue::Restart& restart : restarts) {
     std::vector<uint64_t> lost;
     for (const auto& [call_id, call] : calls_) {
       if (call.actor == restart.actor && call.incarnation == restart.failed_incarnation &&
@@ -544,6 +547,14 @@ void FrontDoor::AnswerStatus(const std::string& peer, uint64_t request_id) {
     // Fixed when the provider was created: safe to read beside its actors.
     for (const auto& [service, provider] : binding->instance.providers) {
       for (const std::string& promise : provider->Unsupported()) info->add_unsupported(service + ": " + promise);
+    }
+    info->set_calls_in_flight(binding->in_flight);
+    for (const auto& actor : binding->actors) {
+      if (!actor) continue;
+      const HostedLoad load = actor->load();
+      info->set_operations_open(info->operations_open() + load.open_calls);
+      info->set_calls_parked(info->calls_parked() + load.parked_calls);
+      info->set_timers_armed(info->timers_armed() + load.timers_armed);
     }
   }
   for (const ProviderFactory* factory : registry_.All()) {

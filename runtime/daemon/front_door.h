@@ -73,7 +73,7 @@ class FrontDoor {
   void OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnActorFrames(bool woken);
   // Ends with INTERNAL the calls given to actors that failed and were replaced.
-  void FailCallsOfRestartedActors();
+  void FailCallsOfRestartedActors(const std::vector<ReplyQueue::Restart>& restarts);
   // Runs an inline actor on a new call; registers the call only if it is
   // still open when the actor returns.
   void DeliverInline(const std::string& peer, uint64_t request_id, HostedBinding* binding, HostedActor* actor,

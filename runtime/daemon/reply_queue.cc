@@ -41,12 +41,7 @@ void ReplyQueue::ActorRestarted(HostedActor* actor, uint64_t failed_incarnation)
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
-std::vector<ReplyQueue::Restart> ReplyQueue::TakeRestarts() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return std::exchange(restarts_, {});
-}
-
-void ReplyQueue::Drain(std::vector<Outbound>* out, bool woken) {
+void ReplyQueue::Drain(std::vector<Outbound>* out, bool woken, std::vector<Restart>* restarts) {
   // Swapping hands over the frames and keeps both buffers' capacity.
   if (out->empty()) {
     out->swap(front_door_outbox_.frames);
@@ -64,6 +59,7 @@ void ReplyQueue::Drain(std::vector<Outbound>* out, bool woken) {
     for (auto& frame : frames_) out->push_back(std::move(frame));
     frames_.clear();
   }
+  restarts->swap(restarts_);
 }
 
 }  // namespace cloudkit

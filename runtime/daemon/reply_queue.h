@@ -29,17 +29,17 @@ class ReplyQueue : public Outbox {
   int wake_fd() const { return wake_fd_; }
   // Takes every queued frame: those of the front door outbox, and, when
   // `woken` (wake_fd was readable), those of other threads (clearing the
-  // wake-up), and the restarts reported since the last drain. Front door
-  // thread only.
-  void Drain(std::vector<Outbound>* out, bool woken);
+  // wake-up), and the restarts reported since the last drain, taken in the
+  // same step: a failed actor's last replies were queued before its restart
+  // was reported, so they are always in `out` when the restart is in
+  // `restarts` (the front door sends them first). Front door thread only.
   struct Restart {
     HostedActor* actor;
     uint64_t failed_incarnation;
   };
+  void Drain(std::vector<Outbound>* out, bool woken, std::vector<Restart>* restarts);
   // Thread-safe: `actor` was replaced; calls given to `failed_incarnation` are lost.
   void ActorRestarted(HostedActor* actor, uint64_t failed_incarnation);
-  // The restarts reported since the last call. Front door thread only.
-  std::vector<Restart> TakeRestarts();
 
   // The outbox of actors running on the front door thread. Front door thread only.
   Outbox& front_door_outbox() { return front_door_outbox_; }

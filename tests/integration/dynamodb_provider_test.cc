@@ -128,7 +128,7 @@ TEST_F(DynamoDbCrossCheckTest, WhatCloudKitWritesTheOfficialSdksRead) {
   ASSERT_TRUE(doc.ok()) << doc.status().message();
   auto brief = Put("brief", "soon gone", 3'600'000);
   ASSERT_TRUE(brief.ok()) << brief.status().message();
-  ASSERT_TRUE(Put("docs/a.txt", "a").ok());
+  ASSERT_CK_OK(Put("docs/a.txt", "a"));
 
   for (bool python : {false, true}) {
     SCOPED_TRACE(python ? "boto3" : "aws-sdk");
@@ -158,7 +158,7 @@ TEST_F(DynamoDbCrossCheckTest, WhatCloudKitWritesTheOfficialSdksRead) {
 }
 
 TEST_F(DynamoDbCrossCheckTest, WhatTheOfficialSdksWriteCloudKitReads) {
-  ASSERT_TRUE(Put("first", "made the table").ok());  // create_table: the table exists from here
+  ASSERT_CK_OK(Put("first", "made the table"));  // create_table: the table exists from here
   const std::string from_node = BinaryValue(1000, 3);
   const std::string from_python = BinaryValue(1000, 4);
   Sdk({"put", kDynamoTable, "users", "from-node", ValueFile("node", from_node), "sdk-node-1"}, false);
@@ -208,7 +208,8 @@ TEST_F(DynamoDbCrossCheckTest, WhatTheOfficialSdksWriteCloudKitReads) {
 // Items another application wrote, without the provider's ETag and with a
 // string value, are read, listed, and replaced on the ETag "0".
 TEST_F(DynamoDbCrossCheckTest, ItemsOfOtherApplicationsAreReadListedAndReplaced) {
-  ASSERT_TRUE(Put("mine", "made the table").ok());
+  auto made = Put("mine", "made the table");
+  ASSERT_TRUE(made.ok()) << made.status().message() << "\ncloudkitd's log:\n" << daemon_->Log();
   Sdk({"put-text", kDynamoTable, "users", "theirs", "written elsewhere"}, false);
 
   auto got = Get("theirs");
@@ -242,7 +243,7 @@ TEST_F(DynamoDbCrossCheckTest, ItemsOfOtherApplicationsAreReadListedAndReplaced)
 }
 
 TEST_F(DynamoDbCrossCheckTest, AStoppedServiceIsUnavailableThenRecovers) {
-  ASSERT_TRUE(Put("k", "v").ok());
+  ASSERT_CK_OK(Put("k", "v"));
   dynalite_->Stop();
   const auto started = std::chrono::steady_clock::now();
   auto down = Get("k", milliseconds(3'000));
@@ -266,7 +267,7 @@ TEST_F(DynamoDbCrossCheckTest, AStoppedServiceIsUnavailableThenRecovers) {
 }
 
 TEST_F(DynamoDbCrossCheckTest, AHungServiceCostsNoMoreThanTheDeadline) {
-  ASSERT_TRUE(Put("k", "v").ok());
+  ASSERT_CK_OK(Put("k", "v"));
   dynalite_->Pause();
   const auto started = std::chrono::steady_clock::now();
   auto hung = Get("k", milliseconds(2'000));

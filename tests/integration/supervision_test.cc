@@ -7,6 +7,7 @@
 // door thread.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -33,14 +34,15 @@ namespace {
 // never completes (it keeps the actor busy with an open call).
 class CrashOnDemandKeyValue : public KeyValueProvider {
  public:
-  explicit CrashOnDemandKeyValue(ports::Clock* clock)
-      : items_(std::make_unique<ports::MemoryOrderedStore>(), clock) {}
+  CrashOnDemandKeyValue(ports::Clock* clock, std::atomic<int>* hanging_calls)
+      : items_(std::make_unique<ports::MemoryOrderedStore>(), clock), hanging_calls_(hanging_calls) {}
 
   Task<Result<v1::GetResponse>> Get(const v1::GetRequest& req) override {
     if (req.key() == "boom") throw std::runtime_error("crashed on demand");
     if (req.key() == "hang") {
       Completion<Result<v1::GetResponse>> never;
       hanging_.push_back(never);
+      hanging_calls_->fetch_add(1);
       co_return co_await never.async();
     }
     co_return co_await items_.Get(req);
@@ -59,17 +61,18 @@ class CrashOnDemandKeyValue : public KeyValueProvider {
  private:
   embedded::EmbeddedKeyValue items_;
   std::vector<Completion<Result<v1::GetResponse>>> hanging_;
+  std::atomic<int>* hanging_calls_;
 };
 
 class SupervisionTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RegisterBuiltinServices(&services_);
-    auto crashy = [](bool blocking) {
-      return [blocking](const BindingConfig&, const HostPorts& ports) -> Result<BindingInstance> {
+    auto crashy = [this](bool blocking) {
+      return [this, blocking](const BindingConfig&, const HostPorts& ports) -> Result<BindingInstance> {
         BindingInstance instance;
         instance.blocking_io = blocking;  // false: the actor runs inline on the front door thread
-        instance.providers[kKeyValueService] = std::make_unique<CrashOnDemandKeyValue>(ports.clock);
+        instance.providers[kKeyValueService] = std::make_unique<CrashOnDemandKeyValue>(ports.clock, &hanging_calls_);
         return instance;
       };
     };
@@ -108,7 +111,12 @@ class SupervisionTest : public ::testing::Test {
     ASSERT_TRUE(client && waiter);
     ASSERT_CK_OK(client->kv().Put(KvPut("t", "kept", "value")));
     auto hanging = std::async(std::launch::async, [&] { return waiter->kv().Get(KvGet("t", "hang")); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the hanging call is open
+    // The hanging call must be open in the actor before it crashes.
+    const auto open_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (hanging_calls_.load() == 0 && std::chrono::steady_clock::now() < open_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ASSERT_EQ(hanging_calls_.load(), 1) << "the hanging call never reached the provider";
 
     auto crashed = client->kv().Get(KvGet("t", "boom"));
     EXPECT_CK_CODE(crashed, v1::INTERNAL);
@@ -127,6 +135,7 @@ class SupervisionTest : public ::testing::Test {
     ASSERT_CK_OK(client->kv().Get(KvGet("t", "kept")));
   }
 
+  std::atomic<int> hanging_calls_{0};
   SystemClock clock_;
   ProviderRegistry registry_;
   ServiceRegistry services_;
