@@ -303,6 +303,7 @@ class ListenSafetyTest : public ::testing::Test {
     if (!started.ok()) return false;
     daemon_ = std::move(*started);
     probe.timeout = milliseconds(1'000);
+    probe.connect_timeout = milliseconds(500);
     for (int i = 0; i < 300 && !daemon_->Exited(); ++i) {
       // Connected anew: the key files may appear only once the daemon runs.
       auto client = Client::Connect(endpoint, probe);
