@@ -1,9 +1,7 @@
 // cloudkitd with client keys (CURVE, a ZAP handler, rights per binding),
 // against a real daemon process: configured keys are served within their
 // rights, any other client gets nothing, Runtime/Status shows a key only its
-// bindings, the CLI and `cloudkit keygen` work end to end, and without keys
-// the daemon serves only what this machine alone reaches unless told
-// --insecure-listen.
+// bindings, and the CLI and `cloudkit keygen` work end to end.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -268,106 +266,6 @@ TEST_F(AuthTest, TheCliUsesAKeyFileFromFlagsOrTheEnvironment) {
   ASSERT_EQ(chmod(Key("reader").c_str(), 0644), 0);
   ProcessResult exposed = Cli({"--key", Key("reader"), "--server-key", PublicKey("server"), "status"});
   EXPECT_EQ(exposed.exit_code, 1) << exposed.err;
-  EXPECT_TRUE(Contains(exposed.err, "chmod 600")) << exposed.err;
-}
-
-// Daemons started by hand: what they refuse to serve without keys.
-class ListenSafetyTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    char dir_template[] = "/tmp/cloudkit-listen-XXXXXX";
-    ASSERT_NE(mkdtemp(dir_template), nullptr);
-    dir_ = dir_template;
-  }
-  void TearDown() override {
-    if (daemon_) daemon_->Kill();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
-  static ProcessResult RunRefused(std::vector<std::string> args) {
-    args.insert(args.begin(), CLOUDKITD_PATH);
-    ProcessOptions options;
-    options.time_limit = milliseconds(15'000);
-    return RunProcess(args, options);
-  }
-
-  // Starts cloudkitd with `args` and waits until `probe` (a client of it) gets its status.
-  bool Serve(std::vector<std::string> args, const std::string& endpoint, ClientOptions probe = {}) {
-    args.insert(args.begin(), CLOUDKITD_PATH);
-    testing_util::ChildProcessOptions options;
-    options.argv = args;
-    options.stdout_path = dir_ + "/cloudkitd.log";
-    options.stderr_path = options.stdout_path;
-    auto started = testing_util::ChildProcess::Start(options);
-    if (!started.ok()) return false;
-    daemon_ = std::move(*started);
-    probe.timeout = milliseconds(1'000);
-    probe.connect_timeout = milliseconds(500);
-    for (int i = 0; i < 300 && !daemon_->Exited(); ++i) {
-      // Connected anew: the key files may appear only once the daemon runs.
-      auto client = Client::Connect(endpoint, probe);
-      if (client.ok() && (*client)->runtime().GetStatus().ok()) return true;
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return false;
-  }
-  std::string Log() const { return testing_util::ReadWholeFile(dir_ + "/cloudkitd.log"); }
-
-  std::string dir_;
-  std::unique_ptr<testing_util::ChildProcess> daemon_;
-};
-
-TEST_F(ListenSafetyTest, WithoutKeysAnEndpointOthersReachIsRefused) {
-  const int port = testing_util::FreeLoopbackPort();
-  for (const std::string& endpoint : {"tcp://0.0.0.0:" + std::to_string(port), "tcp://*:" + std::to_string(port)}) {
-    ProcessResult refused = RunRefused({"--listen", endpoint, "--data-dir", dir_ + "/data"});
-    EXPECT_EQ(refused.exit_code, 2) << refused.err;
-    EXPECT_TRUE(Contains(refused.err, "refusing to listen on '" + endpoint + "' without client keys")) << refused.err;
-    EXPECT_TRUE(Contains(refused.err, "--insecure-listen")) << refused.err;
-  }
-}
-
-TEST_F(ListenSafetyTest, InsecureListenServesAndSaysSo) {
-  const int port = testing_util::FreeLoopbackPort();
-  ASSERT_TRUE(Serve({"--listen", "tcp://0.0.0.0:" + std::to_string(port), "--data-dir", dir_ + "/data",
-                     "--insecure-listen"},
-                    "tcp://127.0.0.1:" + std::to_string(port)))
-      << Log();
-  EXPECT_TRUE(Contains(Log(), "listening on tcp://0.0.0.0:" + std::to_string(port) +
-                                  " without client keys (--insecure-listen)"))
-      << Log();
-}
-
-TEST_F(ListenSafetyTest, WithKeysAnyEndpointServesAndTheServerKeyIsMadeOnFirstStart) {
-  Result<CurveKeyPair> client_key = GenerateCurveKeyPair();
-  ASSERT_TRUE(client_key.ok());
-  ASSERT_TRUE(WriteKeyPairFiles(dir_ + "/client.key", *client_key).ok());
-  std::ofstream(dir_ + "/cloudkitd.yaml") << "auth:\n  server_key_file: " << dir_ << "/keys/server.key\n"
-                                          << "  clients:\n    - {name: me, public_key: '" << client_key->public_key
-                                          << "', bindings: {'*': [read, write, admin]}}\n";
-  std::filesystem::create_directory(dir_ + "/keys");
-  const int port = testing_util::FreeLoopbackPort();
-  ClientOptions probe;
-  probe.key_file = dir_ + "/client.key";
-  probe.server_key = dir_ + "/keys/server.key.pub";
-  ASSERT_TRUE(Serve({"--listen", "tcp://0.0.0.0:" + std::to_string(port), "--data-dir", dir_ + "/data", "--config",
-                     dir_ + "/cloudkitd.yaml"},
-                    "tcp://127.0.0.1:" + std::to_string(port), probe))
-      << Log();
-  struct stat info {};
-  ASSERT_EQ(stat((dir_ + "/keys/server.key").c_str(), &info), 0);
-  EXPECT_EQ(info.st_mode & 0777, 0600u);
-  EXPECT_TRUE(Contains(Log(), "created the server key pair " + dir_ + "/keys/server.key")) << Log();
-  EXPECT_FALSE(Contains(Log(), "--insecure-listen")) << Log();
-
-  // A server key file others may read is refused, like ssh's.
-  daemon_->Kill();
-  daemon_.reset();
-  ASSERT_EQ(chmod((dir_ + "/keys/server.key").c_str(), 0644), 0);
-  ProcessResult exposed = RunRefused({"--listen", "tcp://127.0.0.1:" + std::to_string(port), "--data-dir",
-                                      dir_ + "/data", "--config", dir_ + "/cloudkitd.yaml"});
-  EXPECT_EQ(exposed.exit_code, 2) << exposed.err;
   EXPECT_TRUE(Contains(exposed.err, "chmod 600")) << exposed.err;
 }
 
