@@ -184,6 +184,7 @@ void Transport::Execute(Command& command) {
       Call& call = it->second;
       call.started = Clock::now();
       SetDeadline(id, call, call.started + call.timeout + kDeadlineGrace);
+      if (refused_) Reconnect();
       if (!SendMessage(command.envelope, command.body)) {
         Fail(id, Status::Unavailable("cannot queue a request for cloudkitd at " + endpoint_));
       }
@@ -274,6 +275,9 @@ void Transport::ReadMonitorEvents() {
                event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
       // ZeroMQ tries again and again; the calls waiting would only time out.
       handshake_failure_ = HandshakeFailure(event, value);
+      // ZeroMQ gives up on an endpoint that refused the key or the mechanism
+      // (it retries only after a lost connection): the next call tries anew.
+      refused_ = event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
       if (!connected_) FailAll(handshake_failure_);
     } else if (event == ZMQ_EVENT_DISCONNECTED && connected_) {
       connected_ = false;
@@ -304,6 +308,20 @@ void Transport::ExpireCalls() {
   }
   for (uint64_t id : unreachable) {
     Fail(id, handshake_failure_.ok() ? Status::Unavailable(UnreachableMessage()) : handshake_failure_);
+  }
+}
+
+void Transport::Reconnect() {
+  refused_ = false;
+  try {
+    dealer_.disconnect(endpoint_);
+  } catch (const zmq::error_t&) {
+    // ENOENT: ZeroMQ forgot the endpoint already.
+  }
+  try {
+    dealer_.connect(endpoint_);
+  } catch (const zmq::error_t&) {
+    // Connected once with this endpoint: cannot fail for its form; the call then fails below.
   }
 }
 

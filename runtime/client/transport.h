@@ -116,6 +116,8 @@ class Transport {
   bool SendMessage(const std::string& envelope, const std::string& body);
   int PollTimeoutMs() const;
   std::string UnreachableMessage() const;
+  // Connects the DEALER to the endpoint again, after ZeroMQ gave it up.
+  void Reconnect();
   // The failure a ZMQ_EVENT_HANDSHAKE_FAILED_* event (with its value) means.
   Status HandshakeFailure(uint16_t event, uint32_t value) const;
 
@@ -138,6 +140,7 @@ class Transport {
   bool ever_connected_ = false;
   // Why the last handshake failed (UNAUTHENTICATED), until one succeeds.
   Status handshake_failure_;
+  bool refused_ = false;  // the daemon refused the handshake: ZeroMQ will not connect again by itself
 
   std::thread io_thread_;  // last: starts after everything above exists
 };
