@@ -4,6 +4,8 @@
 
 #include <zmq.h>
 
+#include "providers/names.h"
+
 namespace cloudkit {
 
 AccessPolicy::AccessPolicy(const AuthConfig& auth) {
@@ -40,10 +42,10 @@ Status AccessPolicy::Authorize(const ClientAccess& client, const std::string& bi
   if ((held & needed) == needed) return Status::Ok();
   if (held == 0) {
     // The same whether or not the binding exists: a key learns nothing of bindings it may not use.
-    return Status::PermissionDenied("key '" + client.name + "' may not use binding '" + binding + "'");
+    return Status::PermissionDenied("key '" + client.name + "' may not use binding " + names::Quote(binding));
   }
   return Status::PermissionDenied("key '" + client.name + "' may not " + RightName(FirstMissing(held, needed)) +
-                                  " binding '" + binding + "' (" + std::string(method) + " needs " +
+                                  " binding " + names::Quote(binding) + " (" + std::string(method) + " needs " +
                                   RightsNames(needed) + ")");
 }
 
