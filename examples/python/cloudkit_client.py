@@ -8,8 +8,13 @@ object under credit flow control, key-value items, a queue's message sent,
 received and acked, and a NOT_FOUND error.
 It exits nonzero if anything does not behave as documented.
 
+A daemon with client keys (docs/protocol.md, "Authentication") needs CURVE:
+--key names this client's key pair file (`cloudkit keygen`), --server-key the
+daemon's public key (a key file or its 40 characters of Z85).
+
 Needs Debian's python3-zmq and python3-protobuf, and protoc:
     /usr/bin/python3 examples/python/cloudkit_client.py [--endpoint tcp://127.0.0.1:7420]
+        [--key client.key --server-key server.key.pub]
 """
 import argparse
 import hashlib
@@ -23,6 +28,7 @@ import tempfile
 from pathlib import Path
 
 import zmq
+import zmq.auth
 
 PROTO_DIR = Path(__file__).resolve().parents[2] / "proto"
 CHUNK = 256 * 1024  # bytes per DATA frame; the daemon accepts up to 1 MiB
@@ -50,13 +56,17 @@ class CloudKitError(Exception):
 class Client:
     """One DEALER socket; one call at a time (a real client would match many by request_id)."""
 
-    def __init__(self, pb, endpoint, binding="default", timeout_ms=10000):
+    def __init__(self, pb, endpoint, binding="default", timeout_ms=10000, key_file=None, server_key=None):
         self.pb = pb
         self.endpoint = endpoint
         self.binding = binding
         self.timeout_ms = timeout_ms
         self.socket = zmq.Context.instance().socket(zmq.DEALER)
         self.socket.setsockopt(zmq.LINGER, 0)
+        if key_file:
+            # CURVE: the key file is ZeroMQ's certificate format, so pyzmq reads it as is.
+            self.socket.curve_publickey, self.socket.curve_secretkey = zmq.auth.load_certificate(key_file)
+            self.socket.curve_serverkey = read_public_key(server_key)
         self.socket.connect(endpoint)
         self.request_ids = itertools.count(1)
 
@@ -72,7 +82,8 @@ class Client:
         """The next frame of call `request_id`: (ResponseEnvelope, body). Raises on a non-OK status."""
         while True:
             if not self.socket.poll(self.timeout_ms + 1000):
-                raise CloudKitError("DEADLINE_EXCEEDED", f"no reply from cloudkitd at {self.endpoint} (is it running?)")
+                raise CloudKitError("DEADLINE_EXCEEDED", f"no reply from cloudkitd at {self.endpoint} (is it running? "
+                                                         "does it require a key, or refuse this one?)")
             frames = self.socket.recv_multipart()
             if len(frames) != 2:
                 raise CloudKitError("INTERNAL", f"expected 2 frames, got {len(frames)}")
@@ -219,6 +230,14 @@ def demo(pb, client):
     print("cleaned up")
 
 
+def read_public_key(z85_or_path):
+    """A public key given as its 40 characters of Z85 or as a key file naming it."""
+    if len(z85_or_path) == 40 and not os.path.exists(z85_or_path):
+        return z85_or_path.encode()
+    public_key, _ = zmq.auth.load_certificate(z85_or_path)
+    return public_key
+
+
 def check(condition, what):
     if not condition:
         raise AssertionError(what)
@@ -228,10 +247,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", default=os.environ.get("CLOUDKIT_ENDPOINT", "tcp://127.0.0.1:7420"))
     parser.add_argument("--binding", default="default")
+    parser.add_argument("--key", help="this client's CURVE key pair file (cloudkit keygen)")
+    parser.add_argument("--server-key", help="the daemon's CURVE public key: a key file or 40 characters of Z85")
     args = parser.parse_args()
+    if bool(args.key) != bool(args.server_key):
+        parser.error("--key and --server-key go together")
     with tempfile.TemporaryDirectory(prefix="cloudkit-python-") as generated:
         pb = load_protos(generated)
-        client = Client(pb, args.endpoint, args.binding)
+        client = Client(pb, args.endpoint, args.binding, key_file=args.key, server_key=args.server_key)
         try:
             demo(pb, client)
         except (CloudKitError, AssertionError) as error:

@@ -18,9 +18,13 @@ Client* CliContext::client(int* exit_code) {
   client_options.binding = options.binding;
   client_options.timeout = std::chrono::milliseconds(options.timeout_ms);
   client_options.connect_timeout = std::chrono::milliseconds(std::min(options.timeout_ms, kMaxConnectTimeoutMs));
+  client_options.key_file = options.key_file;
+  client_options.server_key = options.server_key;
   Result<std::unique_ptr<Client>> connected = Client::Connect(options.endpoint, client_options);
   if (!connected.ok()) {
-    *exit_code = FailUsage(connected.status().message());
+    const std::string& message = connected.status().message();
+    // Bad options are usage errors; key files that cannot be read, local ones.
+    *exit_code = connected.status().code() == v1::INVALID_ARGUMENT ? FailUsage(message) : FailLocal(message);
     return nullptr;
   }
   client_ = std::move(*connected);

@@ -28,6 +28,8 @@ struct GlobalOptions {
   std::string binding = "default";
   bool json = false;
   int64_t timeout_ms = 30'000;
+  std::string key_file;    // --key / $CLOUDKIT_KEY: this client's CURVE key pair
+  std::string server_key;  // --server-key / $CLOUDKIT_SERVER_KEY: the daemon's public key (Z85 or a key file)
 };
 
 class CliContext {
@@ -35,7 +37,8 @@ class CliContext {
   GlobalOptions options;
 
   // The client, connected on first use. Null after printing a usage error
-  // (a malformed --endpoint); `*exit_code` then holds the exit code.
+  // (a malformed --endpoint, --key without --server-key) or a local one (an
+  // unreadable key file); `*exit_code` then holds the exit code.
   Client* client(int* exit_code);
 
   bool json() const { return options.json; }

@@ -27,8 +27,14 @@ int main(int argc, char** argv) {
                  "Deadline per call in milliseconds (for transfers: the longest pause)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--key", context.options.key_file, "This client's CURVE key pair file (cloudkit keygen)")
+      ->envname("CLOUDKIT_KEY");
+  app.add_option("--server-key", context.options.server_key,
+                 "The daemon's CURVE public key: 40 characters of Z85, or a key file holding it")
+      ->envname("CLOUDKIT_SERVER_KEY");
 
   cloudkit::cli::AddStatusCommand(app, context, &action);
+  cloudkit::cli::AddKeygenCommand(app, context, &action);
   CLI::App* storage = app.add_subcommand("storage", "Buckets and objects");
   storage->require_subcommand(1);
   storage->fallthrough();

@@ -16,6 +16,8 @@ using Action = std::function<int()>;
 
 // cloudkit status
 void AddStatusCommand(CLI::App& app, CliContext& context, Action* action);
+// cloudkit keygen (no daemon needed)
+void AddKeygenCommand(CLI::App& app, CliContext& context, Action* action);
 // cloudkit storage create-bucket | delete-bucket | list-buckets | head | delete | copy | list | presign
 void AddStorageCommands(CLI::App& storage, CliContext& context, Action* action);
 // cloudkit storage put | get (streamed transfers)

@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include "client/caller.h"
+#include "client/curve_keys.h"
 #include "client/transport.h"
 
 namespace cloudkit {
@@ -13,6 +14,18 @@ Result<std::unique_ptr<Client>> Client::Connect(const std::string& endpoint, Cli
   client_internal::TransportOptions transport_options;
   transport_options.max_message_bytes = options.max_message_bytes;
   transport_options.connect_timeout = options.connect_timeout;
+  if (options.key_file.empty() != options.server_key.empty()) {
+    return Status::InvalidArgument("a CURVE client needs both its key file and the server's public key");
+  }
+  if (!options.key_file.empty()) {
+    Result<CurveKeyPair> key = ReadKeyPairFile(options.key_file);
+    if (!key.ok()) return key.status();
+    Result<std::string> server_key = ReadPublicKey(options.server_key);
+    if (!server_key.ok()) return server_key.status();
+    transport_options.public_key = std::move(key->public_key);
+    transport_options.secret_key = std::move(key->secret_key);
+    transport_options.server_key = std::move(*server_key);
+  }
   Result<std::unique_ptr<client_internal::Transport>> transport =
       client_internal::Transport::Open(endpoint, transport_options);
   if (!transport.ok()) return transport.status();

@@ -37,8 +37,9 @@ class Caller;
 
 class Client {
  public:
-  // INVALID_ARGUMENT when `endpoint` is not a ZeroMQ endpoint. Does not wait
-  // for the daemon.
+  // INVALID_ARGUMENT when `endpoint` is not a ZeroMQ endpoint; the key files'
+  // errors (curve_keys.h) when options name keys. Does not wait for the
+  // daemon: a daemon refusing the key fails calls UNAUTHENTICATED.
   static Result<std::unique_ptr<Client>> Connect(const std::string& endpoint = kDefaultEndpoint,
                                                  ClientOptions options = {});
   ~Client();

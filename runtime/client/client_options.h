@@ -38,6 +38,12 @@ struct ClientOptions {
   // because a reply (e.g. a page of 1000 listed objects) is not bounded by the
   // request body limit; a reply beyond it resets the connection.
   int64_t max_message_bytes = 16 << 20;
+  // CURVE (docs/protocol.md, "Authentication"): a daemon configured with
+  // client keys serves only clients holding one. `key_file` is this client's
+  // key pair (`cloudkit keygen`; mode 0600), `server_key` the daemon's public
+  // key, as 40 characters of Z85 or a key file holding it. Both or neither.
+  std::string key_file;
+  std::string server_key;
 };
 
 // Per-call overrides of ClientOptions.

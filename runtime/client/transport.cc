@@ -52,10 +52,16 @@ Status Transport::Connect() {
     // and, for streams, by their credits.
     dealer_.set(zmq::sockopt::sndhwm, 0);
     dealer_.set(zmq::sockopt::rcvhwm, 0);
+    if (!options_.server_key.empty()) {
+      dealer_.set(zmq::sockopt::curve_serverkey, options_.server_key);
+      dealer_.set(zmq::sockopt::curve_publickey, options_.public_key);
+      dealer_.set(zmq::sockopt::curve_secretkey, options_.secret_key);
+    }
     monitor_.set(zmq::sockopt::linger, 0);
     const std::string monitor_address = MonitorAddress(this);
     if (zmq_socket_monitor(dealer_.handle(), monitor_address.c_str(),
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0) {
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0) {
       return Status::Internal(std::string("zmq_socket_monitor: ") + zmq_strerror(zmq_errno()));
     }
     monitor_.connect(monitor_address);
@@ -178,6 +184,7 @@ void Transport::Execute(Command& command) {
       Call& call = it->second;
       call.started = Clock::now();
       SetDeadline(id, call, call.started + call.timeout + kDeadlineGrace);
+      if (refused_) Reconnect();
       if (!SendMessage(command.envelope, command.body)) {
         Fail(id, Status::Unavailable("cannot queue a request for cloudkitd at " + endpoint_));
       }
@@ -255,12 +262,23 @@ void Transport::ReadMonitorEvents() {
     } catch (const zmq::error_t&) {
       return;
     }
-    if (event_frame.size() < sizeof(uint16_t)) continue;
+    if (event_frame.size() < sizeof(uint16_t) + sizeof(uint32_t)) continue;
     uint16_t event;
+    uint32_t value;  // 2 bytes of event, 4 of value, native byte order
     std::memcpy(&event, event_frame.data(), sizeof event);
+    std::memcpy(&value, static_cast<const char*>(event_frame.data()) + sizeof event, sizeof value);
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
       connected_ = true;
       ever_connected_ = true;
+      handshake_failure_ = Status::Ok();
+    } else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
+               event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+      // ZeroMQ tries again and again; the calls waiting would only time out.
+      handshake_failure_ = HandshakeFailure(event, value);
+      // ZeroMQ gives up on an endpoint that refused the key or the mechanism
+      // (it retries only after a lost connection): the next call tries anew.
+      refused_ = event != ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+      if (!connected_) FailAll(handshake_failure_);
     } else if (event == ZMQ_EVENT_DISCONNECTED && connected_) {
       connected_ = false;
       // The daemon keys calls by connection: after a reconnect it would never
@@ -276,7 +294,7 @@ void Transport::ExpireCalls() {
     const uint64_t id = deadlines_.begin()->second;
     Call& call = calls_.at(id);
     if (!connected_) {
-      Fail(id, Status::Unavailable(UnreachableMessage()));
+      Fail(id, handshake_failure_.ok() ? Status::Unavailable(UnreachableMessage()) : handshake_failure_);
     } else {
       Fail(id, Status::DeadlineExceeded("no reply from cloudkitd at " + endpoint_ + " to " + call.method +
                                         " within " + std::to_string(call.timeout.count()) + " ms"));
@@ -288,7 +306,42 @@ void Transport::ExpireCalls() {
   for (const auto& [id, call] : calls_) {
     if (now - call.started >= options_.connect_timeout) unreachable.push_back(id);
   }
-  for (uint64_t id : unreachable) Fail(id, Status::Unavailable(UnreachableMessage()));
+  for (uint64_t id : unreachable) {
+    Fail(id, handshake_failure_.ok() ? Status::Unavailable(UnreachableMessage()) : handshake_failure_);
+  }
+}
+
+void Transport::Reconnect() {
+  refused_ = false;
+  try {
+    dealer_.disconnect(endpoint_);
+  } catch (const zmq::error_t&) {
+    // ENOENT: ZeroMQ forgot the endpoint already.
+  }
+  try {
+    dealer_.connect(endpoint_);
+  } catch (const zmq::error_t&) {
+    // Connected once with this endpoint: cannot fail for its form; the call then fails below.
+  }
+}
+
+Status Transport::HandshakeFailure(uint16_t event, uint32_t value) const {
+  const bool curve = !options_.server_key.empty();
+  const std::string daemon = "cloudkitd at " + endpoint_;
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    return Status::Unauthenticated(daemon + " refused this client's key (ZAP status " + std::to_string(value) +
+                                   "): the daemon's auth.clients must list its public key");
+  }
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+    return Status::Unauthenticated(curve ? daemon + " does not use CURVE keys: connect without a key"
+                                         : daemon + " requires a CURVE key: give a key file and the server key "
+                                                    "(docs/protocol.md, Authentication)");
+  }
+  return Status::Unauthenticated(
+      curve ? "the CURVE handshake with " + daemon + " failed: is the server key the daemon's, and this "
+                                                     "client's key in its auth.clients?"
+            : "the handshake with " + daemon + " failed: does it require a CURVE key? (docs/protocol.md, "
+                                               "Authentication)");
 }
 
 std::string Transport::UnreachableMessage() const {

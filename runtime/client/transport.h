@@ -40,6 +40,10 @@ struct ReplyFrame {
 struct TransportOptions {
   int64_t max_message_bytes = 16 << 20;
   std::chrono::milliseconds connect_timeout{3'000};
+  // CURVE keys, Z85; empty: no encryption, no authentication.
+  std::string public_key;
+  std::string secret_key;
+  std::string server_key;
 };
 
 class Transport {
@@ -112,6 +116,10 @@ class Transport {
   bool SendMessage(const std::string& envelope, const std::string& body);
   int PollTimeoutMs() const;
   std::string UnreachableMessage() const;
+  // Connects the DEALER to the endpoint again, after ZeroMQ gave it up.
+  void Reconnect();
+  // The failure a ZMQ_EVENT_HANDSHAKE_FAILED_* event (with its value) means.
+  Status HandshakeFailure(uint16_t event, uint32_t value) const;
 
   const std::string endpoint_;
   const TransportOptions options_;
@@ -130,6 +138,9 @@ class Transport {
   std::set<std::pair<Clock::time_point, uint64_t>> deadlines_;
   bool connected_ = false;  // a ZMTP handshake succeeded and no disconnect since
   bool ever_connected_ = false;
+  // Why the last handshake failed (UNAUTHENTICATED), until one succeeds.
+  Status handshake_failure_;
+  bool refused_ = false;  // the daemon refused the handshake: ZeroMQ will not connect again by itself
 
   std::thread io_thread_;  // last: starts after everything above exists
 };

@@ -16,10 +16,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "client/curve_keys.h"
 #include "daemon/binding_host.h"
 #include "daemon/config.h"
 #include "daemon/data_dir_lock.h"
 #include "daemon/front_door.h"
+#include "daemon/listen_safety.h"
 #include "daemon/reply_queue.h"
 #include "ports/hiredis_client.h"
 #include "ports/lazy_ports.h"
@@ -56,7 +58,38 @@ void RaiseOpenFilesLimit() {
   }
 }
 
-int Serve(cloudkit::DaemonConfig& config) {
+// The daemon's CURVE key pair, made on first use like an ssh host key.
+cloudkit::Result<cloudkit::CurveKeyPair> LoadOrCreateServerKey(const std::string& path) {
+  using namespace cloudkit;
+  Result<CurveKeyPair> key = ReadKeyPairFile(path);
+  if (key.ok() || key.status().code() != v1::NOT_FOUND) return key;
+  Result<CurveKeyPair> made = GenerateCurveKeyPair();
+  if (!made.ok()) return made.status();
+  CK_RETURN_IF_ERROR(WriteKeyPairFiles(path, *made));
+  spdlog::info("created the server key pair {} (its public key also in {}.pub)", path, path);
+  return made;
+}
+
+// Without client keys only this machine may reach the daemon: anyone else
+// would get every binding. False when the configuration must be refused.
+bool CheckListenSafety(const cloudkit::DaemonConfig& config) {
+  if (config.auth.enabled()) return true;
+  for (const std::string& endpoint : cloudkit::ReachableFromOutside(config.listen)) {
+    if (!config.insecure_listen) {
+      std::fprintf(stderr,
+                   "cloudkitd: refusing to listen on '%s' without client keys: anyone who reaches it could use "
+                   "every binding. Configure auth (docs/daemon.md, \"Running safely on a shared machine and on "
+                   "a network\") or pass --insecure-listen\n",
+                   endpoint.c_str());
+      return false;
+    }
+    spdlog::warn("listening on {} without client keys (--insecure-listen): anyone who reaches it can use every "
+                 "binding", endpoint);
+  }
+  return true;
+}
+
+int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKeyPair>& server_key) {
   using namespace cloudkit;
   // Signals become readable on a fd the front door polls: no handler runs on
   // an arbitrary thread. Block them before any thread starts so all inherit it.
@@ -122,6 +155,15 @@ int Serve(cloudkit::DaemonConfig& config) {
     spdlog::info("binding '{}': provider {}", binding.name, binding.provider);
   }
   FrontDoor front_door(config, bindings, replies, registry, services, clock);
+  if (server_key) {
+    Status curve = front_door.RequireClientKeys(*server_key);
+    if (!curve.ok()) {
+      spdlog::error("{}", curve.message());
+      return kExitStartup;
+    }
+    spdlog::info("CURVE on: {} client key(s) accepted; server public key {}", config.auth.clients.size(),
+                 server_key->public_key);
+  }
   Status bound = front_door.Bind();
   if (!bound.ok()) {
     spdlog::error("{}", bound.message());
@@ -142,6 +184,7 @@ int main(int argc, char** argv) {
   CLI::App app{"cloudkitd: the CloudKit Runtime daemon (docs/daemon.md)"};
   std::vector<std::string> listen, binds;
   std::string data_dir, config_file, log_level;
+  bool insecure_listen = false;
   app.add_option("--listen", listen, "endpoint to serve, tcp:// or ipc:// (repeatable; default " +
                                          std::string(cloudkit::kDefaultListenEndpoint) + ")");
   app.add_option("--data-dir", data_dir, "where the local provider keeps data (default " +
@@ -149,6 +192,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", config_file, "YAML configuration file (docs/daemon.md)");
   app.add_option("--bind", binds, "a binding as NAME=URL, e.g. scratch=mem:// or docs=file:///srv/docs (repeatable)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)");
+  app.add_flag("--insecure-listen", insecure_listen,
+               "serve endpoints other machines reach (e.g. tcp://0.0.0.0:7420) without client keys");
   app.set_version_flag("--version", std::string("cloudkitd ") + CLOUDKIT_VERSION);
   try {
     app.parse(argc, argv);
@@ -194,6 +239,7 @@ int main(int argc, char** argv) {
     config.bindings.insert(config.bindings.begin(), cloudkit::BindingConfig{"default", "local", {}, {}});
   }
   if (!data_dir.empty()) config.data_dir = data_dir;
+  config.insecure_listen = insecure_listen;
   if (!log_level.empty()) config.log_level = log_level;
   cloudkit::Status finalized = cloudkit::FinalizeConfig(&config);
   if (!finalized.ok()) {
@@ -206,5 +252,15 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   spdlog::set_level(level);
-  return Serve(config);
+  if (!CheckListenSafety(config)) return kExitConfig;
+  std::optional<cloudkit::CurveKeyPair> server_key;
+  if (config.auth.enabled()) {
+    auto key = LoadOrCreateServerKey(config.auth.server_key_file);
+    if (!key.ok()) {
+      std::fprintf(stderr, "cloudkitd: server key: %s\n", key.status().message().c_str());
+      return kExitConfig;
+    }
+    server_key = std::move(*key);
+  }
+  return Serve(config, server_key);
 }

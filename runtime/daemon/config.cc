@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "client/curve_keys.h"
 #include "providers/binding_url.h"
 
 namespace cloudkit {
@@ -125,6 +126,100 @@ Result<BindingConfig> ReadBinding(const YAML::Node& node, const std::string& pat
   return binding;
 }
 
+Status CheckKeys(const YAML::Node& map, const std::string& where, const std::set<std::string>& known,
+                 const std::string& path) {
+  for (const auto& entry : map) {
+    const std::string key = entry.first.as<std::string>();
+    if (!known.count(key)) return Invalid(path, "unknown key '" + key + "' in " + where);
+  }
+  return Status::Ok();
+}
+
+Result<ClientKeyConfig> ReadClientKey(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) return Invalid(path, "each entry of auth.clients must be a map");
+  ClientKeyConfig client;
+  CK_RETURN_IF_ERROR(ReadScalar(node, "name", path, &client.name));
+  if (client.name.empty()) return Invalid(path, "a key in auth.clients has no 'name'");
+  const std::string where = "client key '" + client.name + "'";
+  CK_RETURN_IF_ERROR(CheckKeys(node, where, {"name", "public_key", "public_key_file", "bindings"}, path));
+  std::string key_file;
+  CK_RETURN_IF_ERROR(ReadScalar(node, "public_key", path, &client.public_key));
+  CK_RETURN_IF_ERROR(ReadScalar(node, "public_key_file", path, &key_file));
+  if (client.public_key.empty() == key_file.empty()) {
+    return Invalid(path, where + " needs one of 'public_key' (Z85) and 'public_key_file'");
+  }
+  if (!key_file.empty()) {
+    Result<std::string> key = ReadPublicKey(key_file);
+    if (!key.ok()) return Invalid(path, where + ": " + key.status().message());
+    client.public_key = std::move(*key);
+  } else if (!IsZ85Key(client.public_key)) {
+    return Invalid(path, where + ": public_key must be 40 characters of Z85 (cloudkit keygen writes it)");
+  }
+  const YAML::Node bindings = node["bindings"];
+  if (!bindings || !bindings.IsMap()) {
+    return Invalid(path, where + " needs 'bindings', a map of binding name (or '*') to rights");
+  }
+  for (const auto& entry : bindings) {
+    const std::string binding = entry.first.as<std::string>();
+    std::vector<std::string> names;
+    CK_RETURN_IF_ERROR(ReadStringList(entry.second, "rights of " + where + " on '" + binding + "'", path, &names));
+    Rights rights = 0;
+    for (const std::string& name : names) {
+      std::optional<Right> right = ParseRight(name);
+      if (!right) {
+        return Invalid(path, where + ": unknown right '" + name + "' on '" + binding + "' (read, write or admin)");
+      }
+      rights |= *right;
+    }
+    client.bindings[binding] = rights;
+  }
+  return client;
+}
+
+Status ReadAuth(const YAML::Node& auth, const std::string& path, AuthConfig* out) {
+  if (!auth.IsMap()) return Invalid(path, "'auth' must be a map");
+  CK_RETURN_IF_ERROR(CheckKeys(auth, "auth", {"server_key_file", "clients"}, path));
+  CK_RETURN_IF_ERROR(ReadScalar(auth, "server_key_file", path, &out->server_key_file));
+  if (const YAML::Node clients = auth["clients"]) {
+    if (!clients.IsSequence()) return Invalid(path, "auth.clients must be a list");
+    for (const auto& node : clients) {
+      Result<ClientKeyConfig> client = ReadClientKey(node, path);
+      if (!client.ok()) return client.status();
+      out->clients.push_back(std::move(*client));
+    }
+  }
+  return Status::Ok();
+}
+
+// Each key once, under a name of its own, naming bindings that exist.
+Status CheckAuth(const DaemonConfig& config) {
+  const AuthConfig& auth = config.auth;
+  if (!auth.enabled()) {
+    if (!auth.clients.empty()) return Status::InvalidArgument("auth.clients needs auth.server_key_file");
+    return Status::Ok();
+  }
+  if (auth.clients.empty()) {
+    return Status::InvalidArgument("auth.clients is empty: no client could connect (cloudkit keygen makes a key)");
+  }
+  std::set<std::string> names, keys, bindings;
+  for (const auto& binding : config.bindings) bindings.insert(binding.name);
+  for (const ClientKeyConfig& client : auth.clients) {
+    if (!names.insert(client.name).second) {
+      return Status::InvalidArgument("client key '" + client.name + "' is defined twice");
+    }
+    if (!keys.insert(client.public_key).second) {
+      return Status::InvalidArgument("client key '" + client.name + "' has the public key of another");
+    }
+    for (const auto& [binding, rights] : client.bindings) {
+      if (binding != "*" && !bindings.count(binding)) {
+        return Status::InvalidArgument("client key '" + client.name + "' names binding '" + binding +
+                                       "', which is not configured");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string DefaultDataDir() {
@@ -145,7 +240,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   DaemonConfig config;
   if (root.IsNull()) return config;
   if (!root.IsMap()) return Invalid(path, "the top level must be a map");
-  static const std::set<std::string> known = {"listen", "ipc", "data_dir", "log_level", "limits", "bindings"};
+  static const std::set<std::string> known = {"listen", "ipc", "data_dir", "log_level", "limits", "bindings", "auth"};
   for (const auto& entry : root) {
     std::string key = entry.first.as<std::string>();
     if (!known.count(key)) return Invalid(path, "unknown key '" + key + "'");
@@ -170,6 +265,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
     }
     CK_RETURN_IF_ERROR(ReadScalar(ipc, "group", path, &config.ipc.group));
   }
+  if (const YAML::Node auth = root["auth"]) CK_RETURN_IF_ERROR(ReadAuth(auth, path, &config.auth));
   CK_RETURN_IF_ERROR(ReadScalar(root, "data_dir", path, &config.data_dir));
   CK_RETURN_IF_ERROR(ReadScalar(root, "log_level", path, &config.log_level));
   if (const YAML::Node limits = root["limits"]) {
@@ -217,6 +313,7 @@ Status FinalizeConfig(DaemonConfig* config) {
       return Status::InvalidArgument("binding '" + binding.name + "' is defined twice");
     }
   }
+  CK_RETURN_IF_ERROR(CheckAuth(*config));
   if (config->limits.disk_workers < 1 || config->limits.disk_workers > 256) {
     return Status::InvalidArgument("limits: disk_workers must be between 1 and 256, got " +
                                    std::to_string(config->limits.disk_workers));

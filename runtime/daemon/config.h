@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "daemon/rights.h"
 #include "providers/registry.h"
 
 namespace cloudkit {
@@ -48,8 +50,26 @@ struct IpcSettings {
   std::string group;     // empty: the daemon's group
 };
 
+// A client key the daemon accepts (CURVE), and what it may do where.
+struct ClientKeyConfig {
+  std::string name;        // in messages and logs
+  std::string public_key;  // Z85, 40 characters
+  std::map<std::string, Rights> bindings;  // binding name, or "*" for every binding -> rights
+};
+
+// CURVE authentication; off (no keys, loopback and ipc:// only) when
+// server_key_file is empty.
+struct AuthConfig {
+  std::string server_key_file;  // the daemon's key pair; created (mode 0600) when absent
+  std::vector<ClientKeyConfig> clients;
+  bool enabled() const { return !server_key_file.empty(); }
+};
+
 struct DaemonConfig {
   std::vector<std::string> listen;  // empty = {kDefaultListenEndpoint}
+  // Serve non-loopback tcp:// endpoints without CURVE (--insecure-listen).
+  bool insecure_listen = false;
+  AuthConfig auth;
   IpcSettings ipc;
   std::string data_dir;             // empty = DefaultDataDir()
   std::string log_level = "info";
@@ -64,7 +84,8 @@ std::string DefaultDataDir();
 Result<DaemonConfig> LoadConfigFile(const std::string& path);
 
 // Fills in defaults (endpoint, data dir, default binding) and checks
-// consistency: unique binding names, at least one endpoint.
+// consistency: unique binding names, at least one endpoint, client keys that
+// are unique and name bindings that exist.
 Status FinalizeConfig(DaemonConfig* config);
 
 }  // namespace cloudkit

@@ -75,6 +75,30 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
   by_client_.reserve(1024);
 }
 
+Status FrontDoor::RequireClientKeys(const CurveKeyPair& server_key) {
+  access_ = std::make_unique<AccessPolicy>(config_.auth);
+  for (const ServiceDescriptor& service : services_.all()) {
+    std::vector<Rights>& rights = method_rights_.emplace_back();
+    for (const MethodDescriptor& method : service.methods) {
+      std::optional<Rights> needed = RightsNeededBy(service.proto_service + "/" + method.name);
+      if (!needed) spdlog::warn("{}/{} has no rights in the table: only keys with every right may call it",
+                                service.proto_service, method.name);
+      rights.push_back(needed.value_or(kAllRights));
+    }
+  }
+  Result<std::unique_ptr<ZapHandler>> zap = ZapHandler::Start(context_, *access_);
+  if (!zap.ok()) return zap.status();
+  zap_ = std::move(*zap);
+  try {
+    router_.set(zmq::sockopt::curve_server, 1);
+    router_.set(zmq::sockopt::curve_secretkey, server_key.secret_key);
+    router_.set(zmq::sockopt::zap_domain, "cloudkit");
+  } catch (const zmq::error_t& e) {
+    return Status::Unimplemented(std::string("CURVE: ") + e.what());
+  }
+  return Status::Ok();
+}
+
 Status FrontDoor::Bind() {
   for (const auto& endpoint : config_.listen) {
     const std::string ipc_path = IpcPath(endpoint);
@@ -185,6 +209,8 @@ bool FrontDoor::OnClientMessage() {
   // The frames read off the connection carry its fd (the routing id, made
   // by the ROUTER, may not); -1 when ZeroMQ cannot say.
   message_fd_ = zmq_msg_get(parts.back().handle(), ZMQ_SRCFD);
+  // The key's name, as the ZAP handler gave it for the connection.
+  if (access_) message_user_id_ = zmq_msg_gets(parts.back().handle(), "User-Id");
   HandleClientMessage(parts);
   return true;
 }
@@ -299,14 +325,26 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
                      Status::InvalidArgument("request id " + std::to_string(request_id) + " is already in flight"));
   }
   const std::string& method = env.method();
-  if (method == kRuntimeStatusMethod) return AnswerStatus(peer, request_id);
+  const ClientAccess* client = nullptr;
+  if (access_) {
+    client = message_user_id_ ? access_->ByName(message_user_id_) : nullptr;
+    if (!client) return SendError(peer, request_id, Status::Unauthenticated("the connection carries no client key"));
+  }
+  if (method == kRuntimeStatusMethod) return AnswerStatus(peer, request_id, client);
 
   static const std::string kDefaultBinding = "default";
   const std::string& binding_name = env.binding().empty() ? kDefaultBinding : env.binding();
+  auto [service, rpc] = services_.Route(method);
+  if (client) {
+    // Before the binding is looked up: a key learns nothing of bindings it may not use.
+    if (!service || !rpc) return SendError(peer, request_id, Status::Unimplemented("method " + names::Quote(method)));
+    const Rights needed = method_rights_[services_.IndexOf(*service)][rpc - service->methods.data()];
+    Status allowed = AccessPolicy::Authorize(*client, binding_name, needed, method);
+    if (!allowed.ok()) return SendError(peer, request_id, allowed);
+  }
   HostedBinding* binding = bindings_.Find(binding_name);
   if (!binding) return SendError(peer, request_id, Status::NotFound("binding " + names::Quote(binding_name)));
 
-  auto [service, rpc] = services_.Route(method);
   if (!service || !rpc) return SendError(peer, request_id, Status::Unimplemented("method " + names::Quote(method)));
   HostedActor* actor = binding->actors[services_.IndexOf(*service)].get();
   if (!actor) {
@@ -533,11 +571,12 @@ void FrontDoor::ForgetCall(uint64_t call_id) {
   calls_.erase(it);
 }
 
-void FrontDoor::AnswerStatus(const std::string& peer, uint64_t request_id) {
+void FrontDoor::AnswerStatus(const std::string& peer, uint64_t request_id, const ClientAccess* client) {
   v1::StatusResponse status;
   status.set_version(CLOUDKIT_VERSION);
   status.set_uptime_ms(static_cast<uint64_t>(clock_.NowMs() - started_ms_));
   for (const auto& binding : bindings_.bindings()) {
+    if (client && client->On(binding->config.name) == 0) continue;
     v1::BindingInfo* info = status.add_bindings();
     info->set_name(binding->config.name);
     info->set_provider(binding->config.provider);

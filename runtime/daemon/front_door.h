@@ -5,6 +5,9 @@
 // binding's actors, turns actors' frames back into envelopes, answers
 // deadline_exceeded when a call's deadline passes, and drains on SIGTERM.
 // Runtime/Status is answered here directly: it touches no provider.
+// With client keys configured, every endpoint speaks CURVE, a ZapHandler
+// admits the configured keys only, and each request is checked against its
+// key's rights on the binding before it reaches an actor.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +21,11 @@
 
 #include <zmq.hpp>
 
+#include "client/curve_keys.h"
+#include "daemon/access_policy.h"
 #include "daemon/binding_host.h"
 #include "daemon/config.h"
+#include "daemon/zap_handler.h"
 #include "daemon/log_limiter.h"
 #include "daemon/inline_executor.h"
 #include "daemon/reply_queue.h"
@@ -31,6 +37,9 @@ class FrontDoor {
   FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQueue& replies,
             const ProviderRegistry& registry, const ServiceRegistry& services, ports::Clock& clock);
 
+  // Before Bind: every endpoint then speaks CURVE with `server_key`, and
+  // serves the keys of config.auth only, each within its rights.
+  Status RequireClientKeys(const CurveKeyPair& server_key);
   // Binds every endpoint. INVALID_ARGUMENT / UNAVAILABLE naming the endpoint on failure.
   Status Bind();
   // The endpoints actually bound (with ephemeral ports resolved).
@@ -85,7 +94,8 @@ class FrontDoor {
   // the inline calls still open (streams).
   void FlushDeliveriesAndReplies();
   void ExpireDeadlines();
-  void AnswerStatus(const std::string& peer, uint64_t request_id);
+  // `client`: the caller's key, whose bindings alone are shown (null: all).
+  void AnswerStatus(const std::string& peer, uint64_t request_id, const ClientAccess* client);
   void SendError(const std::string& peer, uint64_t request_id, const Status& status);
   void SendFrame(const std::string& peer, const v1::ResponseEnvelope& env, const std::string& body);
   // Sends a serialized reply, or holds it in the peer's backlog when ZeroMQ's
@@ -117,6 +127,14 @@ class FrontDoor {
   const ServiceRegistry& services_;  // routes each method to its service's actor
   ports::Clock& clock_;
   zmq::context_t context_{1};
+  // With client keys: who may do what, and the handler admitting the keys.
+  // Before router_: the handler outlives the socket it answers for.
+  std::unique_ptr<AccessPolicy> access_;
+  std::unique_ptr<ZapHandler> zap_;
+  // The rights each method needs, by the service's index and the method's
+  // position in its descriptor (services_).
+  std::vector<std::vector<Rights>> method_rights_;
+  const char* message_user_id_ = nullptr;  // the key name ZeroMQ attached to the message being handled
   zmq::socket_t router_;
   // The ROUTER's connection events (zmq_socket_monitor): which connection closed.
   zmq::socket_t disconnects_;

@@ -2,7 +2,9 @@
 // (a second daemon on it refuses to start), and an ipc:// endpoint never
 // replaces a file that is not a socket, never takes over a socket another
 // daemon serves, replaces one a dead daemon left, and is created private
-// (0600, whatever the umask) or with the configured mode.
+// (0600, whatever the umask) or with the configured mode. Without client
+// keys, only endpoints this machine alone reaches are served, unless
+// --insecure-listen says otherwise.
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -18,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client/curve_keys.h"
 #include "integration/daemon_fixture.h"
 #include "integration/subprocess.h"
 #include "integration/test_helpers.h"
@@ -50,11 +53,15 @@ class DaemonEndpointsTest : public ::testing::Test {
     return RunProcess(args, options);
   }
 
-  // cloudkitd serving `endpoint` on `data_dir` until the test ends.
+  // cloudkitd serving `endpoint` on `data_dir` until the test ends, run
+  // under `argv` (e.g. prlimit), with `flags` after its own; serving once
+  // `probe` (keys, when the config has them) gets its status on loopback.
   testing_util::ChildProcess* Serve(const std::string& endpoint, const std::string& data_dir,
-                                    const std::string& config = "", std::vector<std::string> argv = {}) {
+                                    const std::string& config = "", std::vector<std::string> argv = {},
+                                    const std::vector<std::string>& flags = {}, ClientOptions probe = {}) {
     argv.insert(argv.end(), {CLOUDKITD_PATH, "--listen", endpoint, "--data-dir", data_dir});
     if (!config.empty()) argv.insert(argv.end(), {"--config", config});
+    argv.insert(argv.end(), flags.begin(), flags.end());
     testing_util::ChildProcessOptions options;
     options.argv = argv;
     options.stdout_path = dir_ + "/serve.log";
@@ -64,19 +71,25 @@ class DaemonEndpointsTest : public ::testing::Test {
     if (!started.ok()) return nullptr;
     running_.push_back(std::move(*started));
     testing_util::ChildProcess* process = running_.back().get();
-    // Serving once a client gets its status.
-    ClientOptions client_options;
-    client_options.timeout = milliseconds(1'000);
-    auto client = Client::Connect(endpoint, client_options);
-    EXPECT_TRUE(client.ok());
-    for (int i = 0; i < 200 && client.ok(); ++i) {
-      if ((*client)->runtime().GetStatus().ok()) return process;
+    std::string reachable = endpoint;
+    if (size_t any = reachable.find("0.0.0.0"); any != std::string::npos) reachable.replace(any, 7, "127.0.0.1");
+    probe.timeout = milliseconds(1'000);
+    probe.connect_timeout = milliseconds(1'000);
+    for (int i = 0; i < 200; ++i) {
+      // Made anew each time: a key file the daemon writes may not be there yet.
+      auto client = Client::Connect(reachable, probe);
+      if (client.ok() && (*client)->runtime().GetStatus().ok()) return process;
       if (process->Exited()) break;
       std::this_thread::sleep_for(milliseconds(50));
     }
     ADD_FAILURE() << "cloudkitd did not serve " << endpoint << ":\n"
                   << testing_util::ReadWholeFile(options.stdout_path);
     return nullptr;
+  }
+
+  std::string Log() const { return testing_util::ReadWholeFile(dir_ + "/serve.log"); }
+  static bool Contains(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
   }
 
   static bool Answers(const std::string& endpoint) {
@@ -178,6 +191,54 @@ TEST_F(DaemonEndpointsTest, TheOpenFilesLimitIsRaisedToTheHardLimit) {
   int served = 0;
   for (auto& client : clients) served += client->runtime().GetStatus().ok() ? 1 : 0;
   EXPECT_EQ(served, 400);
+}
+
+TEST_F(DaemonEndpointsTest, WithoutKeysAnEndpointOthersReachIsRefused) {
+  const int port = testing_util::FreeLoopbackPort();
+  for (const std::string& endpoint : {"tcp://0.0.0.0:" + std::to_string(port), "tcp://*:" + std::to_string(port)}) {
+    ProcessResult refused = RunRefused({"--listen", endpoint, "--data-dir", dir_ + "/data"});
+    EXPECT_EQ(refused.exit_code, 2) << refused.err;
+    EXPECT_TRUE(Contains(refused.err, "refusing to listen on '" + endpoint + "' without client keys")) << refused.err;
+    EXPECT_TRUE(Contains(refused.err, "--insecure-listen")) << refused.err;
+  }
+}
+
+TEST_F(DaemonEndpointsTest, InsecureListenServesAndSaysSo) {
+  const int port = testing_util::FreeLoopbackPort();
+  ASSERT_NE(Serve("tcp://0.0.0.0:" + std::to_string(port), dir_ + "/data", "", {}, {"--insecure-listen"}), nullptr);
+  EXPECT_TRUE(Contains(Log(), "listening on tcp://0.0.0.0:" + std::to_string(port) +
+                                  " without client keys (--insecure-listen)"))
+      << Log();
+}
+
+TEST_F(DaemonEndpointsTest, WithKeysAnyEndpointServesAndTheServerKeyIsMadeOnFirstStart) {
+  Result<CurveKeyPair> client_key = GenerateCurveKeyPair();
+  ASSERT_TRUE(client_key.ok());
+  ASSERT_TRUE(WriteKeyPairFiles(dir_ + "/client.key", *client_key).ok());
+  std::ofstream(dir_ + "/cloudkitd.yaml") << "auth:\n  server_key_file: " << dir_ << "/keys/server.key\n"
+                                          << "  clients:\n    - {name: me, public_key: '" << client_key->public_key
+                                          << "', bindings: {'*': [read, write, admin]}}\n";
+  std::filesystem::create_directory(dir_ + "/keys");
+  const int port = testing_util::FreeLoopbackPort();
+  ClientOptions probe;
+  probe.key_file = dir_ + "/client.key";
+  probe.server_key = dir_ + "/keys/server.key.pub";
+  testing_util::ChildProcess* daemon =
+      Serve("tcp://0.0.0.0:" + std::to_string(port), dir_ + "/data", dir_ + "/cloudkitd.yaml", {}, {}, probe);
+  ASSERT_NE(daemon, nullptr);
+  struct stat info {};
+  ASSERT_EQ(stat((dir_ + "/keys/server.key").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_TRUE(Contains(Log(), "created the server key pair " + dir_ + "/keys/server.key")) << Log();
+  EXPECT_FALSE(Contains(Log(), "--insecure-listen")) << Log();
+
+  // A server key file others may read is refused, like ssh's.
+  daemon->Kill();
+  ASSERT_EQ(chmod((dir_ + "/keys/server.key").c_str(), 0644), 0);
+  ProcessResult exposed = RunRefused({"--listen", "tcp://127.0.0.1:" + std::to_string(port), "--data-dir",
+                                      dir_ + "/data", "--config", dir_ + "/cloudkitd.yaml"});
+  EXPECT_EQ(exposed.exit_code, 2) << exposed.err;
+  EXPECT_TRUE(Contains(exposed.err, "chmod 600")) << exposed.err;
 }
 
 }  // namespace

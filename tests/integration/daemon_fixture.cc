@@ -81,7 +81,7 @@ Status DaemonProcess::Launch(int port) {
 }
 
 Status DaemonProcess::WaitUntilServing() {
-  ClientOptions options;
+  ClientOptions options = options_.client;
   options.connect_timeout = milliseconds(200);
   options.timeout = milliseconds(1'000);
   Result<std::unique_ptr<Client>> client = Client::Connect(endpoint_, options);

@@ -29,6 +29,9 @@ struct DaemonOptions {
   // Top-level YAML before `bindings:`, e.g. "limits: {max_timeout_ms: 1000}\n".
   std::string extra_config;
   std::map<std::string, std::string> env;  // added to the daemon's environment
+  // How the fixture's own client, which waits for the daemon to serve,
+  // connects (its keys, when extra_config configures auth).
+  ClientOptions client;
 };
 
 class DaemonProcess {
