@@ -18,6 +18,7 @@ import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 
 const DB_VERSION = 1;
 const buf = (bytes) => bytes.slice().buffer;  // an ArrayBuffer key of exactly these bytes
+const sameBytes = (a, b) => a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -49,18 +50,17 @@ export function createIdbStorage(indexedDB) {
 
   // Group commit of `entries` writes. While a write transaction commits,
   // later writes, and reads asked for after them, wait in state.waiting.
+  // Resolves to one reply per request: {} once durable, or ABORTED for a
+  // request whose expectations did not hold (it wrote nothing; the others
+  // did). IndexedDB runs a readwrite transaction alone among all the
+  // origin's connections to the database, so the checks and the writes after
+  // them are atomic across tabs.
   function writeGroup(state, d, requests) {
     let done;
     try {
       const tx = d.transaction("entries", "readwrite", { durability: "strict" });
-      const store = tx.objectStore("entries");
-      for (const req of requests) {
-        for (const op of req.ops) {
-          if (op.remove) store.delete(buf(op.key));
-          else store.put(buf(op.value), buf(op.key));
-        }
-      }
-      done = finished(tx);
+      const replies = applyInOrder(tx, requests);
+      done = Promise.all([replies, finished(tx)]).then(([r]) => r);
     } catch (error) {
       done = Promise.reject(error);
     }
@@ -69,6 +69,37 @@ export function createIdbStorage(indexedDB) {
     done.then(next, next);
     return done;
   }
+  // Unconditional requests are queued synchronously; a conditional one waits
+  // for its reads, inside the transaction, before it and the rest are queued.
+  async function applyInOrder(tx, requests) {
+    const store = tx.objectStore("entries");
+    const replies = [];
+    try {
+      for (const req of requests) {
+        if ((req.expected.length > 0 || req.emptyRanges.length > 0) && !(await expectationsHold(store, req))) {
+          replies.push({ code: StatusCode.ABORTED, message: "aborted: a key the write read has changed since" });
+          continue;
+        }
+        for (const op of req.ops) {
+          if (op.remove) store.delete(buf(op.key));
+          else store.put(buf(op.value), buf(op.key));
+        }
+        replies.push({});
+      }
+    } catch (error) {
+      tx.abort();  // nothing of the group may commit
+      throw error;
+    }
+    return replies;
+  }
+  async function expectationsHold(store, req) {
+    const values = req.expected.map((e) => promised(store.get(buf(e.key))));
+    const firsts = req.emptyRanges.map(({ start, end }) =>
+      promised(store.getKey(end.length > 0 ? IDBKeyRange.bound(buf(start), buf(end), false, true) : IDBKeyRange.lowerBound(buf(start)))));
+    const [current, found] = await Promise.all([Promise.all(values), Promise.all(firsts)]);
+    const holds = (e, value) => (e.remove ? value === undefined : value !== undefined && sameBytes(e.value, new Uint8Array(value)));
+    return req.expected.every((e, i) => holds(e, current[i])) && found.every((key) => key === undefined);
+  }
   function startWaiting(state, d) {
     state.writing = false;
     const waiting = state.waiting;
@@ -76,13 +107,13 @@ export function createIdbStorage(indexedDB) {
     const writes = waiting.filter((w) => w.write);
     if (writes.length > 0) {
       const group = writeGroup(state, d, writes.map((w) => w.write));
-      for (const w of writes) group.then(() => w.resolve({}), w.reject);
+      group.then((replies) => writes.forEach((w, i) => w.resolve(replies[i])), (error) => writes.forEach((w) => w.reject(error)));
     }
     for (const w of waiting) if (w.read) w.read().then(w.resolve, w.reject);
   }
   function entries(state, d, op, req) {
     if (op === "write") {
-      if (!state.writing) return writeGroup(state, d, [req]).then(() => ({}));
+      if (!state.writing) return writeGroup(state, d, [req]).then(([reply]) => reply);
       return new Promise((resolve, reject) => state.waiting.push({ write: req, resolve, reject }));
     }
     if (state.waiting.length === 0) return ops[op](req, d);
