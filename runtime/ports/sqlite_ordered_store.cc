@@ -221,7 +221,7 @@ std::vector<Status> SqliteOrderedStore::WriteAll(const std::vector<const ports::
   for (size_t i = 0; i < batches.size() && status.ok(); ++i) {
     // A batch whose expectations fail is skipped alone: it wrote nothing yet.
     results[i] = CheckExpected(*batches[i]);
-    if (IsWriteConflict(results[i])) continue;
+    if (ports::IsWriteConflict(results[i])) continue;
     status = results[i].ok() ? ApplyOps(*batches[i]) : results[i];
   }
   if (status.ok()) status = Run(commit_, "commit to");
