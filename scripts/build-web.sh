@@ -44,7 +44,7 @@ cp build/wasm/cloudkit_core.mjs build/wasm/wasm_tests.mjs "$STAGE/core/"
 cp web-worker/tests/wasm_tests_worker.js "$STAGE/"
 mapfile -t protos < <(cd proto && find . -name '*.proto' -printf '%P\n'; cd ../web-worker/proto && find . -name '*.proto' -printf '%P\n')
 protoc --plugin=protoc-gen-es=web-worker/node_modules/.bin/protoc-gen-es --es_out="$STAGE/gen" \
-  --es_opt=target=js+dts,import_extension=js -I proto -I web-worker/proto "${protos[@]}"
+  --es_opt=target=js,import_extension=js -I proto -I web-worker/proto "${protos[@]}"
 
 OUT=build/web
 rm -rf "$OUT"
@@ -63,9 +63,8 @@ mkdir -p "$TESTS_OUT"
 NODE_PATH=$ROOT/web-worker/node_modules "$ESBUILD" "$STAGE/wasm_tests_worker.js" --outfile="$TESTS_OUT/wasm_tests_worker.js" \
   "${common[@]}" --log-level=warning
 cp build/wasm/wasm_tests.wasm "$TESTS_OUT/"
+# The declarations stand alone (plain result shapes): no generated types ship.
 cp web-worker/src/cloudkit.d.ts "$OUT/"
-mkdir -p "$OUT/gen"
-(cd "$STAGE/gen" && find . -name '*.d.ts' -exec cp --parents {} "$ROOT/$OUT/gen/" \;)
 cat > "$OUT/package.json" <<JSON
 {
   "name": "cloudkit-web",
@@ -76,8 +75,7 @@ cat > "$OUT/package.json" <<JSON
   "module": "cloudkit.js",
   "types": "cloudkit.d.ts",
   "exports": { ".": { "types": "./cloudkit.d.ts", "default": "./cloudkit.js" }, "./worker.js": "./worker.js" },
-  "dependencies": { "@bufbuild/protobuf": "$(node -p "require('./web-worker/node_modules/@bufbuild/protobuf/package.json').version")" },
-  "files": ["cloudkit.js", "cloudkit.js.map", "worker.js", "worker.js.map", "cloudkit_core.wasm", "cloudkit.d.ts", "gen"],
+  "files": ["cloudkit.js", "cloudkit.js.map", "worker.js", "worker.js.map", "cloudkit_core.wasm", "cloudkit.d.ts"],
   "sideEffects": false
 }
 JSON

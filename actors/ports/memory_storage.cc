@@ -21,6 +21,17 @@ Async<Result<OrderedStore::Entries>> MemoryOrderedStore::Scan(const std::string&
 }
 
 Async<Status> MemoryOrderedStore::Write(WriteBatch batch) {
+  for (const WriteBatch::Expected& expected : batch.expected) {
+    auto it = entries_.find(expected.key);
+    const bool holds = expected.value ? it != entries_.end() && it->second == *expected.value : it == entries_.end();
+    if (!holds) return Async<Status>::Ready(Status::Aborted("a key the write read has changed since"));
+  }
+  for (const WriteBatch::EmptyRange& range : batch.empty_ranges) {
+    auto it = entries_.lower_bound(range.start);
+    if (it != entries_.end() && (range.end.empty() || it->first < range.end)) {
+      return Async<Status>::Ready(Status::Aborted("a range the write read as empty has a key since"));
+    }
+  }
   for (WriteBatch::Op& op : batch.ops) {
     if (op.value) {
       entries_[std::move(op.key)] = std::move(*op.value);

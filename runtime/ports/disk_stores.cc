@@ -106,8 +106,8 @@ void LaneOrderedStore::CommitPending() {
     std::vector<const ports::WriteBatch*> batches;
     batches.reserve(group.size());
     for (const PendingWrite& write : group) batches.push_back(&write.batch);
-    Status committed = store_->WriteAll(batches);
-    for (PendingWrite& write : group) write.done.PostTo(*write.executor, committed);
+    std::vector<Status> committed = store_->WriteAll(batches);
+    for (size_t i = 0; i < group.size(); ++i) group[i].done.PostTo(*group[i].executor, std::move(committed[i]));
   }
 }
 

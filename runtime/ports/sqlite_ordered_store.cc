@@ -194,17 +194,35 @@ Status SqliteOrderedStore::ApplyOps(const ports::WriteBatch& batch) {
   return Status::Ok();
 }
 
-Status SqliteOrderedStore::Write(const ports::WriteBatch& batch) { return WriteAll({&batch}); }
-
-Status SqliteOrderedStore::WriteAll(const std::vector<const ports::WriteBatch*>& batches) {
-  if (std::all_of(batches.begin(), batches.end(), [](const ports::WriteBatch* b) { return b->ops.empty(); })) {
-    return Status::Ok();
+Status SqliteOrderedStore::CheckExpected(const ports::WriteBatch& batch) {
+  for (const ports::WriteBatch::Expected& expected : batch.expected) {
+    Result<std::string> current = Get(expected.key);
+    if (!current.ok() && current.status().code() != v1::NOT_FOUND) return current.status();
+    const bool holds = expected.value ? current.ok() && *current == *expected.value : !current.ok();
+    if (!holds) return Status::Aborted("a key the write read has changed since, in " + path_);
   }
-  CK_RETURN_IF_ERROR(Run(begin_, "begin transaction on"));
-  Status status = Status::Ok();
-  for (const ports::WriteBatch* batch : batches) {
-    status = ApplyOps(*batch);
-    if (!status.ok()) break;
+  for (const ports::WriteBatch::EmptyRange& range : batch.empty_ranges) {
+    std::vector<std::pair<std::string, std::string>> found;
+    CK_RETURN_IF_ERROR(Scan(range.start, range.end, 1, &found));
+    if (!found.empty()) return Status::Aborted("a range the write read as empty has a key since, in " + path_);
+  }
+  return Status::Ok();
+}
+
+Status SqliteOrderedStore::Write(const ports::WriteBatch& batch) { return WriteAll({&batch}).front(); }
+
+std::vector<Status> SqliteOrderedStore::WriteAll(const std::vector<const ports::WriteBatch*>& batches) {
+  std::vector<Status> results(batches.size());
+  const auto nothing_to_do = [](const ports::WriteBatch* b) { return b->ops.empty() && !b->conditional(); };
+  if (std::all_of(batches.begin(), batches.end(), nothing_to_do)) {
+    return results;
+  }
+  Status status = Run(begin_, "begin transaction on");
+  for (size_t i = 0; i < batches.size() && status.ok(); ++i) {
+    // A batch whose expectations fail is skipped alone: it wrote nothing yet.
+    results[i] = CheckExpected(*batches[i]);
+    if (ports::IsWriteConflict(results[i])) continue;
+    status = results[i].ok() ? ApplyOps(*batches[i]) : results[i];
   }
   if (status.ok()) status = Run(commit_, "commit to");
   if (!status.ok() && sqlite3_get_autocommit(db_) == 0) {
@@ -214,7 +232,8 @@ Status SqliteOrderedStore::WriteAll(const std::vector<const ports::WriteBatch*>&
     Status rolled_back = Run(rollback_, "roll back");
     (void)rolled_back;
   }
-  return status;
+  if (!status.ok()) std::fill(results.begin(), results.end(), status);
+  return results;
 }
 
 }  // namespace cloudkit

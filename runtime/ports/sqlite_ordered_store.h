@@ -6,7 +6,7 @@
 // OK has been fsynced to the WAL and survives kill -9 of the process and loss
 // of power. Keys compare as bytes (memcmp, then length), the same order as
 // std::string. Each Write is one BEGIN IMMEDIATE ... COMMIT transaction and is
-// rolled back as a whole on any error.
+// rolled back as a whole on any error; its expectations are checked inside it.
 //
 // REQUIRES: one user at a time (the actor owning it). Other connections to the
 // same file (another store, the sqlite3 shell) are safe: SQLite locks the file,
@@ -49,8 +49,10 @@ class SqliteOrderedStore {
   Status Scan(const std::string& start, const std::string& end, size_t limit,
               std::vector<std::pair<std::string, std::string>>* out);
   Status Write(const ports::WriteBatch& batch);
-  // Applies the batches in order in one transaction (one sync): all or none.
-  Status WriteAll(const std::vector<const ports::WriteBatch*>& batches);
+  // Applies the batches in order in one transaction (one sync) and answers
+  // for each: a batch whose expectations fail is skipped with ABORTED; any
+  // other failure writes none of them and is every batch's answer.
+  std::vector<Status> WriteAll(const std::vector<const ports::WriteBatch*>& batches);
 
   const std::string& path() const { return path_; }
 
@@ -63,6 +65,8 @@ class SqliteOrderedStore {
   Status Run(sqlite3_stmt* stmt, const char* what);
   Status Error(const char* what, int rc) const;
   Status ApplyOps(const ports::WriteBatch& batch);
+  // OK if the batch's expectations hold now, ABORTED if one does not.
+  Status CheckExpected(const ports::WriteBatch& batch);
 
   std::string path_;
   sqlite3* db_;

@@ -11,6 +11,7 @@
 
 #include "ports/system_clock.h"
 #include "support/run_task.h"
+#include "support/store_expectations.h"
 #include "unit/temp_dir.h"
 
 namespace cloudkit {
@@ -91,6 +92,16 @@ TEST(NativeStoragePortTest, WritesMadeTogetherCommitInOrderAndReadsSeeEarlierWri
   auto all = Await((*store)->Scan("k", "l", 1000));
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 201u);
+}
+
+TEST(NativeStoragePortTest, ExpectationsHoldAcrossTwoStoresOnOneLocation) {
+  TempDir dir;
+  NativeStoragePort port;
+  testing_util::TestTurn turn;
+  auto a = port.OpenOrderedStore(dir / "s");
+  auto b = port.OpenOrderedStore(dir / "s");
+  ASSERT_TRUE(a.ok() && b.ok());
+  testing_util::CheckExpectationsAcrossStores(**a, **b);
 }
 
 TEST(NativeStoragePortTest, OutsideAnActorTurnCallsFailInsteadOfLosingTheAnswer) {

@@ -1,22 +1,94 @@
-// TypeScript declarations of the worker bundle's API (cloudkit.js). Message
-// types are generated from proto/ by protoc-gen-es into gen/.
-import type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse } from "./gen/cloudkit/v1/object_storage_pb.js";
-import type { Item, ListResponse, BatchGetResponse } from "./gen/cloudkit/v1/key_value_pb.js";
-import type { QueueOptions } from "./gen/cloudkit/v1/queue_pb.js";
-import type { SubscriptionOptions } from "./gen/cloudkit/v1/pubsub_pb.js";
-import type { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
+// TypeScript declarations of the worker bundle's API (cloudkit.js). Every
+// result is a plain object of the shape declared here (never a protobuf
+// message): times are numbers of milliseconds since the Unix epoch, sizes
+// numbers of bytes, binary values Uint8Array. The declarations stand alone:
+// they need no other package's types.
 
-export { StatusCode };
-export type { Bucket, ObjectInfo, ListObjectsResponse, DeleteObjectsResponse, Item, ListResponse, BatchGetResponse,
-              QueueOptions, SubscriptionOptions };
+/** The protocol's status codes (proto/cloudkit/v1/status.proto); a value at run time too. */
+export declare enum StatusCode {
+  OK = 0,
+  /** The request is malformed or names something invalid. */
+  INVALID_ARGUMENT = 1,
+  /** Bucket, object, table, key, queue, topic, subscription or secret does not exist. */
+  NOT_FOUND = 2,
+  /** Create of something that exists; put-if-absent on a present key. */
+  ALREADY_EXISTS = 3,
+  /** if-match / if-none-match failed; delete of a non-empty bucket. */
+  FAILED_PRECONDITION = 4,
+  /** Conflict with a concurrent change; safe to retry the whole operation. */
+  ABORTED = 5,
+  UNAUTHENTICATED = 6,
+  PERMISSION_DENIED = 7,
+  /** A size, rate or concurrency limit was hit. */
+  RESOURCE_EXHAUSTED = 8,
+  /** Cannot serve now: stopped, a worker died, a backend is down. */
+  UNAVAILABLE = 9,
+  DEADLINE_EXCEEDED = 10,
+  /** The binding's provider lacks the operation. */
+  UNIMPLEMENTED = 11,
+  INTERNAL = 12,
+}
 
 /** Every failure: the protocol's status code, as cloudkitd reports it. */
 export declare class CloudKitError extends Error {
   readonly code: StatusCode;
   /** The code's name, e.g. "NOT_FOUND". */
-  readonly codeName: string;
+  readonly codeName: keyof typeof StatusCode;
+  /** Whether the same call may succeed if made again. */
   readonly retryable: boolean;
+  /** When retryable: how long to wait first; 0 = no hint. */
   readonly retryAfterMs: number;
+}
+
+export interface Bucket {
+  name: string;
+  createdMs: number;
+}
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Quoted, as HTTP has it. */
+  etag: string;
+  lastModifiedMs: number;
+  contentType: string;
+  metadata: Record<string, string>;
+}
+export interface ListObjectsResult {
+  objects: ObjectInfo[];
+  /** With a delimiter: the distinct key prefixes up to and including it. */
+  commonPrefixes: string[];
+  /** Empty on the last page. */
+  nextContinuationToken: string;
+}
+export interface DeleteObjectsResult {
+  /** Every valid key given (absent now, whether or not it existed). */
+  deleted: string[];
+  errors: Array<{ key: string; error: CloudKitError }>;
+}
+export interface Item {
+  key: string;
+  /** Empty in a keysOnly listing. */
+  value: Uint8Array;
+  etag: string;
+  /** 0 = never. */
+  expiresAtMs: number;
+}
+export interface ListItemsResult {
+  items: Item[];
+  /** Empty on the last page. */
+  nextContinuationToken: string;
+}
+export interface BatchGetResult {
+  items: Item[];
+  missing: string[];
+}
+export interface QueueOptions {
+  fifo: boolean;
+  visibilityTimeoutMs: number;
+  /** With deadLetterQueue: receives after which a message moves there (0 = none). */
+  maxReceives: number;
+  deadLetterQueue: string;
 }
 
 export type Bytes = string | Uint8Array | ArrayBuffer | ArrayBufferView;
@@ -88,7 +160,7 @@ export interface Storage {
   headObject(bucket: string, key: string): Promise<ObjectInfo>;
   /** Resolves to whether the object existed. */
   deleteObject(bucket: string, key: string, options?: { ifMatch?: string }): Promise<boolean>;
-  deleteObjects(bucket: string, keys: string[]): Promise<DeleteObjectsResponse>;
+  deleteObjects(bucket: string, keys: string[]): Promise<DeleteObjectsResult>;
   copyObject(sourceBucket: string, sourceKey: string, bucket: string, key: string,
              options?: { ifMatch?: string }): Promise<ObjectInfo>;
   /** A URL to GET or PUT the object without credentials until it expires (`s3`, `azure`: a blob SAS; others: UNIMPLEMENTED). */
@@ -96,7 +168,7 @@ export interface Storage {
     Promise<{ url: string; method: string; expiresMs: number }>;
   listObjects(bucket: string, options?: {
     prefix?: string; delimiter?: string; pageSize?: number; continuationToken?: string;
-  }): Promise<ListObjectsResponse>;
+  }): Promise<ListObjectsResult>;
 }
 
 export interface KeyValue {
@@ -107,8 +179,8 @@ export interface KeyValue {
   delete(table: string, key: string, options?: { ifMatch?: string }): Promise<boolean>;
   exists(table: string, key: string): Promise<boolean>;
   list(table: string, options?: { prefix?: string; pageSize?: number; continuationToken?: string; keysOnly?: boolean }):
-    Promise<ListResponse>;
-  batchGet(table: string, keys: string[]): Promise<BatchGetResponse>;
+    Promise<ListItemsResult>;
+  batchGet(table: string, keys: string[]): Promise<BatchGetResult>;
   /** Written atomically; resolves to the new ETags in entry order. */
   batchPut(table: string, entries: Array<{ key: string; value: Bytes; ttlMs?: number }>): Promise<string[]>;
 }
@@ -265,8 +337,15 @@ export declare class CloudKit {
   /** Another binding; throws CloudKitError NOT_FOUND for an unknown name. */
   binding(name: string): Binding;
   readonly stats: { workers: number; restarts: number; inFlight: number };
-  /** Kills worker `index` as a crash would: its calls fail UNAVAILABLE, its actors come back. */
+  /**
+   * Kills worker `index` (0 to stats.workers - 1; else throws INVALID_ARGUMENT) as a crash would: its calls
+   * fail UNAVAILABLE, its actors come back on a new worker. Does nothing after stop().
+   */
   killWorker(index: number): void;
+  /**
+   * Terminates every worker. Calls in flight and every later call reject with UNAVAILABLE, not retryable;
+   * what `local` bindings acknowledged stays in IndexedDB. Idempotent.
+   */
   stop(): Promise<void>;
 }
 export default CloudKit;

@@ -52,13 +52,24 @@ function errorFrom(status) {
 }
 const failed = (envelope) => envelope.status && envelope.status.code !== StatusCode.OK;
 
+// Strings cross to the actors as UTF-8, which cannot carry a lone surrogate
+// (TextEncoder would write U+FFFD instead): such a string is refused, never
+// silently changed into another name or value.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function requireWellFormed(what, value) {
+  const at = value.search(LONE_SURROGATE);
+  if (at >= 0) {
+    throw invalidArgument(`${what} is not valid UTF-16: a lone surrogate (U+${value.charCodeAt(at).toString(16).toUpperCase()}) at index ${at}`);
+  }
+  return value;
+}
 function requireString(what, value, { allowEmpty = false } = {}) {
   if (typeof value !== "string") throw invalidArgument(`${what} must be a string, got ${typeof value}`);
   if (!allowEmpty && value.length === 0) throw invalidArgument(`${what} is empty`);
-  return value;
+  return requireWellFormed(what, value);
 }
 function toBytes(what, value) {
-  if (typeof value === "string") return encoder.encode(value);
+  if (typeof value === "string") return encoder.encode(requireWellFormed(what, value));
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -69,6 +80,8 @@ function stringMap(what, value) {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidArgument(`${what} must be an object`);
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== "string") throw invalidArgument(`${what}: '${k}' must be a string, got ${typeof v}`);
+    requireWellFormed(`${what}: a name`, k);
+    requireWellFormed(`${what}: '${k}'`, v);
   }
   return value;
 }
@@ -87,6 +100,24 @@ function optionalNumber(what, value) {
   }
   return Math.floor(value);
 }
+
+// A body the page gave that failed while being read (a ReadableStream that
+// errored): the upload is abandoned.
+function bodyFailed(error) {
+  if (error instanceof CloudKitError) return error;
+  const failure = invalidArgument(`reading the object body failed: ${error?.message ?? error}`);
+  failure.cause = error;
+  return failure;
+}
+
+// Results are plain objects (their shapes are in cloudkit.d.ts), never
+// protobuf messages: times and sizes are numbers (ms since the epoch, bytes).
+const bucketOf = (b) => ({ name: b.name, createdMs: Number(b.createdMs) });
+const objectOf = (o) => ({
+  bucket: o.bucket, key: o.key, size: Number(o.size), etag: o.etag, lastModifiedMs: Number(o.lastModifiedMs),
+  contentType: o.contentType, metadata: { ...o.metadata },
+});
+const itemOf = (i) => ({ key: i.key, value: i.value, etag: i.etag, expiresAtMs: Number(i.expiresAtMs) });
 
 // Yields the body in chunks of at most CHUNK_BYTES, reading lazily.
 async function* chunksOf(body) {
@@ -121,6 +152,8 @@ class Binding {
   }
 
   actorFor(service) {
+    const refusal = this.client.pool.refusal();
+    if (refusal) throw new CloudKitError(StatusCode.UNAVAILABLE, refusal);
     const actor = this.actors[service];
     if (!actor) {
       throw new CloudKitError(StatusCode.UNIMPLEMENTED,
@@ -155,15 +188,15 @@ class Storage {
   }
 
   async createBucket(bucket) {
-    return (await this.#unary("CreateBucket", { bucket: requireString("bucket", bucket) })).bucket;
+    return bucketOf((await this.#unary("CreateBucket", { bucket: requireString("bucket", bucket) })).bucket);
   }
   async deleteBucket(bucket) { await this.#unary("DeleteBucket", { bucket: requireString("bucket", bucket) }); }
-  async listBuckets() { return (await this.#unary("ListBuckets", {})).buckets; }
+  async listBuckets() { return (await this.#unary("ListBuckets", {})).buckets.map(bucketOf); }
   async bucketExists(bucket) {
     return (await this.#unary("BucketExists", { bucket: requireString("bucket", bucket) })).exists;
   }
   async headObject(bucket, key) {
-    return (await this.#unary("HeadObject", { bucket: requireString("bucket", bucket), key: requireString("key", key) })).object;
+    return objectOf((await this.#unary("HeadObject", { bucket: requireString("bucket", bucket), key: requireString("key", key) })).object);
   }
   async deleteObject(bucket, key, { ifMatch = "" } = {}) {
     return (await this.#unary("DeleteObject", {
@@ -174,21 +207,24 @@ class Storage {
   async deleteObjects(bucket, keys) {
     if (!Array.isArray(keys)) throw invalidArgument("keys must be an array of strings");
     keys.forEach((k) => requireString("key", k, { allowEmpty: true }));
-    return this.#unary("DeleteObjects", { bucket: requireString("bucket", bucket), keys });
+    const response = await this.#unary("DeleteObjects", { bucket: requireString("bucket", bucket), keys });
+    return { deleted: response.deleted, errors: response.errors.map((e) => ({ key: e.key, error: errorFrom(e.status) })) };
   }
   async copyObject(sourceBucket, sourceKey, bucket, key, { ifMatch = "" } = {}) {
-    return (await this.#unary("CopyObject", {
+    return objectOf((await this.#unary("CopyObject", {
       sourceBucket: requireString("source bucket", sourceBucket), sourceKey: requireString("source key", sourceKey),
       bucket: requireString("bucket", bucket), key: requireString("key", key),
       ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }),
-    })).object;
+    })).object);
   }
   async listObjects(bucket, { prefix = "", delimiter = "", pageSize = 0, continuationToken = "" } = {}) {
-    return this.#unary("ListObjects", {
+    const response = await this.#unary("ListObjects", {
       bucket: requireString("bucket", bucket), prefix: requireString("prefix", prefix, { allowEmpty: true }),
       delimiter: requireString("delimiter", delimiter, { allowEmpty: true }), pageSize: optionalNumber("pageSize", pageSize),
       continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
     });
+    return { objects: response.objects.map(objectOf), commonPrefixes: response.commonPrefixes,
+             nextContinuationToken: response.nextContinuationToken };
   }
   // A URL that lets whoever holds it GET or PUT the object until it expires,
   // without credentials (providers of remote services: `s3`, `azure`; others
@@ -210,11 +246,16 @@ class Storage {
       metadata, ifMatch: requireString("ifMatch", ifMatch, { allowEmpty: true }), ifNoneMatch: Boolean(ifNoneMatch),
     };
     if (typeof metadata !== "object" || metadata === null) throw invalidArgument("metadata must be an object");
-    for (const [k, v] of Object.entries(metadata)) requireString(`metadata '${k}'`, v, { allowEmpty: true });
+    stringMap("metadata", metadata);
     const actor = this.binding.actorFor("object_storage");
     const chunks = chunksOf(body);
-    const first = await chunks.next();
-    let next = first.done ? first : await chunks.next();
+    let first, next;
+    try {
+      first = await chunks.next();
+      next = first.done ? first : await chunks.next();
+    } catch (error) {
+      throw bodyFailed(error);
+    }
     init.data = first.done ? new Uint8Array(0) : first.value;
     init.moreData = !next.done;
     const timeoutMs = this.binding.client.timeoutMs;
@@ -229,7 +270,7 @@ class Storage {
         finished = true;
         chunks.return?.();
         if (failed(envelope)) reject(errorFrom(envelope.status));
-        else resolve(fromBinary(ospb.PutObjectResponseSchema, reply).object);
+        else resolve(objectOf(fromBinary(ospb.PutObjectResponseSchema, reply).object));
       }, timeoutMs);
       const pump = async () => {
         if (pumping) return;
@@ -245,7 +286,7 @@ class Storage {
           finished = true;
           call.send(FrameKind.CANCEL);
           call.end();
-          reject(error instanceof CloudKitError ? error : invalidArgument(`reading the body failed: ${error.message}`));
+          reject(bodyFailed(error));
         } finally {
           pumping = false;
         }
@@ -286,7 +327,7 @@ class Storage {
           if (response.data.length > 0) controller.enqueue(response.data);
           if (!response.moreData) controller.close();
           resolve({
-            object: response.object, rangeStart: Number(response.rangeStart),
+            object: objectOf(response.object), rangeStart: Number(response.rangeStart),
             contentLength: Number(response.contentLength), body,
             blob: () => new Response(body).blob(),
             arrayBuffer: () => new Response(body).arrayBuffer(),
@@ -310,7 +351,7 @@ class KeyValue {
   }
   #names(table, key) { return { table: requireString("table", table), key: requireString("key", key, { allowEmpty: true }) }; }
 
-  async get(table, key) { return (await this.#unary("Get", this.#names(table, key))).item; }
+  async get(table, key) { return itemOf((await this.#unary("Get", this.#names(table, key))).item); }
   async put(table, key, value, { ifAbsent = false, ifMatch = "", ttlMs } = {}) {
     const response = await this.#unary("Put", {
       ...this.#names(table, key), value: toBytes("value", value), ifAbsent: Boolean(ifAbsent),
@@ -323,16 +364,18 @@ class KeyValue {
   }
   async exists(table, key) { return (await this.#unary("Exists", this.#names(table, key))).exists; }
   async list(table, { prefix = "", pageSize = 0, continuationToken = "", keysOnly = false } = {}) {
-    return this.#unary("List", {
+    const response = await this.#unary("List", {
       table: requireString("table", table), prefix: requireString("prefix", prefix, { allowEmpty: true }),
       pageSize: optionalNumber("pageSize", pageSize), keysOnly: Boolean(keysOnly),
       continuationToken: requireString("continuationToken", continuationToken, { allowEmpty: true }),
     });
+    return { items: response.items.map(itemOf), nextContinuationToken: response.nextContinuationToken };
   }
   async batchGet(table, keys) {
     if (!Array.isArray(keys)) throw invalidArgument("keys must be an array of strings");
     keys.forEach((k) => requireString("key", k, { allowEmpty: true }));
-    return this.#unary("BatchGet", { table: requireString("table", table), keys });
+    const response = await this.#unary("BatchGet", { table: requireString("table", table), keys });
+    return { items: response.items.map(itemOf), missing: response.missing };
   }
   async batchPut(table, entries) {
     if (!Array.isArray(entries)) throw invalidArgument("entries must be an array of {key, value, ttlMs}");
@@ -353,7 +396,11 @@ class Queue {
   #unary(rpc, init, timeoutMs) {
     return this.binding.unary("queue", rpc, qpb[`${rpc}RequestSchema`], qpb[`${rpc}ResponseSchema`], init, timeoutMs);
   }
-  #info(queue) { return { ...queue, createdMs: Number(queue.createdMs) }; }
+  #info(queue) {
+    const { fifo, visibilityTimeoutMs, maxReceives, deadLetterQueue } = queue.options ?? {};
+    return { name: queue.name, options: { fifo, visibilityTimeoutMs, maxReceives, deadLetterQueue },
+             createdMs: Number(queue.createdMs) };
+  }
   #entry(what, body, { attributes, delayMs, deduplicationId = "" } = {}) {
     return {
       body: toBytes(what, body), attributes: stringMap(`${what} attributes`, attributes),
@@ -518,7 +565,6 @@ class PubSub {
     requireString("subscription", subscription);
     if (!Number.isInteger(window) || window < 1 || window > 1000) throw invalidArgument("window must be an integer from 1 to 1000");
     const pubsub = this, binding = this.binding;
-    const actor = binding.actorFor("pubsub");
     const timeoutMs = binding.client.timeoutMs;
     const buffered = [], waiting = [];
     let call = null, heartbeat = null, failure = null, over = false;
@@ -545,7 +591,7 @@ class PubSub {
       ack: () => pubsub.ack(subscription, [d.ackId]), nack: () => pubsub.nack(subscription, [d.ackId]),
     });
     const open = () => {
-      call = binding.client.pool.call(actor, (envelope, bytes) => {
+      call = binding.client.pool.call(binding.actorFor("pubsub"), (envelope, bytes) => {
         if (failed(envelope)) {
           failure = errorFrom(envelope.status);
           stop();
@@ -564,7 +610,11 @@ class PubSub {
     return {
       [Symbol.asyncIterator]() { return this; },
       next() {
-        if (!call && !over) open();
+        try {
+          if (!call && !over) open();
+        } catch (error) {
+          return Promise.reject(error);
+        }
         return new Promise((resolve, reject) => {
           waiting.push({ resolve, reject });
           settle();
@@ -638,9 +688,17 @@ export class CloudKit {
   // (per call, default 30000), workerUrl (default: worker.js next to this module).
   static async start({ workers = 2, bindings = [{ name: "default", provider: "memory" }], timeoutMs = 30000,
                        workerUrl = new URL("./worker.js", import.meta.url) } = {}) {
+    // Everything that can be checked before a worker starts is.
     if (!Number.isInteger(workers) || workers < 1) throw invalidArgument("workers must be a positive integer");
     if (!Array.isArray(bindings) || bindings.length === 0) throw invalidArgument("bindings must be a non-empty array");
-    const ck = new CloudKit(new WorkerPool(workerUrl, workers), optionalNumber("timeoutMs", timeoutMs));
+    const seen = new Set();
+    for (const b of bindings) {
+      const name = requireString("binding name", b?.name);
+      if (seen.has(name)) throw invalidArgument(`binding '${name}' is given twice`);
+      seen.add(name);
+    }
+    const callTimeoutMs = optionalNumber("timeoutMs", timeoutMs);
+    const ck = new CloudKit(new WorkerPool(workerUrl, workers), callTimeoutMs);
     try {
       await ck.pool.ready();
       Object.assign(ck, servicesFrom(ck.pool.description));
@@ -701,9 +759,18 @@ export class CloudKit {
 
   // Scheduler facts for tests and dashboards.
   get stats() { return { workers: this.pool.workers.length, restarts: this.pool.restarts, inFlight: this.pool.calls.size }; }
-  // Kills worker `index` as a crash would (tests, demos of recovery).
-  killWorker(index) { this.pool.kill(index); }
+  // Kills worker `index` (0 to stats.workers - 1) as a crash would (tests,
+  // demos of recovery); the pool replaces it. Does nothing once stopped.
+  killWorker(index) {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pool.workers.length) {
+      throw invalidArgument(`worker index must be an integer from 0 to ${this.pool.workers.length - 1}, got ${String(index)}`);
+    }
+    if (!this.pool.terminated) this.pool.kill(index);
+  }
 
+  // Terminates every worker at once. Calls in flight, and every call made
+  // afterwards, reject with UNAVAILABLE (not retryable); IndexedDB keeps what
+  // `local` bindings wrote and acknowledged. Idempotent.
   async stop() { this.pool.terminate(); }
 }
 

@@ -18,6 +18,9 @@ import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
 
 const DB_VERSION = 1;
 const buf = (bytes) => bytes.slice().buffer;  // an ArrayBuffer key of exactly these bytes
+const sameBytes = (a, b) => a.length === b.length && a.every((byte, i) => byte === b[i]);
+// Bytes as a string of one char per byte: compares as the bytes do.
+const byteString = (bytes) => Array.from(bytes, (b) => String.fromCharCode(b)).join("");
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -49,18 +52,17 @@ export function createIdbStorage(indexedDB) {
 
   // Group commit of `entries` writes. While a write transaction commits,
   // later writes, and reads asked for after them, wait in state.waiting.
+  // Resolves to one reply per request: {} once durable, or ABORTED for a
+  // request whose expectations did not hold (it wrote nothing; the others
+  // did). IndexedDB runs a readwrite transaction alone among all the
+  // origin's connections to the database, so the checks and the writes after
+  // them are atomic across tabs.
   function writeGroup(state, d, requests) {
     let done;
     try {
       const tx = d.transaction("entries", "readwrite", { durability: "strict" });
-      const store = tx.objectStore("entries");
-      for (const req of requests) {
-        for (const op of req.ops) {
-          if (op.remove) store.delete(buf(op.key));
-          else store.put(buf(op.value), buf(op.key));
-        }
-      }
-      done = finished(tx);
+      const replies = applyInOrder(tx, requests);
+      done = Promise.all([replies, finished(tx)]).then(([r]) => r);
     } catch (error) {
       done = Promise.reject(error);
     }
@@ -69,6 +71,66 @@ export function createIdbStorage(indexedDB) {
     done.then(next, next);
     return done;
   }
+  // Reads what every expectation of the group names at once, inside the
+  // transaction (one wait, for a group of any size; none when no request
+  // has expectations), then queues the requests' writes in order, judging
+  // each request on those reads as the writes before it in the group changed
+  // them. A range one of them emptied still counts as not empty: a spurious
+  // ABORTED costs a retry, never a wrong answer.
+  async function applyInOrder(tx, requests) {
+    const store = tx.objectStore("entries");
+    const replies = [];
+    try {
+      const conditional = requests.some((req) => req.expected.length > 0 || req.emptyRanges.length > 0);
+      const reads = conditional ? await readExpected(store, requests) : null;
+      const written = new Map();  // what the group wrote so far: byte string of the key -> value (null: deleted)
+      requests.forEach((req, i) => {
+        if (reads && !expectationsHold(req, reads[i], written)) {
+          replies.push({ code: StatusCode.ABORTED, message: "aborted: a key the write read has changed since" });
+          return;
+        }
+        for (const op of req.ops) {
+          if (op.remove) store.delete(buf(op.key));
+          else store.put(buf(op.value), buf(op.key));
+          if (reads) written.set(byteString(op.key), op.remove ? null : op.value);
+        }
+        replies.push({});
+      });
+    } catch (error) {
+      tx.abort();  // nothing of the group may commit
+      throw error;
+    }
+    return replies;
+  }
+  // Per request: the stored value of each expected key, and the first key
+  // of each range that should be empty (undefined: none).
+  function readExpected(store, requests) {
+    return Promise.all(requests.map(async (req) => {
+      const values = req.expected.map((e) => promised(store.get(buf(e.key))));
+      const firsts = req.emptyRanges.map(({ start, end }) =>
+        promised(store.getKey(end.length > 0 ? IDBKeyRange.bound(buf(start), buf(end), false, true) : IDBKeyRange.lowerBound(buf(start)))));
+      const [current, found] = await Promise.all([Promise.all(values), Promise.all(firsts)]);
+      return { current, found };
+    }));
+  }
+  function expectationsHold(req, { current, found }, written) {
+    const valueNow = (e, i) => {
+      const key = byteString(e.key);
+      if (written.has(key)) return written.get(key) ?? undefined;
+      return current[i] === undefined ? undefined : new Uint8Array(current[i]);
+    };
+    const keysHold = req.expected.every((e, i) => {
+      const value = valueNow(e, i);
+      return e.remove ? value === undefined : value !== undefined && sameBytes(e.value, value);
+    });
+    const rangesHold = req.emptyRanges.every(({ start, end }, i) => {
+      if (found[i] !== undefined) return false;
+      const [from, to] = [byteString(start), byteString(end)];
+      for (const [key, value] of written) if (value !== null && key >= from && (to === "" || key < to)) return false;
+      return true;
+    });
+    return keysHold && rangesHold;
+  }
   function startWaiting(state, d) {
     state.writing = false;
     const waiting = state.waiting;
@@ -76,13 +138,13 @@ export function createIdbStorage(indexedDB) {
     const writes = waiting.filter((w) => w.write);
     if (writes.length > 0) {
       const group = writeGroup(state, d, writes.map((w) => w.write));
-      for (const w of writes) group.then(() => w.resolve({}), w.reject);
+      group.then((replies) => writes.forEach((w, i) => w.resolve(replies[i])), (error) => writes.forEach((w) => w.reject(error)));
     }
     for (const w of waiting) if (w.read) w.read().then(w.resolve, w.reject);
   }
   function entries(state, d, op, req) {
     if (op === "write") {
-      if (!state.writing) return writeGroup(state, d, [req]).then(() => ({}));
+      if (!state.writing) return writeGroup(state, d, [req]).then(([reply]) => reply);
       return new Promise((resolve, reject) => state.waiting.push({ write: req, resolve, reject }));
     }
     if (state.waiting.length === 0) return ops[op](req, d);

@@ -2,7 +2,10 @@
 // wasm core. It places actors on workers (the least loaded), routes each call's
 // frames to its actor, enforces call timeouts, and recovers from a dead worker:
 // the worker is replaced, its actors are re-created on the new one, and its
-// calls in flight fail with UNAVAILABLE instead of hanging.
+// calls in flight fail with UNAVAILABLE instead of hanging. A worker whose
+// script does not load is not replaced: its failure names the script's URL
+// and what fetching it answers. Once terminated, the pool starts nothing and
+// every call fails at once.
 import { create, toBinary, fromBinary } from "@bufbuild/protobuf";
 import { RequestEnvelopeSchema, ResponseEnvelopeSchema, FrameKind } from "./gen/cloudkit/v1/envelope_pb.js";
 import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
@@ -26,13 +29,16 @@ class PoolWorker {
       this.readyResolve = resolve;
       this.readyReject = reject;
     });
+    this.ready.catch(() => {});  // whoever waits for it reports the failure
     // Frames wait here until the worker is ready and its actors exist.
     this.accepting = false;
     this.queued = [];
+    this.loaded = false;
     this.worker.onmessage = ({ data }) => this.onMessage(data);
     this.worker.onerror = (event) => {
       event.preventDefault?.();
-      this.pool.onWorkerDied(this, event.message || "worker error");
+      if (this.loaded) this.pool.onWorkerDied(this, event.message || "worker error");
+      else this.pool.onWorkerFailedToLoad(this, event.message);
     };
   }
 
@@ -40,6 +46,7 @@ class PoolWorker {
     if (data instanceof Uint8Array) return this.pool.onFrame(data);
     switch (data.op) {
       case "ready":
+        this.loaded = true;
         this.pool.description ??= data.description;
         this.readyResolve();
         if (!this.restarting) this.open();
@@ -56,6 +63,7 @@ class PoolWorker {
 
   async spawn(actor) {
     await this.ready;
+    if (this.loadFailure) throw this.loadFailure;
     // The credentials are not enumerable (cloudkit.js): named here, where they go to the worker.
     const spec = toBinary(SpawnActorSchema, create(SpawnActorSchema, {
       ...actor.spec, credentials: actor.spec.credentials ?? {}, actorId: actor.id,
@@ -82,6 +90,8 @@ class PoolWorker {
     }
   }
 }
+
+const STOPPED = "unavailable: CloudKit was stopped";
 
 // The envelope of every frame the page sends, refilled each time: encoding is
 // synchronous, and a new message per frame costs more than setting its fields.
@@ -131,11 +141,11 @@ class Call {
     this.onFrame(envelope, body);
   }
 
-  fail(code, message) {
+  fail(code, message, retryable = true) {
     if (this.ended) return;
     this.end();
     this.onFrame(create(ResponseEnvelopeSchema, {
-      requestId: this.requestId, kind: FrameKind.RESPONSE, status: { code, message, retryable: true },
+      requestId: this.requestId, kind: FrameKind.RESPONSE, status: { code, message, retryable },
     }), new Uint8Array(0));
   }
 
@@ -184,6 +194,7 @@ export class WorkerPool {
     this.nextActorId = 1;
     this.nextRequestId = 1;
     this.restarts = 0;
+    this.terminated = false;
   }
 
   async ready() { await Promise.all(this.workers.map((w) => w.ready)); }
@@ -204,12 +215,22 @@ export class WorkerPool {
 
   workerOf(actor) { return actor.worker; }
 
-  // Starts a call to `actor`; frames come back through onFrame.
+  // Starts a call to `actor`; frames come back through onFrame. A call the
+  // pool cannot make (stopped, or the actor's worker did not load) fails on
+  // the next microtask, as a reply would.
   call(actor, onFrame, timeoutMs) {
     const call = new Call(this, actor, this.nextRequestId++, onFrame, timeoutMs);
     this.calls.set(call.requestId, call);
     actor.worker.calls.add(call);
+    const refusal = this.refusal(actor.worker);
+    if (refusal) queueMicrotask(() => call.fail(StatusCode.UNAVAILABLE, refusal, false));
     return call;
+  }
+
+  // Why calls on `worker` cannot run, or undefined.
+  refusal(worker) {
+    if (this.terminated) return STOPPED;
+    return worker?.loadFailure?.message;
   }
 
   onFrame(frame) {
@@ -219,9 +240,30 @@ export class WorkerPool {
     if (call) call.deliver(decoded, body, endsCall);
   }
 
+  // A worker that never became ready: its script (or the wasm it loads) did
+  // not load. Fetching the URL says why: most often an HTTP status.
+  async onWorkerFailedToLoad(worker, errorMessage) {
+    if (worker.loadFailure || this.terminated) return;
+    worker.worker.terminate();
+    const url = String(this.workerUrl);
+    let why;
+    try {
+      const response = await fetch(url, { cache: "no-store" });
+      why = response.ok ? `it loads (HTTP ${response.status}) but failed to start: ${errorMessage || "script error"}`
+                        : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    } catch (error) {
+      why = `fetching it failed: ${error.message}`;
+    }
+    const failure = new CloudKitError(StatusCode.UNAVAILABLE, `unavailable: worker script ${url} did not load: ${why}`);
+    worker.loadFailure = failure;
+    worker.readyReject?.(failure);
+    for (const waiter of worker.spawnWaiters.values()) waiter({ code: failure.code, message: failure.message });
+    for (const call of [...worker.calls]) call.fail(StatusCode.UNAVAILABLE, failure.message, false);
+  }
+
   // Replaces a dead worker, re-creates its actors there, and fails its calls.
   onWorkerDied(worker, reason) {
-    if (worker.dead) return;
+    if (worker.dead || this.terminated) return;
     worker.dead = true;
     worker.worker.terminate();
     worker.readyReject?.(new CloudKitError(StatusCode.UNAVAILABLE, `unavailable: worker died: ${reason}`));
@@ -246,8 +288,15 @@ export class WorkerPool {
   // Tests and the example use this to simulate a crash.
   kill(index) { this.onWorkerDied(this.workers[index], "killed"); }
 
+  // Ends every worker and fails every call in flight; later calls fail at once.
   terminate() {
-    for (const call of [...this.calls.values()]) call.fail(StatusCode.UNAVAILABLE, "unavailable: CloudKit stopped");
-    for (const w of this.workers) w.worker.terminate();
+    if (this.terminated) return;
+    this.terminated = true;
+    for (const w of this.workers) {
+      w.worker.terminate();
+      w.readyReject?.(new CloudKitError(StatusCode.UNAVAILABLE, STOPPED));
+      for (const waiter of w.spawnWaiters.values()) waiter({ code: StatusCode.UNAVAILABLE, message: STOPPED });
+    }
+    for (const call of [...this.calls.values()]) call.fail(StatusCode.UNAVAILABLE, STOPPED, false);
   }
 }

@@ -8,9 +8,15 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBrowser } from "./browser_harness.mjs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { BUILD_WEB, startBrowser } from "./browser_harness.mjs";
+import { serve } from "./static_server.mjs";
 import { AZURITE_CREDENTIALS, startAzurite } from "./azurite.mjs";
 import { EMULATORS_DIR } from "./node_emulator.mjs";
 import { S3RVER_CREDENTIALS, startS3rver } from "./s3rver.mjs";
@@ -300,6 +306,101 @@ test("local data persists across a page reload", async () => {
   await page.context().close();
 });
 
+// Two tabs of one browser (two pages of one context) on one `local` binding
+// race on the same names; IndexedDB is shared, the actors are not. Each
+// page starts its own CloudKit; `race` runs in both at once.
+describe("two tabs on one local binding", () => {
+  const ATTEMPTS = 200;
+  async function twoTabs(path) {
+    const context = await harness.browser.newContext();
+    const pages = [await context.newPage(), await context.newPage()];
+    for (const page of pages) {
+      page.on("pageerror", (error) => console.error("page error:", error.message));
+      await page.goto(`${harness.url}/index.html`);
+      await page.evaluate(async (path) => {
+        const { CloudKit } = await import("/web/cloudkit.js");
+        window.ck = await CloudKit.start({ workers: 2, bindings: [{ name: "default", provider: "local", options: { path } }] });
+        // The names a tab won: call(name) for each, all at once; `losing` is a loser's code.
+        window.winners = async (names, call, losing) => (await Promise.all(names.map((name) => call(name).then(() => name, (e) => {
+          if (e.codeName !== losing) throw e;
+          return null;
+        })))).filter((name) => name !== null);
+      }, path);
+    }
+    return { pages, close: () => context.close() };
+  }
+  // Runs `fn(tab, attempts)` in both pages at once (both wait for the same
+  // moment of the shared clock to start); resolves to both results.
+  const race = (tabs, fn) => {
+    const startAt = Date.now() + 300;
+    return Promise.all(tabs.pages.map((page, tab) => page.evaluate(
+      `new Promise((go) => setTimeout(go, ${startAt} - Date.now())).then(() => (${fn})(${tab}, ${ATTEMPTS}))`)));
+  };
+  const winnersOf = (a, b) => ({ both: a.filter((k) => b.includes(k)).length, total: a.length + b.length });
+  const names = (prefix) => Array.from({ length: ATTEMPTS }, (_, i) => `${prefix}${i}`);
+
+  test("two tabs: put ifAbsent has one winner per key", async () => {
+    const tabs = await twoTabs(`tabs-absent-${Date.now()}`);
+    const [a, b] = await race(tabs, `(tab) => window.winners(${JSON.stringify(names("k"))},
+      (key) => window.ck.kv.put("t", key, "tab " + tab, { ifAbsent: true }), "ALREADY_EXISTS")`);
+    assert.deepEqual(winnersOf(a, b), { both: 0, total: ATTEMPTS });
+    // What each key holds is its winner's value.
+    const held = await tabs.pages[0].evaluate(async (keys) => Promise.all(keys.map(async (k) =>
+      new TextDecoder().decode((await window.ck.kv.get("t", k)).value))), a);
+    assert.ok(held.every((v) => v === "tab 0"), "a key the first tab won holds its value");
+    await tabs.close();
+  });
+
+  test("two tabs: a get + put(ifMatch) counter loses no acknowledged increment", { timeout: 300_000 }, async () => {
+    const tabs = await twoTabs(`tabs-counter-${Date.now()}`);
+    await tabs.pages[0].evaluate(() => window.ck.kv.put("t", "counter", "0"));
+    const acknowledged = await race(tabs, async (tab, attempts) => {
+      // Two loops per tab: conflicts inside a tab as well as across tabs.
+      const loop = async (increments) => {
+        let done = 0;
+        while (done < increments) {
+          const item = await window.ck.kv.get("t", "counter");
+          const next = String(Number(new TextDecoder().decode(item.value)) + 1);
+          try {
+            await window.ck.kv.put("t", "counter", next, { ifMatch: item.etag });
+            ++done;
+          } catch (e) {
+            if (e.codeName !== "FAILED_PRECONDITION") throw e;
+          }
+        }
+        return done;
+      };
+      const loops = await Promise.all([loop(attempts / 4), loop(attempts / 4)]);
+      return loops[0] + loops[1];
+    });
+    const final = await tabs.pages[1].evaluate(async () =>
+      Number(new TextDecoder().decode((await window.ck.kv.get("t", "counter")).value)));
+    assert.equal(acknowledged[0] + acknowledged[1], ATTEMPTS);
+    assert.equal(final, ATTEMPTS, "every acknowledged increment is in the counter");
+    await tabs.close();
+  });
+
+  test("two tabs: putObject ifNoneMatch has one winner per key", async () => {
+    const tabs = await twoTabs(`tabs-objects-${Date.now()}`);
+    await tabs.pages[0].evaluate(() => window.ck.storage.createBucket("docs"));
+    const [a, b] = await race(tabs, `(tab) => window.winners(${JSON.stringify(names("o"))},
+      (key) => window.ck.storage.putObject("docs", key, "tab " + tab, { ifNoneMatch: true }), "FAILED_PRECONDITION")`);
+    assert.deepEqual(winnersOf(a, b), { both: 0, total: ATTEMPTS });
+    const held = await tabs.pages[1].evaluate(async (keys) => Promise.all(keys.map(async (k) =>
+      new TextDecoder().decode(await (await window.ck.storage.getObject("docs", k)).arrayBuffer()))), b);
+    assert.ok(held.every((v) => v === "tab 1"), "an object the second tab won holds its body");
+    await tabs.close();
+  });
+
+  test("two tabs: createBucket reports created to one tab per name", async () => {
+    const tabs = await twoTabs(`tabs-buckets-${Date.now()}`);
+    const [a, b] = await race(tabs, `(tab) => window.winners(${JSON.stringify(names("b"))},
+      (bucket) => window.ck.storage.createBucket(bucket), "ALREADY_EXISTS")`);
+    assert.deepEqual(winnersOf(a, b), { both: 0, total: ATTEMPTS });
+    await tabs.close();
+  });
+});
+
 test("expired items leave IndexedDB on the actor's timer", async () => {
   const page = await harness.newPage();
   const result = await page.evaluate(async () => {
@@ -546,6 +647,138 @@ test("a worker that crashes on its own is detected and replaced", async () => {
   await page.context().close();
 });
 
+describe("lifecycle", () => {
+  test("lifecycle: after stop() every call rejects at once with UNAVAILABLE, not retryable, and killWorker does nothing", async () => {
+    const page = await harness.newPage();
+    const result = await page.evaluate(async () => {
+      const { CloudKit, CloudKitError } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 2 });
+      await ck.storage.createBucket("docs");
+      // In flight at stop(): an upload whose source never ends.
+      const stalled = new ReadableStream({ start(c) { c.enqueue(new Uint8Array(300_000)); c.enqueue(new Uint8Array(300_000)); }, pull() {} });
+      const inFlight = ck.storage.putObject("docs", "stalled", stalled);
+      await new Promise((r) => setTimeout(r, 50));
+      const workers = ck.pool.workers.map((w) => w.worker);
+      await ck.stop();
+      const outcome = (promise) => Promise.race([
+        promise.then(() => "resolved", (e) => (e instanceof CloudKitError ? `${e.codeName} retryable=${e.retryable}` : `untyped ${e}`)),
+        new Promise((r) => setTimeout(() => r("still pending after 2 s"), 2000)),
+      ]);
+      const never = new ReadableStream({ pull() {} });  // a body that never yields
+      const subscription = ck.pubsub.subscribe("s")[Symbol.asyncIterator]();
+      const out = {
+        inFlight: await outcome(inFlight),
+        kvGet: await outcome(ck.kv.get("t", "k")),
+        kvPut: await outcome(ck.kv.put("t", "k", "v")),
+        streamedPut: await outcome(ck.storage.putObject("docs", "k", never)),
+        getObject: await outcome(ck.storage.getObject("docs", "k")),
+        queue: await outcome(ck.queue.send("q", "m")),
+        subscribe: await outcome(subscription.next()),
+        secrets: await outcome(ck.secrets.get("s")),
+        otherBinding: await outcome(ck.binding("default").kv.exists("t", "k")),
+        stopAgain: await outcome(ck.stop()),
+      };
+      ck.killWorker(0);
+      out.sameWorkersAfterKill = ck.pool.workers.every((w, i) => w.worker === workers[i]);
+      out.restarts = ck.stats.restarts;
+      return out;
+    });
+    const refused = "UNAVAILABLE retryable=false";
+    assert.deepEqual(result, {
+      inFlight: refused, kvGet: refused, kvPut: refused, streamedPut: refused, getObject: refused, queue: refused,
+      subscribe: refused, secrets: refused, otherBinding: refused, stopAgain: "resolved",
+      sameWorkersAfterKill: true, restarts: 0,
+    });
+    await page.context().close();
+  });
+
+  test("lifecycle: a failed start() leaves no worker behind", async () => {
+    const page = await harness.newPage();
+    const result = await page.evaluate(async () => {
+      const { CloudKit } = await import("/web/cloudkit.js");
+      // Counts the workers pages create and terminate from here on.
+      const Original = window.Worker;
+      let created = 0;
+      const terminated = new Set();
+      window.Worker = class extends Original {
+        constructor(...args) { super(...args); ++created; }
+        terminate() { terminated.add(this); super.terminate(); }
+      };
+      const codes = [];
+      for (const options of [{ timeoutMs: -1 }, { workers: 1.5 }, { bindings: [{ name: "x", provider: "no-such-provider" }] },
+                             { bindings: [{ name: "a", provider: "memory" }, { name: "a", provider: "memory" }] },
+                             { workerUrl: "/web/no-such-worker.js" }]) {
+        codes.push(await CloudKit.start(options).then(() => "started", (e) => e.codeName));
+      }
+      window.Worker = Original;
+      return { codes, created, terminated: terminated.size };
+    });
+    assert.deepEqual(result.codes, ["INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT", "UNAVAILABLE"]);
+    assert.ok(result.created > 0, "the starts that got that far made workers");
+    assert.equal(result.terminated, result.created, "every worker made was terminated");
+    await page.context().close();
+  });
+
+  test("lifecycle: a worker script that does not load fails start() naming its URL and HTTP status", async () => {
+    const page = await harness.newPage();
+    const message = await page.evaluate(async () => {
+      const { CloudKit } = await import("/web/cloudkit.js");
+      return CloudKit.start({ workers: 1, workerUrl: new URL("/web/no-such-worker.js", location.href) })
+        .then(() => "started", (e) => `${e.codeName}: ${e.message}`);
+    });
+    assert.match(message, /^UNAVAILABLE: .*http:\/\/127\.0\.0\.1:\d+\/web\/no-such-worker\.js.*HTTP 404/);
+    await page.context().close();
+  });
+
+  test("lifecycle: killWorker refuses an index out of range; duplicate binding names are refused", async () => {
+    const page = await harness.newPage();
+    const result = await page.evaluate(async () => {
+      const { CloudKit } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 2 });
+      const outcome = (fn) => { try { fn(); return "no error"; } catch (e) { return `${e.name} ${e.codeName}`; } };
+      const out = {
+        tooBig: outcome(() => ck.killWorker(99)), negative: outcome(() => ck.killWorker(-1)),
+        notNumber: outcome(() => ck.killWorker("0")), last: outcome(() => ck.killWorker(1)),
+        duplicate: await CloudKit.start({ bindings: [{ name: "a", provider: "memory" }, { name: "a", provider: "local" }] })
+          .then(() => "started", (e) => `${e.codeName}: ${e.message}`),
+      };
+      out.restarts = ck.stats.restarts;
+      await ck.stop();
+      return out;
+    });
+    assert.deepEqual(result, {
+      tooBig: "CloudKitError INVALID_ARGUMENT", negative: "CloudKitError INVALID_ARGUMENT",
+      notNumber: "CloudKitError INVALID_ARGUMENT", last: "no error", restarts: 1,
+      duplicate: "INVALID_ARGUMENT: invalid argument: binding 'a' is given twice",
+    });
+    await page.context().close();
+  });
+
+  test("lifecycle: a ReadableStream body that errors rejects the upload with a CloudKitError", async () => {
+    const page = await harness.newPage();
+    const result = await page.evaluate(async () => {
+      const { CloudKit, CloudKitError } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 1 });
+      await ck.storage.createBucket("docs");
+      const describe = (e) => (e instanceof CloudKitError ? `${e.codeName} (cause: ${e.cause?.message})` : `untyped ${e}`);
+      const atOnce = new ReadableStream({ start(c) { c.error(new Error("disk gone")); } });
+      const later = new ReadableStream({
+        start(c) { c.enqueue(new Uint8Array(300_000)); c.enqueue(new Uint8Array(300_000)); },
+        pull(c) { c.error(new Error("network gone")); },
+      });
+      return {
+        atOnce: await ck.storage.putObject("docs", "a", atOnce).then(() => "resolved", describe),
+        later: await ck.storage.putObject("docs", "b", later).then(() => "resolved", describe),
+        nothingWritten: await ck.storage.listObjects("docs").then((l) => l.objects.length),
+      };
+    });
+    assert.deepEqual(result, {
+      atOnce: "INVALID_ARGUMENT (cause: disk gone)", later: "INVALID_ARGUMENT (cause: network gone)", nothingWritten: 0,
+    });
+    await page.context().close();
+  });
+});
+
 test("bad input from JS gets a typed CloudKitError", async () => {
   const page = await harness.newPage();
   const result = await page.evaluate(async () => {
@@ -559,6 +792,12 @@ test("bad input from JS gets a typed CloudKitError", async () => {
       objectValue: await outcome(() => ck.kv.put("t", "k", { not: "bytes" })),
       badBucket: await outcome(() => ck.storage.createBucket("../etc")),
       nulKey: await outcome(() => ck.kv.put("t", "a\0b", "v")),
+      loneSurrogateKey: await outcome(() => ck.kv.put("t", "a\uD800b", "v")),
+      loneLowSurrogateTable: await outcome(() => ck.kv.get("\uDC00t", "k")),
+      loneSurrogateObject: await outcome(() => ck.storage.putObject("b", "x\uDBFF", "v")),
+      loneSurrogateValue: await outcome(() => ck.kv.put("t", "k", "\uD83D")),
+      loneSurrogateMetadata: await outcome(() => ck.storage.putObject("b", "k", "v", { metadata: { m: "\uDE00" } })),
+      pairIsFine: await ck.kv.put("t", "emoji \uD83D\uDE00", "v").then(() => ck.kv.get("t", "emoji \u{1F600}")).then((i) => i.key),
       unknownBinding: await outcome(async () => ck.binding("nope").kv.get("t", "k")),
       badProvider: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "no-such-provider" }] })),
       badCredentials: await outcome(() => CloudKit.start({ bindings: [{ name: "x", provider: "memory", credentials: { key: 42 } }] })),
@@ -576,12 +815,79 @@ test("bad input from JS gets a typed CloudKitError", async () => {
   });
   assert.deepEqual(result, {
     numberKey: "INVALID_ARGUMENT", objectValue: "INVALID_ARGUMENT", badBucket: "INVALID_ARGUMENT",
-    nulKey: "INVALID_ARGUMENT", unknownBinding: "NOT_FOUND", badProvider: "INVALID_ARGUMENT",
+    nulKey: "INVALID_ARGUMENT", loneSurrogateKey: "INVALID_ARGUMENT", loneLowSurrogateTable: "INVALID_ARGUMENT",
+    loneSurrogateObject: "INVALID_ARGUMENT", loneSurrogateValue: "INVALID_ARGUMENT", loneSurrogateMetadata: "INVALID_ARGUMENT",
+    pairIsFine: "emoji \u{1F600}", unknownBinding: "NOT_FOUND", badProvider: "INVALID_ARGUMENT",
     badCredentials: "INVALID_ARGUMENT", s3WithoutBucket: "INVALID_ARGUMENT", badWorkers: "INVALID_ARGUMENT", badRange: "INVALID_ARGUMENT", stillServes: "ok",
     redis: "INVALID_ARGUMENT", dynamodb: "INVALID_ARGUMENT",
     redisMessage: "invalid argument: binding 'x': unknown provider 'redis' (known: azure, local, memory, s3)",
     providers: "azure, local, memory, s3",
   });
+  await page.context().close();
+});
+
+// The example of docs/browser.md, as it is there: compiled by the TypeScript
+// the repo pins (strict, the bundle's declarations checked too), bundled by
+// esbuild with the worker set up as docs/browser.md says, and run.
+test("typescript app: the docs example compiles under strict and runs bundled by esbuild", { timeout: 120_000 }, async () => {
+  const repo = fileURLToPath(new URL("../../", import.meta.url));
+  const tools = `${repo}web-worker/node_modules`;
+  const docs = await readFile(`${repo}docs/browser.md`, "utf8");
+  const example = docs.match(/^```ts\n([\s\S]*?)^```$/m)?.[1];
+  assert.ok(example, "docs/browser.md has a ```ts example");
+  const dir = await mkdtemp(join(tmpdir(), "cloudkit-ts-app-"));
+  let server;
+  try {
+    await mkdir(`${dir}/node_modules`);
+    await symlink(BUILD_WEB, `${dir}/node_modules/cloudkit-web`);
+    await writeFile(`${dir}/app.ts`, example);
+    await writeFile(`${dir}/tsconfig.json`, JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: "es2022", module: "es2022",
+                         moduleResolution: "bundler", lib: ["es2022", "dom", "dom.iterable"], types: [] },
+      files: ["app.ts"],
+    }));
+    const run = promisify(execFile);
+    await run(process.execPath, [`${tools}/typescript/bin/tsc`, "-p", dir]).catch((e) => {
+      assert.fail(`tsc failed:\n${e.stdout}${e.stderr}`);
+    });
+    await run(`${tools}/.bin/esbuild`, ["app.ts", "--bundle", "--format=esm", "--target=es2022", "--outfile=dist/app.js",
+                                       "--log-level=warning"], { cwd: dir });
+    await mkdir(`${dir}/dist/assets/cloudkit`, { recursive: true });
+    for (const file of ["worker.js", "cloudkit_core.wasm"]) await cp(`${BUILD_WEB}/${file}`, `${dir}/dist/assets/cloudkit/${file}`);
+    await writeFile(`${dir}/dist/index.html`, '<!doctype html><pre id="log"></pre><script type="module" src="/app.js"></script>\n');
+    server = await serve({ "/": `${dir}/dist` });
+    const context = await harness.browser.newContext();
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (error) => errors.push(error.message));
+    await page.goto(`${server.url}/`);
+    await page.waitForFunction(() => /done|Error/.test(document.getElementById("log").textContent), null, { timeout: 60_000 })
+      .catch(() => {});
+    const log = await page.$eval("#log", (e) => e.textContent);
+    assert.deepEqual({ log: log.trim().split("\n"), errors }, {
+      log: ["hello.txt: 12 bytes, hello, world, etag true", "theme: dark, expires in 60 min", "stale ifMatch: FAILED_PRECONDITION",
+            "scratch has step 1; default: NOT_FOUND", "done"],
+      errors: [],
+    });
+    await context.close();
+  } finally {
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("typescript app: StatusCode's declared values are the protocol's and the bundle's", async () => {
+  const repo = fileURLToPath(new URL("../../", import.meta.url));
+  const entries = (text, pattern) => [...text.matchAll(pattern)].map(([, name, value]) => [name, Number(value)]);
+  const proto = entries(await readFile(`${repo}proto/cloudkit/v1/status.proto`, "utf8"), /^\s+([A-Z_]+) = (\d+);/gm);
+  const declared = entries(await readFile(`${BUILD_WEB}/cloudkit.d.ts`, "utf8"), /^\s+([A-Z_]+) = (\d+),/gm);
+  assert.deepEqual(declared, proto);
+  const page = await harness.newPage();
+  const runtime = await page.evaluate(async (names) => {
+    const { StatusCode } = await import("/web/cloudkit.js");
+    return names.map((name) => [name, StatusCode[name]]);
+  }, proto.map(([name]) => name));
+  assert.deepEqual(runtime, proto);
   await page.context().close();
 });
 

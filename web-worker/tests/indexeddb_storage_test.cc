@@ -13,6 +13,7 @@
 #include "indexeddb_storage.h"
 #include "js_port_call.h"
 #include "support/run_task.h"
+#include "support/store_expectations.h"
 
 namespace cloudkit::web {
 namespace {
@@ -57,6 +58,18 @@ TEST(IndexedDbStoragePortTest, OverlappingWritesCommitInOrderAndReadsSeeEarlierW
   auto gone = (*store)->Get("k");
   EXPECT_TRUE(Await(std::move(removed)).ok());
   EXPECT_EQ(Await(std::move(gone)).status().code(), v1::NOT_FOUND);
+  EXPECT_EQ(PendingPortCalls(), 0u);
+}
+
+// Two connections to one database, as two tabs have.
+TEST(IndexedDbStoragePortTest, ExpectationsHoldAcrossTwoStoresOnOneLocation) {
+  IndexedDbStoragePort port;
+  testing_util::TestTurn turn;
+  const std::string location = FreshLocation("shared");
+  auto a = port.OpenOrderedStore(location);
+  auto b = port.OpenOrderedStore(location);
+  ASSERT_TRUE(a.ok() && b.ok());
+  testing_util::CheckExpectationsAcrossStores(**a, **b);
   EXPECT_EQ(PendingPortCalls(), 0u);
 }
 

@@ -87,6 +87,16 @@ class IdbOrderedStore : public ports::OrderedStore {
       out->set_key(std::move(op.key));
       if (op.value) out->set_value(std::move(*op.value)); else out->set_remove(true);
     }
+    for (auto& expected : batch.expected) {
+      v1::StorageOp* out = request.add_expected();
+      out->set_key(std::move(expected.key));
+      if (expected.value) out->set_value(std::move(*expected.value)); else out->set_remove(true);
+    }
+    for (auto& range : batch.empty_ranges) {
+      v1::StorageRange* out = request.add_empty_ranges();
+      out->set_start(std::move(range.start));
+      out->set_end(std::move(range.end));
+    }
     return Begin(CallStatus("write", std::move(request)));
   }
 

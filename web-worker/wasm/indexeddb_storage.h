@@ -9,7 +9,9 @@
 // bytes as keys (IndexedDB orders binary keys bytewise, as OrderedStore
 // requires); blobs are 256 KiB chunks in `chunks`, published by a record in
 // `blobs` written after them, so a blob is visible whole or not at all.
-// Writes that acknowledge use IndexedDB's "strict" durability.
+// Writes that acknowledge use IndexedDB's "strict" durability. A write's
+// expectations are checked inside its readwrite transaction, which IndexedDB
+// runs alone among the origin's connections (every tab, window and worker).
 #pragma once
 
 #include "ports/storage.h"

@@ -48,37 +48,37 @@ EmbeddedKeyValue::EmbeddedKeyValue(std::unique_ptr<ports::OrderedStore> items, p
     : items_(std::move(items)), clock_(clock) {}
 
 Task<Status> EmbeddedKeyValue::ClaimGeneration() {
-  if (generation_ != 0) co_return Status::Ok();
-  // Table names are never empty, so this key cannot collide with an item.
-  Result<std::string> stored = co_await items_->Get(std::string(kGenerationKey));
-  uint64_t previous = 0;
-  if (stored.ok()) {
-    previous = std::strtoull(stored->c_str(), nullptr, 16);
-  } else if (stored.status().code() != v1::NOT_FOUND) {
-    co_return stored.status();
+  // Claims made together (by this store's calls or by another store on the
+  // same location) conflict but for one; a loser reads the winner's claim
+  // and claims the next, unless one of its own calls has claimed meanwhile.
+  for (int conflicts = 0; generation_ == 0; ++conflicts) {
+    // Table names are never empty, so this key cannot collide with an item.
+    Result<std::string> stored = co_await items_->Get(std::string(kGenerationKey));
+    uint64_t previous = 0;
+    if (stored.ok()) {
+      previous = std::strtoull(stored->c_str(), nullptr, 16);
+    } else if (stored.status().code() != v1::NOT_FOUND) {
+      co_return stored.status();
+    }
+    char claimed[24];
+    std::snprintf(claimed, sizeof claimed, "%llx", static_cast<unsigned long long>(previous + 1));
+    ports::WriteBatch claim;
+    claim.Expect(std::string(kGenerationKey), stored.ok() ? std::optional<std::string>(std::move(*stored)) : std::nullopt);
+    claim.Put(std::string(kGenerationKey), claimed);
+    Status written = co_await items_->Write(std::move(claim));
+    if (written.ok() && generation_ == 0) generation_ = previous + 1;
+    if (!written.ok() && (!ports::IsWriteConflict(written) || conflicts == ports::kMaxWriteConflicts)) {
+      co_return written;
+    }
   }
-  // Writes that started together read the same generation: the first to get
-  // here claims it, the others use it.
-  if (generation_ == 0) generation_ = previous + 1;
   co_return Status::Ok();
-}
-
-bool EmbeddedKeyValue::StageGeneration(ports::WriteBatch* batch) {
-  if (generation_durable_) return false;
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(generation_));
-  batch->Put(std::string(kGenerationKey), buf);
-  return true;
 }
 
 Task<Status> EmbeddedKeyValue::Commit(ports::WriteBatch batch) {
   if (sweep_scanning_) {
     for (const auto& op : batch.ops) written_while_sweeping_.insert(op.key);
   }
-  const bool with_generation = StageGeneration(&batch);
-  Status written = co_await items_->Write(std::move(batch));
-  if (written.ok() && with_generation) generation_durable_ = true;
-  co_return written;
+  co_return co_await items_->Write(std::move(batch));
 }
 
 int64_t EmbeddedKeyValue::ExpiryFor(uint64_t ttl_ms) {
@@ -88,17 +88,24 @@ int64_t EmbeddedKeyValue::ExpiryFor(uint64_t ttl_ms) {
 }
 
 Task<Result<std::optional<ItemRecord>>> EmbeddedKeyValue::Load(const std::string& table, const std::string& key) {
+  Result<StoredItem> stored = co_await LoadStored(table, key);
+  if (!stored.ok()) co_return stored.status();
+  co_return std::move(stored->live);
+}
+
+Task<Result<EmbeddedKeyValue::StoredItem>> EmbeddedKeyValue::LoadStored(const std::string& table,
+                                                                       const std::string& key) {
   Result<std::string> raw = co_await items_->Get(ItemKey(table, key));
+  StoredItem stored;
   if (!raw.ok()) {
-    if (raw.status().code() == v1::NOT_FOUND) co_return std::optional<ItemRecord>();
+    if (raw.status().code() == v1::NOT_FOUND) co_return stored;
     co_return raw.status();
   }
   ItemRecord record;
   if (!record.ParseFromString(*raw)) co_return Status::Internal("corrupt record for " + Describe(table, key));
-  if (record.expires_at_ms() != 0 && record.expires_at_ms() <= clock_->NowMs()) {
-    co_return std::optional<ItemRecord>();
-  }
-  co_return std::optional<ItemRecord>(std::move(record));
+  stored.raw = std::move(*raw);
+  if (record.expires_at_ms() == 0 || record.expires_at_ms() > clock_->NowMs()) stored.live = std::move(record);
+  co_return stored;
 }
 
 Task<Result<v1::GetResponse>> EmbeddedKeyValue::Get(const v1::GetRequest& req) {
@@ -120,23 +127,29 @@ Task<Result<v1::PutResponse>> EmbeddedKeyValue::Put(const v1::PutRequest& req) {
   CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
   auto holding = writing_.Acquire({{ItemKey(req.table(), req.key()), true}});
   co_await holding->Granted();
-  if (req.if_absent() || !req.if_match().empty()) {
-    auto current = co_await Load(req.table(), req.key());
-    if (!current.ok()) co_return current.status();
-    if (req.if_absent() && *current) co_return Status::AlreadyExists(Describe(req.table(), req.key()));
-    if (!req.if_match().empty()) {
-      if (!*current) {
-        co_return Status::FailedPrecondition(Describe(req.table(), req.key()) + " does not exist (if-match " +
-                                             req.if_match() + ")");
-      }
-      CK_CO_RETURN_IF_ERROR(HasEtag(req.table(), req.key(), **current, req.if_match()));
-    }
-  }
   CK_CO_RETURN_IF_ERROR(co_await ClaimGeneration());
-  ports::WriteBatch batch;
-  v1::PutResponse resp = StagePut(req.table(), req.key(), req.value(), req.ttl_ms(), &batch);
-  CK_CO_RETURN_IF_ERROR(co_await Commit(std::move(batch)));
-  co_return resp;
+  const bool conditional = req.if_absent() || !req.if_match().empty();
+  // A conditional put writes only if the item is still what it checked.
+  for (int conflicts = 0;; ++conflicts) {
+    ports::WriteBatch batch;
+    if (conditional) {
+      Result<StoredItem> current = co_await LoadStored(req.table(), req.key());
+      if (!current.ok()) co_return current.status();
+      if (req.if_absent() && current->live) co_return Status::AlreadyExists(Describe(req.table(), req.key()));
+      if (!req.if_match().empty()) {
+        if (!current->live) {
+          co_return Status::FailedPrecondition(Describe(req.table(), req.key()) + " does not exist (if-match " +
+                                               req.if_match() + ")");
+        }
+        CK_CO_RETURN_IF_ERROR(HasEtag(req.table(), req.key(), *current->live, req.if_match()));
+      }
+      batch.Expect(ItemKey(req.table(), req.key()), std::move(current->raw));
+    }
+    v1::PutResponse resp = StagePut(req.table(), req.key(), req.value(), req.ttl_ms(), &batch);
+    Status written = co_await Commit(std::move(batch));
+    if (written.ok()) co_return resp;
+    if (!ports::IsWriteConflict(written) || conflicts == ports::kMaxWriteConflicts) co_return written;
+  }
 }
 
 v1::PutResponse EmbeddedKeyValue::StagePut(const std::string& table, const std::string& key,
@@ -162,19 +175,26 @@ Task<Result<v1::DeleteResponse>> EmbeddedKeyValue::Delete(const v1::DeleteReques
   CK_CO_RETURN_IF_ERROR(CheckNames(req.table(), req.key()));
   auto holding = writing_.Acquire({{ItemKey(req.table(), req.key()), true}});
   co_await holding->Granted();
-  auto current = co_await Load(req.table(), req.key());
-  if (!current.ok()) co_return current.status();
-  if (!req.if_match().empty()) {
-    if (!*current) co_return Status::NotFound(Describe(req.table(), req.key()));
-    CK_CO_RETURN_IF_ERROR(HasEtag(req.table(), req.key(), **current, req.if_match()));
+  // Deletes only what it checked, so that `existed` and if-match hold.
+  for (int conflicts = 0;; ++conflicts) {
+    Result<StoredItem> current = co_await LoadStored(req.table(), req.key());
+    if (!current.ok()) co_return current.status();
+    if (!req.if_match().empty()) {
+      if (!current->live) co_return Status::NotFound(Describe(req.table(), req.key()));
+      CK_CO_RETURN_IF_ERROR(HasEtag(req.table(), req.key(), *current->live, req.if_match()));
+    }
+    // Also removes an expired record still on disk.
+    ports::WriteBatch batch;
+    batch.Expect(ItemKey(req.table(), req.key()), std::move(current->raw));
+    batch.Delete(ItemKey(req.table(), req.key()));
+    Status written = co_await Commit(std::move(batch));
+    if (written.ok()) {
+      v1::DeleteResponse resp;
+      resp.set_existed(current->live.has_value());
+      co_return resp;
+    }
+    if (!ports::IsWriteConflict(written) || conflicts == ports::kMaxWriteConflicts) co_return written;
   }
-  // Also removes an expired record still on disk.
-  ports::WriteBatch batch;
-  batch.Delete(ItemKey(req.table(), req.key()));
-  CK_CO_RETURN_IF_ERROR(co_await Commit(std::move(batch)));
-  v1::DeleteResponse resp;
-  resp.set_existed(current->has_value());
-  co_return resp;
 }
 
 Task<Result<v1::ExistsResponse>> EmbeddedKeyValue::Exists(const v1::ExistsRequest& req) {
@@ -294,6 +314,7 @@ Task<Result<KeyValueProvider::SweepStep>> EmbeddedKeyValue::SweepExpired(size_t 
     // Written since the scan read it: the newer record decides, next pass.
     if (written_while_sweeping_.count(store_key)) continue;
     if (record.expires_at_ms() <= now) {
+      expired.Expect(store_key, value);  // another store on the location may have written it since
       expired.Delete(store_key);
     } else if (next_expiry == 0 || record.expires_at_ms() < next_expiry) {
       next_expiry = record.expires_at_ms();
@@ -303,7 +324,12 @@ Task<Result<KeyValueProvider::SweepStep>> EmbeddedKeyValue::SweepExpired(size_t 
   SweepStep step;
   step.removed = expired.ops.size();
   // Issued now, so it lands before any write the actor starts after this turn.
-  if (!expired.ops.empty()) CK_CO_RETURN_IF_ERROR(co_await items_->Write(std::move(expired)));
+  if (!expired.ops.empty()) {
+    Status written = co_await items_->Write(std::move(expired));
+    // Rewritten since the scan: this step removes nothing; a later pass does.
+    if (ports::IsWriteConflict(written)) step.removed = 0;
+    else CK_CO_RETURN_IF_ERROR(written);
+  }
   step.pass_complete = entries->size() < budget;
   if (step.pass_complete) {
     step.next_expiry_ms = next_expiry;

@@ -1,7 +1,8 @@
 // The KeyValue provider behind `memory` and `local`: items in an OrderedStore
 // (a map in memory, SQLite natively), one record per item holding its value,
 // ETag and expiry. Calls overlap; each write holds its items from its check to
-// its write, so conditional writes are atomic. Expired items read as absent; SweepExpired removes them
+// its write, and writes expecting what it checked, so conditional writes are
+// atomic, also against other stores open on the same location (browser tabs). Expired items read as absent; SweepExpired removes them
 // (the actor runs it from a timer), and writing the key removes one too.
 #pragma once
 
@@ -34,15 +35,21 @@ class EmbeddedKeyValue : public KeyValueProvider {
   int64_t TakeNewExpiry() override;
 
  private:
+  // An item's record as stored (what a write relying on it expects) and,
+  // unless absent or expired, parsed.
+  struct StoredItem {
+    std::optional<std::string> raw;
+    std::optional<store::v1::ItemRecord> live;
+  };
   // The live item, or nullopt when absent or expired.
   Task<Result<std::optional<store::v1::ItemRecord>>> Load(const std::string& table, const std::string& key);
+  Task<Result<StoredItem>> LoadStored(const std::string& table, const std::string& key);
   // ETags are "<generation>-<sequence>": the generation is a counter kept in
   // the store and bumped once per opening, so ETags never repeat, also across
-  // restarts and whatever the clock does. The first write reads the stored
-  // generation; every write carries the new one until one is durable.
+  // restarts, whatever the clock does, and between stores open on the same
+  // location at once (browser tabs). The first write claims one, durably,
+  // before any ETag made with it is handed out.
   Task<Status> ClaimGeneration();
-  // Adds the new generation to `batch` while it is not yet durable; true if so.
-  bool StageGeneration(ports::WriteBatch* batch);
   // Writes `batch` (staged puts and deletes of the keys it names).
   Task<Status> Commit(ports::WriteBatch batch);
   int64_t ExpiryFor(uint64_t ttl_ms);
@@ -57,7 +64,6 @@ class EmbeddedKeyValue : public KeyValueProvider {
   // overlapping calls on one item apply one after the other.
   KeyLocks writing_;
   uint64_t generation_ = 0;  // 0 until the first write claims one
-  bool generation_durable_ = false;
   uint64_t writes_ = 0;
   // Sweeping: where the pass in progress resumes (empty: a new pass starts),
   // the earliest future expiry it has seen, and the earliest expiry written

@@ -119,16 +119,20 @@ Task<void> EmbeddedObjectStorage::DiscardBlob(const std::string& blob_id) {
   (void)removed;
 }
 
-Task<Status> EmbeddedObjectStorage::RequireBucket(const std::string& bucket) {
+Task<Status> EmbeddedObjectStorage::RequireBucket(const std::string& bucket, std::string* record) {
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", bucket));
   Result<std::string> found = co_await records_->Get(BucketKey(bucket));
-  if (found.ok()) co_return Status::Ok();
+  if (found.ok()) {
+    if (record != nullptr) *record = std::move(*found);
+    co_return Status::Ok();
+  }
   if (found.status().code() == v1::NOT_FOUND) co_return Status::NotFound("bucket " + names::Quote(bucket));
   co_return found.status();
 }
 
 Task<Result<std::optional<ObjectRecord>>> EmbeddedObjectStorage::LoadObject(const std::string& bucket,
-                                                                      const std::string& key) {
+                                                                      const std::string& key,
+                                                                      std::optional<std::string>* stored) {
   Result<std::string> raw = co_await records_->Get(ObjectKey(bucket, key));
   if (!raw.ok()) {
     if (raw.status().code() == v1::NOT_FOUND) co_return std::optional<ObjectRecord>();
@@ -138,6 +142,7 @@ Task<Result<std::optional<ObjectRecord>>> EmbeddedObjectStorage::LoadObject(cons
   if (!record.ParseFromString(*raw)) {
     co_return Status::Internal("corrupt record for " + Describe(bucket, key));
   }
+  if (stored != nullptr) *stored = std::move(*raw);
   co_return std::optional<ObjectRecord>(std::move(record));
 }
 
@@ -151,8 +156,12 @@ Task<Result<v1::CreateBucketResponse>> EmbeddedObjectStorage::CreateBucket(const
   BucketRecord record;
   record.set_created_ms(clock_->NowMs());
   ports::WriteBatch batch;
+  batch.Expect(BucketKey(req.bucket()), std::nullopt);
   batch.Put(BucketKey(req.bucket()), record.SerializeAsString());
-  CK_CO_RETURN_IF_ERROR(co_await records_->Write(std::move(batch)));
+  Status written = co_await records_->Write(std::move(batch));
+  // Another store on the location (a browser tab) created it first.
+  if (ports::IsWriteConflict(written)) co_return Status::AlreadyExists("bucket " + names::Quote(req.bucket()));
+  CK_CO_RETURN_IF_ERROR(written);
   v1::CreateBucketResponse resp;
   resp.mutable_bucket()->set_name(req.bucket());
   resp.mutable_bucket()->set_created_ms(record.created_ms());
@@ -163,17 +172,24 @@ Task<Result<v1::DeleteBucketResponse>> EmbeddedObjectStorage::DeleteBucket(const
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.bucket()));
   auto holding = writing_.Acquire({{BucketKey(req.bucket()), true}});
   co_await holding->Granted();
-  CK_CO_RETURN_IF_ERROR(co_await RequireBucket(req.bucket()));
-  std::string objects = ObjectKey(req.bucket(), "");
-  Result<ports::OrderedStore::Entries> first = co_await records_->Scan(objects, PrefixSuccessor(objects), 1);
-  if (!first.ok()) co_return first.status();
-  if (!first->empty()) {
-    co_return Status::FailedPrecondition("bucket " + names::Quote(req.bucket()) + " is not empty");
+  // Deletes only the empty bucket it checked (object puts expect the bucket).
+  for (int conflicts = 0;; ++conflicts) {
+    std::string bucket;
+    CK_CO_RETURN_IF_ERROR(co_await RequireBucket(req.bucket(), &bucket));
+    std::string objects = ObjectKey(req.bucket(), "");
+    Result<ports::OrderedStore::Entries> first = co_await records_->Scan(objects, PrefixSuccessor(objects), 1);
+    if (!first.ok()) co_return first.status();
+    if (!first->empty()) {
+      co_return Status::FailedPrecondition("bucket " + names::Quote(req.bucket()) + " is not empty");
+    }
+    ports::WriteBatch batch;
+    batch.Expect(BucketKey(req.bucket()), std::move(bucket));
+    batch.ExpectEmpty(objects, PrefixSuccessor(objects));
+    batch.Delete(BucketKey(req.bucket()));
+    Status written = co_await records_->Write(std::move(batch));
+    if (written.ok()) co_return v1::DeleteBucketResponse();
+    if (!ports::IsWriteConflict(written) || conflicts == ports::kMaxWriteConflicts) co_return written;
   }
-  ports::WriteBatch batch;
-  batch.Delete(BucketKey(req.bucket()));
-  CK_CO_RETURN_IF_ERROR(co_await records_->Write(std::move(batch)));
-  co_return v1::DeleteBucketResponse();
 }
 
 Task<Result<v1::ListBucketsResponse>> EmbeddedObjectStorage::ListBuckets(const v1::ListBucketsRequest&) {
@@ -243,14 +259,6 @@ Task<Result<v1::ObjectInfo>> EmbeddedObjectStorage::Publish(const PendingObject&
   // The bucket or the object may have changed while the body streamed in.
   auto holding = writing_.Acquire({{BucketKey(pending.bucket), false}, {ObjectKey(pending.bucket, pending.key), true}});
   co_await holding->Granted();
-  Status bucket = co_await RequireBucket(pending.bucket);
-  Result<std::optional<ObjectRecord>> current = bucket;
-  if (bucket.ok()) current = co_await LoadObject(pending.bucket, pending.key);
-  Status allowed = current.ok() ? CheckPutPreconditions(pending, *current) : current.status();
-  if (!allowed.ok()) {
-    co_await DiscardBlob(blob_id);
-    co_return allowed;
-  }
   ObjectRecord record;
   record.set_blob_id(blob_id);
   record.set_size(size);
@@ -259,15 +267,31 @@ Task<Result<v1::ObjectInfo>> EmbeddedObjectStorage::Publish(const PendingObject&
   record.set_content_type(pending.content_type.empty() ? "application/octet-stream"
                                                        : pending.content_type);
   record.mutable_metadata()->insert(pending.metadata.begin(), pending.metadata.end());
-  ports::WriteBatch batch;
-  batch.Put(ObjectKey(pending.bucket, pending.key), record.SerializeAsString());
-  Status written = co_await records_->Write(std::move(batch));
-  if (!written.ok()) {
-    co_await DiscardBlob(blob_id);
-    co_return written;
+  // Writes only over what it checked, into the bucket it found.
+  for (int conflicts = 0;; ++conflicts) {
+    std::string bucket_record;
+    std::optional<std::string> replaced;
+    Status bucket = co_await RequireBucket(pending.bucket, &bucket_record);
+    Result<std::optional<ObjectRecord>> current = bucket;
+    if (bucket.ok()) current = co_await LoadObject(pending.bucket, pending.key, &replaced);
+    Status allowed = current.ok() ? CheckPutPreconditions(pending, *current) : current.status();
+    if (!allowed.ok()) {
+      co_await DiscardBlob(blob_id);
+      co_return allowed;
+    }
+    ports::WriteBatch batch;
+    batch.Expect(BucketKey(pending.bucket), std::move(bucket_record));
+    batch.Expect(ObjectKey(pending.bucket, pending.key), std::move(replaced));
+    batch.Put(ObjectKey(pending.bucket, pending.key), record.SerializeAsString());
+    Status written = co_await records_->Write(std::move(batch));
+    if (ports::IsWriteConflict(written) && conflicts < ports::kMaxWriteConflicts) continue;
+    if (!written.ok()) {
+      co_await DiscardBlob(blob_id);
+      co_return written;
+    }
+    if (*current) co_await DiscardBlob((*current)->blob_id());
+    co_return ToInfo(pending.bucket, pending.key, record);
   }
-  if (*current) co_await DiscardBlob((*current)->blob_id());
-  co_return ToInfo(pending.bucket, pending.key, record);
 }
 
 Task<Result<std::unique_ptr<ObjectDownload>>> EmbeddedObjectStorage::BeginGet(const v1::GetObjectRequest& req,
@@ -323,24 +347,31 @@ Task<Result<v1::DeleteObjectResponse>> EmbeddedObjectStorage::DeleteObject(const
   CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
   auto holding = writing_.Acquire({{BucketKey(req.bucket()), false}, {ObjectKey(req.bucket(), req.key()), true}});
   co_await holding->Granted();
-  CK_CO_RETURN_IF_ERROR(co_await RequireBucket(req.bucket()));
-  auto record = co_await LoadObject(req.bucket(), req.key());
-  if (!record.ok()) co_return record.status();
-  v1::DeleteObjectResponse resp;
-  if (!req.if_match().empty()) {
-    if (!*record) co_return Status::NotFound(Describe(req.bucket(), req.key()));
-    if (!EtagMatches(req.if_match(), (*record)->etag())) {
-      co_return Status::FailedPrecondition(Describe(req.bucket(), req.key()) + " has ETag " +
-                                        (*record)->etag() + ", not " + req.if_match());
+  // Deletes only the record it checked.
+  for (int conflicts = 0;; ++conflicts) {
+    CK_CO_RETURN_IF_ERROR(co_await RequireBucket(req.bucket()));
+    std::optional<std::string> stored;
+    auto record = co_await LoadObject(req.bucket(), req.key(), &stored);
+    if (!record.ok()) co_return record.status();
+    v1::DeleteObjectResponse resp;
+    if (!req.if_match().empty()) {
+      if (!*record) co_return Status::NotFound(Describe(req.bucket(), req.key()));
+      if (!EtagMatches(req.if_match(), (*record)->etag())) {
+        co_return Status::FailedPrecondition(Describe(req.bucket(), req.key()) + " has ETag " +
+                                          (*record)->etag() + ", not " + req.if_match());
+      }
     }
+    if (!*record) co_return resp;
+    ports::WriteBatch batch;
+    batch.Expect(ObjectKey(req.bucket(), req.key()), std::move(stored));
+    batch.Delete(ObjectKey(req.bucket(), req.key()));
+    Status written = co_await records_->Write(std::move(batch));
+    if (ports::IsWriteConflict(written) && conflicts < ports::kMaxWriteConflicts) continue;
+    CK_CO_RETURN_IF_ERROR(written);
+    co_await DiscardBlob((*record)->blob_id());
+    resp.set_existed(true);
+    co_return resp;
   }
-  if (!*record) co_return resp;
-  ports::WriteBatch batch;
-  batch.Delete(ObjectKey(req.bucket(), req.key()));
-  CK_CO_RETURN_IF_ERROR(co_await records_->Write(std::move(batch)));
-  co_await DiscardBlob((*record)->blob_id());
-  resp.set_existed(true);
-  co_return resp;
 }
 
 Task<Result<v1::DeleteObjectsResponse>> EmbeddedObjectStorage::DeleteObjects(const v1::DeleteObjectsRequest& req) {
@@ -353,30 +384,39 @@ Task<Result<v1::DeleteObjectsResponse>> EmbeddedObjectStorage::DeleteObjects(con
   for (const std::string& key : req.keys()) held.push_back({ObjectKey(req.bucket(), key), true});
   auto holding = writing_.Acquire(std::move(held));
   co_await holding->Granted();
-  v1::DeleteObjectsResponse resp;
-  ports::WriteBatch batch;
-  std::vector<std::string> blobs_to_remove;
-  std::set<std::string> seen;
-  for (const std::string& key : req.keys()) {
-    Status valid = names::CheckObjectKey(key);
-    if (!valid.ok()) {
-      v1::DeleteError* error = resp.add_errors();
-      error->set_key(key);
-      valid.ToProto(error->mutable_status());
-      continue;
+  // Deletes only the records it read.
+  for (int conflicts = 0;; ++conflicts) {
+    v1::DeleteObjectsResponse resp;
+    ports::WriteBatch batch;
+    std::vector<std::string> blobs_to_remove;
+    std::set<std::string> seen;
+    for (const std::string& key : req.keys()) {
+      Status valid = names::CheckObjectKey(key);
+      if (!valid.ok()) {
+        v1::DeleteError* error = resp.add_errors();
+        error->set_key(key);
+        valid.ToProto(error->mutable_status());
+        continue;
+      }
+      if (!seen.insert(key).second) continue;
+      std::optional<std::string> stored;
+      auto record = co_await LoadObject(req.bucket(), key, &stored);
+      if (!record.ok()) co_return record.status();
+      if (*record) {
+        batch.Expect(ObjectKey(req.bucket(), key), std::move(stored));
+        batch.Delete(ObjectKey(req.bucket(), key));
+        blobs_to_remove.push_back((*record)->blob_id());
+      }
+      resp.add_deleted(key);
     }
-    if (!seen.insert(key).second) continue;
-    auto record = co_await LoadObject(req.bucket(), key);
-    if (!record.ok()) co_return record.status();
-    if (*record) {
-      batch.Delete(ObjectKey(req.bucket(), key));
-      blobs_to_remove.push_back((*record)->blob_id());
+    if (!batch.ops.empty()) {
+      Status written = co_await records_->Write(std::move(batch));
+      if (ports::IsWriteConflict(written) && conflicts < ports::kMaxWriteConflicts) continue;
+      CK_CO_RETURN_IF_ERROR(written);
     }
-    resp.add_deleted(key);
+    for (const std::string& blob : blobs_to_remove) co_await DiscardBlob(blob);
+    co_return resp;
   }
-  if (!batch.ops.empty()) CK_CO_RETURN_IF_ERROR(co_await records_->Write(std::move(batch)));
-  for (const std::string& blob : blobs_to_remove) co_await DiscardBlob(blob);
-  co_return resp;
 }
 
 Task<Result<v1::CopyObjectResponse>> EmbeddedObjectStorage::CopyObject(const v1::CopyObjectRequest& req) {

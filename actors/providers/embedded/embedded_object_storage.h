@@ -5,6 +5,8 @@
 // A put streams into a new blob and becomes visible only when its record is
 // written, after the blob is durable; the replaced blob is removed afterwards.
 // A crash in between can leave an orphan blob, never a record without content.
+// Every write expects the records it checked (ports/ordered_store.h), so its
+// checks hold also against other stores open on the same location (tabs).
 #pragma once
 
 #include <map>
@@ -58,10 +60,13 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
  private:
   // Removes a blob nothing names any more (best effort).
   Task<void> DiscardBlob(const std::string& blob_id);
-  Task<Status> RequireBucket(const std::string& bucket);
-  // nullopt when the object does not exist.
+  // NOT_FOUND unless the bucket exists; its record as stored into *record.
+  Task<Status> RequireBucket(const std::string& bucket, std::string* record = nullptr);
+  // nullopt when the object does not exist; the record as stored (what a
+  // write relying on it expects) into *stored.
   Task<Result<std::optional<store::v1::ObjectRecord>>> LoadObject(const std::string& bucket,
-                                                            const std::string& key);
+                                                            const std::string& key,
+                                                            std::optional<std::string>* stored = nullptr);
   Status CheckPutPreconditions(const PendingObject& pending,
                                const std::optional<store::v1::ObjectRecord>& current);
 
@@ -71,7 +76,8 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
   ports::HashPort* hash_;
   // Calls overlap: a step that reads, checks and writes records holds them
   // (an object exclusively and its bucket shared; a bucket exclusively to
-  // create or delete it), so that no other call writes in between.
+  // create or delete it), so that no other call of this provider writes in
+  // between; writes expecting what they read keep out everyone else's.
   KeyLocks writing_;
 };
 

@@ -54,6 +54,7 @@ Task<Status> EmbeddedSecrets::CheckKey(const std::string& name, ports::WriteBatc
     if (batch != nullptr) {
       Result<std::string> sealed = co_await sealer_->Seal(std::string(kKeyCheckText), std::string(kKeyCheckKey));
       if (!sealed.ok()) co_return sealed.status();
+      batch->Expect(std::string(kKeyCheckKey), std::nullopt);
       batch->Put(std::string(kKeyCheckKey), std::move(*sealed));
     }
     co_return Status::Ok();
@@ -68,7 +69,8 @@ Task<Status> EmbeddedSecrets::CheckKey(const std::string& name, ports::WriteBatc
   co_return Status::Ok();
 }
 
-Task<Result<std::optional<SecretRecord>>> EmbeddedSecrets::LoadSecret(const std::string& name) {
+Task<Result<std::optional<SecretRecord>>> EmbeddedSecrets::LoadSecret(const std::string& name,
+                                                                      std::optional<std::string>* stored) {
   Result<std::string> raw = co_await store_->Get(SecretKey(name));
   if (!raw.ok()) {
     if (raw.status().code() == v1::NOT_FOUND) co_return std::optional<SecretRecord>();
@@ -76,11 +78,13 @@ Task<Result<std::optional<SecretRecord>>> EmbeddedSecrets::LoadSecret(const std:
   }
   SecretRecord record;
   if (!record.ParseFromString(*raw)) co_return Status::Internal("corrupt record for " + Describe(name));
+  if (stored != nullptr) *stored = std::move(*raw);
   co_return std::optional<SecretRecord>(std::move(record));
 }
 
-Task<Result<ports::OrderedStore::Entries>> EmbeddedSecrets::LoadVersions(const std::string& name) {
-  auto secret = co_await LoadSecret(name);
+Task<Result<ports::OrderedStore::Entries>> EmbeddedSecrets::LoadVersions(const std::string& name,
+                                                                         std::optional<std::string>* stored) {
+  auto secret = co_await LoadSecret(name, stored);
   if (!secret.ok()) co_return secret.status();
   if (!*secret) co_return Status::NotFound(Describe(name));
   // Versions are written and dropped with their secret's record, in one
@@ -98,38 +102,45 @@ Task<Result<v1::PutSecretResponse>> EmbeddedSecrets::Put(const v1::PutSecretRequ
   }
   auto holding = writing_.Acquire({{req.name(), true}});
   co_await holding->Granted();
-  ports::WriteBatch batch;
-  CK_CO_RETURN_IF_ERROR(co_await CheckKey(req.name(), &batch));
-  auto current = co_await LoadSecret(req.name());
-  if (!current.ok()) co_return current.status();
-  const int64_t now = clock_->NowMs();
-  SecretRecord secret;
-  if (*current) {
-    secret = std::move(**current);
-  } else {
-    secret.set_created_at_ms(now);
+  // Writes the next version only over the record it read.
+  for (int conflicts = 0;; ++conflicts) {
+    ports::WriteBatch batch;
+    CK_CO_RETURN_IF_ERROR(co_await CheckKey(req.name(), &batch));
+    std::optional<std::string> stored;
+    auto current = co_await LoadSecret(req.name(), &stored);
+    if (!current.ok()) co_return current.status();
+    const int64_t now = clock_->NowMs();
+    SecretRecord secret;
+    if (*current) {
+      secret = std::move(**current);
+    } else {
+      secret.set_created_at_ms(now);
+    }
+    const uint64_t version = secret.latest_version() + 1;
+    secret.set_latest_version(version);
+    secret.set_updated_at_ms(now);
+    SecretVersionRecord record;
+    record.set_created_at_ms(now);
+    if (sealer_) {
+      Result<std::string> sealed = co_await sealer_->Seal(req.value(), AssociatedData(req.name(), version));
+      if (!sealed.ok()) co_return sealed.status();
+      record.set_value(std::move(*sealed));
+    } else {
+      record.set_value(req.value());
+    }
+    batch.Expect(SecretKey(req.name()), std::move(stored));
+    batch.Put(SecretKey(req.name()), secret.SerializeAsString());
+    batch.Put(VersionKey(req.name(), version), record.SerializeAsString());
+    if (version > kMaxVersions) batch.Delete(VersionKey(req.name(), version - kMaxVersions));
+    Status written = co_await store_->Write(std::move(batch));
+    if (ports::IsWriteConflict(written) && conflicts < ports::kMaxWriteConflicts) continue;
+    CK_CO_RETURN_IF_ERROR(written);
+    if (sealer_) key_checked_ = true;  // the check record exists now, sealed with this key
+    v1::PutSecretResponse resp;
+    resp.set_version(version);
+    resp.set_created_at_ms(now);
+    co_return resp;
   }
-  const uint64_t version = secret.latest_version() + 1;
-  secret.set_latest_version(version);
-  secret.set_updated_at_ms(now);
-  SecretVersionRecord record;
-  record.set_created_at_ms(now);
-  if (sealer_) {
-    Result<std::string> sealed = co_await sealer_->Seal(req.value(), AssociatedData(req.name(), version));
-    if (!sealed.ok()) co_return sealed.status();
-    record.set_value(std::move(*sealed));
-  } else {
-    record.set_value(req.value());
-  }
-  batch.Put(SecretKey(req.name()), secret.SerializeAsString());
-  batch.Put(VersionKey(req.name(), version), record.SerializeAsString());
-  if (version > kMaxVersions) batch.Delete(VersionKey(req.name(), version - kMaxVersions));
-  CK_CO_RETURN_IF_ERROR(co_await store_->Write(std::move(batch)));
-  if (sealer_) key_checked_ = true;  // the check record exists now, sealed with this key
-  v1::PutSecretResponse resp;
-  resp.set_version(version);
-  resp.set_created_at_ms(now);
-  co_return resp;
 }
 
 Task<Result<v1::GetSecretResponse>> EmbeddedSecrets::Get(const v1::GetSecretRequest& req) {
@@ -223,15 +234,22 @@ Task<Result<v1::DeleteSecretResponse>> EmbeddedSecrets::Delete(const v1::DeleteS
   CK_CO_RETURN_IF_ERROR(names::CheckSecretName(req.name()));
   auto holding = writing_.Acquire({{req.name(), true}});
   co_await holding->Granted();
-  Result<ports::OrderedStore::Entries> versions = co_await LoadVersions(req.name());
-  if (!versions.ok()) co_return versions.status();
-  ports::WriteBatch batch;
-  batch.Delete(SecretKey(req.name()));
-  for (const auto& entry : *versions) batch.Delete(entry.first);
-  CK_CO_RETURN_IF_ERROR(co_await store_->Write(std::move(batch)));
-  v1::DeleteSecretResponse resp;
-  resp.set_versions_deleted(static_cast<uint32_t>(versions->size()));
-  co_return resp;
+  // Deletes only the versions of the record it read.
+  for (int conflicts = 0;; ++conflicts) {
+    std::optional<std::string> stored;
+    Result<ports::OrderedStore::Entries> versions = co_await LoadVersions(req.name(), &stored);
+    if (!versions.ok()) co_return versions.status();
+    ports::WriteBatch batch;
+    batch.Expect(SecretKey(req.name()), std::move(stored));
+    batch.Delete(SecretKey(req.name()));
+    for (const auto& entry : *versions) batch.Delete(entry.first);
+    Status written = co_await store_->Write(std::move(batch));
+    if (ports::IsWriteConflict(written) && conflicts < ports::kMaxWriteConflicts) continue;
+    CK_CO_RETURN_IF_ERROR(written);
+    v1::DeleteSecretResponse resp;
+    resp.set_versions_deleted(static_cast<uint32_t>(versions->size()));
+    co_return resp;
+  }
 }
 
 std::vector<std::string> UnsealedSecrets::Unsupported() const {

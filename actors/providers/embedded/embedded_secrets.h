@@ -44,10 +44,13 @@ class EmbeddedSecrets : public SecretsProvider {
 
  private:
   // The secret's record, or nullopt when it does not exist.
-  Task<Result<std::optional<store::v1::SecretRecord>>> LoadSecret(const std::string& name);
+  // Also the record as stored into *stored: what a write relying on it expects.
+  Task<Result<std::optional<store::v1::SecretRecord>>> LoadSecret(const std::string& name,
+                                                                  std::optional<std::string>* stored = nullptr);
   // The version records of the secret, oldest first; NOT_FOUND naming it when
   // it does not exist.
-  Task<Result<ports::OrderedStore::Entries>> LoadVersions(const std::string& name);
+  Task<Result<ports::OrderedStore::Entries>> LoadVersions(const std::string& name,
+                                                          std::optional<std::string>* stored = nullptr);
   // OK when the sealer's key is the one the stored secrets were sealed with,
   // FAILED_PRECONDITION naming `name` when not. A write passes `batch`: when
   // no key-check record exists yet, it stages one there.

@@ -98,17 +98,26 @@ Task<Status> MessageChannels::Open() {
   co_await holding->Granted();
   if (open_) co_return Status::Ok();
   const std::string generation_key(kIdGenerationKey);
-  Result<std::string> stored = co_await store_->Get(generation_key);
+  // Another store open on the location (a browser tab) may claim at once:
+  // a claim writes only over the generation it read.
   uint64_t previous = 0;
-  if (stored.ok()) {
-    previous = std::strtoull(stored->c_str(), nullptr, 16);
-  } else if (stored.status().code() != v1::NOT_FOUND) {
-    co_return stored.status();
+  for (int conflicts = 0;; ++conflicts) {
+    Result<std::string> stored = co_await store_->Get(generation_key);
+    previous = 0;
+    if (stored.ok()) {
+      previous = std::strtoull(stored->c_str(), nullptr, 16);
+    } else if (stored.status().code() != v1::NOT_FOUND) {
+      co_return stored.status();
+    }
+    if (previous >= kMaxGeneration) co_return Status::Internal("message ids exhausted: the store was opened too often");
+    ports::WriteBatch claim;
+    claim.Expect(generation_key, stored.ok() ? std::optional<std::string>(std::move(*stored)) : std::nullopt);
+    claim.Put(generation_key, ToHex(BigEndian64(previous + 1)));
+    Status written = co_await store_->Write(std::move(claim));
+    if (ports::IsWriteConflict(written) && conflicts < ports::kMaxWriteConflicts) continue;
+    CK_CO_RETURN_IF_ERROR(written);
+    break;
   }
-  if (previous >= kMaxGeneration) co_return Status::Internal("message ids exhausted: the store was opened too often");
-  ports::WriteBatch claim;
-  claim.Put(generation_key, ToHex(BigEndian64(previous + 1)));
-  CK_CO_RETURN_IF_ERROR(co_await store_->Write(std::move(claim)));
   generation_ = previous + 1;
   issued_ = 0;
   // Channels discarded before a crash, not yet collected.
