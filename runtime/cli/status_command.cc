@@ -49,6 +49,13 @@ int RunStatus(CliContext& context) {
     std::printf("  %-12s %-10s %s\n", binding.name().c_str(), binding.provider().c_str(),
                 Join(binding.services()).c_str());
     for (const std::string& promise : binding.unsupported()) std::printf("  %-12s unsupported: %s\n", "", promise.c_str());
+    if (binding.has_upkeep()) {
+      const v1::StorageUpkeep& upkeep = binding.upkeep();
+      std::printf("  %-12s swept: %llu orphan blobs (%s), %llu partial uploads (%s) in %llu passes\n", "",
+                  (unsigned long long)upkeep.orphan_blobs(), HumanBytes(upkeep.orphan_blob_bytes()).c_str(),
+                  (unsigned long long)upkeep.partial_uploads(), HumanBytes(upkeep.partial_upload_bytes()).c_str(),
+                  (unsigned long long)upkeep.sweeps());
+    }
   }
   std::printf("providers:\n");
   for (const auto& provider : status->providers()) {

@@ -107,7 +107,23 @@ void LaneOrderedStore::CommitPending() {
     batches.reserve(group.size());
     for (const PendingWrite& write : group) batches.push_back(&write.batch);
     Status committed = store_->WriteAll(batches);
+    if (committed.code() == v1::RESOURCE_EXHAUSTED) {
+      CommitDeletesAlone(group, committed);
+      continue;
+    }
     for (PendingWrite& write : group) write.done.PostTo(*write.executor, committed);
+  }
+}
+
+void LaneOrderedStore::CommitDeletesAlone(std::vector<PendingWrite>& group, const Status& full) {
+  std::vector<const ports::WriteBatch*> deletes;
+  for (const PendingWrite& write : group) {
+    if (SqliteOrderedStore::OnlyDeletes(write.batch)) deletes.push_back(&write.batch);
+  }
+  // All of them were deletes: the store has tried them with its reserve already.
+  Status deleted = deletes.size() < group.size() && !deletes.empty() ? store_->WriteAll(deletes) : full;
+  for (PendingWrite& write : group) {
+    write.done.PostTo(*write.executor, SqliteOrderedStore::OnlyDeletes(write.batch) ? deleted : full);
   }
 }
 
@@ -136,6 +152,15 @@ Async<Result<std::unique_ptr<ports::BlobReader>>> PooledBlobStore::Open(const st
 
 Async<Result<std::string>> PooledBlobStore::Copy(const std::string& blob_id) {
   return OnDisk<Result<std::string>>(*pool_, [store = store_, blob_id] { return store->Copy(blob_id); });
+}
+
+Async<Result<std::vector<ports::ListedBlob>>> PooledBlobStore::List(const std::string& after, size_t limit) {
+  return OnDisk<Result<std::vector<ports::ListedBlob>>>(*pool_,
+                                                       [store = store_, after, limit] { return store->List(after, limit); });
+}
+
+Async<Result<ports::SweptUploads>> PooledBlobStore::SweepUnfinished() {
+  return OnDisk<Result<ports::SweptUploads>>(*pool_, [store = store_] { return store->SweepUnfinished(); });
 }
 
 Async<Status> PooledBlobStore::Remove(const std::string& blob_id) {

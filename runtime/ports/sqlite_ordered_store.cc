@@ -61,6 +61,9 @@ Result<std::unique_ptr<SqliteOrderedStore>> SqliteOrderedStore::Open(
   }
   std::unique_ptr<SqliteOrderedStore> store(new SqliteOrderedStore(path, db));
   CK_RETURN_IF_ERROR(store->Init(options));
+  store->reserve_ = std::make_unique<DiskReserve>(path + ".reserve", options.reserve_bytes);
+  // No room for it now (a full disk at start): a later write takes it.
+  (void)store->reserve_->Hold();
   return store;
 }
 
@@ -196,10 +199,27 @@ Status SqliteOrderedStore::ApplyOps(const ports::WriteBatch& batch) {
 
 Status SqliteOrderedStore::Write(const ports::WriteBatch& batch) { return WriteAll({&batch}); }
 
+bool SqliteOrderedStore::OnlyDeletes(const ports::WriteBatch& batch) {
+  return std::none_of(batch.ops.begin(), batch.ops.end(),
+                      [](const ports::WriteBatch::Op& op) { return op.value.has_value(); });
+}
+
 Status SqliteOrderedStore::WriteAll(const std::vector<const ports::WriteBatch*>& batches) {
   if (std::all_of(batches.begin(), batches.end(), [](const ports::WriteBatch* b) { return b->ops.empty(); })) {
     return Status::Ok();
   }
+  // Taken again as soon as there is room, before any write can use that room.
+  if (!reserve_->held()) (void)reserve_->Hold();
+  Status status = WriteOnce(batches);
+  if (status.code() != v1::RESOURCE_EXHAUSTED || !reserve_->held() ||
+      !std::all_of(batches.begin(), batches.end(), [](const ports::WriteBatch* b) { return OnlyDeletes(*b); })) {
+    return status;
+  }
+  reserve_->Release();
+  return WriteOnce(batches);
+}
+
+Status SqliteOrderedStore::WriteOnce(const std::vector<const ports::WriteBatch*>& batches) {
   CK_RETURN_IF_ERROR(Run(begin_, "begin transaction on"));
   Status status = Status::Ok();
   for (const ports::WriteBatch* batch : batches) {
