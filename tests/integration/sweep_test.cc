@@ -63,7 +63,18 @@ TEST_F(SweepTest, WhatAKillLeftIsSweptAtRestartAndCommittedObjectsStay) {
   // An upload under way at the kill: its body gives two chunks, then waits.
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
-  std::thread uploader([this, released] {
+  struct LetGo {  // however the test ends, the upload ends and its thread is joined
+    std::promise<void>* release;
+    std::thread thread;
+    ~LetGo() {
+      try {
+        release->set_value();
+      } catch (const std::future_error&) {  // let go already
+      }
+      if (thread.joinable()) thread.join();
+    }
+  } uploader{&release, {}};
+  uploader.thread = std::thread([this, released] {
     std::unique_ptr<Client> client = Connect();
     auto chunks = std::make_shared<int>(0);
     ByteSource body = [chunks, released](char* buffer, size_t capacity) -> Result<size_t> {
@@ -86,7 +97,7 @@ TEST_F(SweepTest, WhatAKillLeftIsSweptAtRestartAndCommittedObjectsStay) {
 
   daemon_->Kill();
   release.set_value();
-  uploader.join();
+  uploader.thread.join();
   ASSERT_CK_OK(daemon_->Restart());
 
   // The start-up pass runs beside the calls: wait until it has ended.

@@ -15,7 +15,7 @@ namespace {
 
 using testing_util::TmpfsMount;
 
-constexpr uint64_t kDiskBytes = 8 << 20;
+constexpr uint64_t kDiskBytes = 16 << 20;
 
 std::string Key(int i) { return "item-" + std::to_string(100000 + i); }
 
