@@ -177,9 +177,6 @@ TEST(KeyValueActorInline, CallsOverMemoryAreAnsweredInTheTurnTheyArrive) {
   EXPECT_EQ(actor.open_calls(), 0u);
 }
 
-}  // namespace
-}  // namespace cloudkit
-
 // Idempotency keys (services/idempotent_calls): a write retried under its key
 // gets the first call's answer, also when the first was cancelled by its
 // deadline while its write was under way.
@@ -259,3 +256,6 @@ TEST_F(KeyValueActorTest, KeptAnswersStayWithinTheirMemory) {
   store_->ReleaseAll();
   EXPECT_EQ(store_->writes_started, writes + 1);
 }
+
+}  // namespace
+}  // namespace cloudkit
