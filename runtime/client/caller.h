@@ -1,7 +1,8 @@
 // Caller: turns a method name and a request message into a call on the
 // Transport. It fills the REQUEST envelope from the client's options (binding,
-// timeout, auth token) and either completes a std::future with the typed
-// response (unary calls) or opens a StreamCall (PutObject / GetObject).
+// timeout, idempotency key) and either completes a std::future with the typed
+// response (unary calls, sent again under one key while attempts remain) or
+// opens a StreamCall (PutObject / GetObject).
 // Internal to the client library; the service clients are built on it.
 #pragma once
 
