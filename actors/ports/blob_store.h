@@ -43,6 +43,7 @@ class BlobReader {
 struct ListedBlob {
   std::string id;
   uint64_t bytes = 0;
+  int64_t written_ms = 0;  // when its content was last written (Unix ms)
 };
 
 // What a store removed of the uploads a crash left unfinished.

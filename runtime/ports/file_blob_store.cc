@@ -383,7 +383,8 @@ Result<std::vector<ports::ListedBlob>> FileBlobStore::List(const std::string& af
       if (IsValidId(id) && id > after) {
         struct stat st;
         if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-          listed.push_back({std::move(id), static_cast<uint64_t>(st.st_size)});
+          const int64_t written_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+          listed.push_back({std::move(id), static_cast<uint64_t>(st.st_size), written_ms});
         }
       }
       errno = 0;

@@ -90,10 +90,16 @@ TEST_F(SweepTest, WhatAKillLeftIsSweptAtRestartAndCommittedObjectsStay) {
   for (int i = 0; i < 200 && PartBytes(blobs / "tmp") <= 0; ++i) std::this_thread::sleep_for(milliseconds(50));
   ASSERT_GT(PartBytes(blobs / "tmp"), 0) << "the upload never reached the disk";
 
-  // A blob no record names, as a crash between writing a body and its record leaves.
+  // A blob no record names, as a crash between writing a body and its record
+  // leaves, written an hour ago (younger ones wait for a later pass).
   fs::create_directories(blobs / "ab");
   std::ofstream(blobs / "ab" / kOrphanId) << std::string(kOrphanBytes, 'o');
-  ASSERT_EQ(BlobFiles(blobs), 3u);
+  fs::last_write_time(blobs / "ab" / kOrphanId, fs::file_time_type::clock::now() - std::chrono::hours(1));
+  // And one written just now: it stays.
+  const std::string young_orphan = "cd0123456789abcdef0123456789abcd";
+  fs::create_directories(blobs / "cd");
+  std::ofstream(blobs / "cd" / young_orphan) << "recent";
+  ASSERT_EQ(BlobFiles(blobs), 4u);
 
   daemon_->Kill();
   release.set_value();
@@ -121,7 +127,8 @@ TEST_F(SweepTest, WhatAKillLeftIsSweptAtRestartAndCommittedObjectsStay) {
 
   EXPECT_EQ(PartBytes(blobs / "tmp"), -1);
   EXPECT_FALSE(fs::exists(blobs / "ab" / kOrphanId));
-  EXPECT_EQ(BlobFiles(blobs), 2u);
+  EXPECT_TRUE(fs::exists(blobs / "cd" / young_orphan));
+  EXPECT_EQ(BlobFiles(blobs), 3u);
   auto got_big = storage.GetObject(GetRequest("docs", "big"));
   ASSERT_CK_OK(got_big);
   EXPECT_TRUE(got_big->data() == big);

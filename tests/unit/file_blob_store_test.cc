@@ -260,6 +260,7 @@ TEST_F(FileBlobStoreTest, ListGivesEveryBlobInIdOrderInBatches) {
       auto reader = store_->Open(blob.id);
       ASSERT_TRUE(reader.ok());
       EXPECT_EQ(blob.bytes, (*reader)->size());
+      EXPECT_GT(blob.written_ms, 1'600'000'000'000) << "written when the test ran, in Unix ms";
       listed.push_back(blob.id);
     }
     after = batch->back().id;

@@ -96,6 +96,9 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
 
   // Sweeps (embedded_object_sweep.cc).
   static constexpr size_t kSweepBatch = 65'536;  // blobs judged per scan of the records
+  // A blob written more recently is left for a later pass: another store on
+  // the same directory (two bindings sharing a path) may be about to name it.
+  static constexpr int64_t kOrphanAgeMs = 600'000;
   // Waits until no commit started before `commit` is under way.
   struct CommitsBefore {
     EmbeddedObjectStorage* storage;
@@ -106,7 +109,7 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
   };
   Task<Status> SweepOrphans();
   // Removes from `candidates` every blob an object record names.
-  Task<Status> DropNamed(std::unordered_map<std::string, uint64_t>* candidates);
+  Task<Status> DropNamed(std::unordered_map<std::string, ports::ListedBlob>* candidates);
   bool Protected(const std::string& blob_id) const;
 
   uint64_t next_commit_ = 1;

@@ -11,7 +11,9 @@
 // every such commit has ended, so each such blob is known (unpublished_) or
 // already named by its record. Then the records are scanned: a record written
 // after the scan passed its key names a blob that was unpublished during the
-// pass, which committed_while_sweeping_ keeps.
+// pass, which committed_while_sweeping_ keeps. Blobs written in the last ten
+// minutes are left for a later pass besides: what this provider tracks says
+// nothing of another store on the same directory.
 #include <algorithm>
 
 #include "providers/embedded/embedded_object_storage.h"
@@ -90,8 +92,9 @@ bool EmbeddedObjectStorage::Protected(const std::string& blob_id) const {
 Task<Status> EmbeddedObjectStorage::SweepOrphans() {
   std::string after;
   bool listed_all = false;
+  const int64_t written_before_ms = clock_->NowMs() - kOrphanAgeMs;
   while (!listed_all) {
-    std::unordered_map<std::string, uint64_t> candidates;
+    std::unordered_map<std::string, ports::ListedBlob> candidates;
     while (candidates.size() < kSweepBatch) {
       Result<std::vector<ports::ListedBlob>> listed = co_await blobs_->List(after, kSweepBatch - candidates.size());
       if (!listed.ok()) {
@@ -104,25 +107,27 @@ Task<Status> EmbeddedObjectStorage::SweepOrphans() {
         break;
       }
       after = listed->back().id;
-      for (ports::ListedBlob& blob : *listed) candidates.emplace(std::move(blob.id), blob.bytes);
+      for (ports::ListedBlob& blob : *listed) {
+        if (blob.written_ms <= written_before_ms) candidates.emplace(blob.id, std::move(blob));
+      }
     }
     if (candidates.empty()) break;
     // Every commit that may have put a listed blob in place has started by
     // now; once they have all ended, their blobs are in unpublished_.
     co_await CommitsBefore{this, next_commit_};
     CK_CO_RETURN_IF_ERROR(co_await DropNamed(&candidates));
-    for (const auto& [blob_id, bytes] : candidates) {
+    for (const auto& [blob_id, blob] : candidates) {
       if (Protected(blob_id)) continue;
       Status removed = co_await blobs_->Remove(blob_id);
       if (!removed.ok()) continue;  // tried again at the next pass
       swept_.orphan_blobs++;
-      swept_.orphan_blob_bytes += bytes;
+      swept_.orphan_blob_bytes += blob.bytes;
     }
   }
   co_return Status::Ok();
 }
 
-Task<Status> EmbeddedObjectStorage::DropNamed(std::unordered_map<std::string, uint64_t>* candidates) {
+Task<Status> EmbeddedObjectStorage::DropNamed(std::unordered_map<std::string, ports::ListedBlob>* candidates) {
   const std::string end = PrefixSuccessor(kObjectPrefix);
   std::string start(kObjectPrefix);
   while (true) {
