@@ -22,6 +22,7 @@ struct Inbound {
   uint32_t credits = 0;       // REQUEST, CREDIT: DATA frames the actor may send back
   bool end_of_stream = false; // DATA: last chunk of an upload
   int64_t deadline_ms = 0;    // REQUEST: absolute, on the host's Clock::NowMs(); 0 = none
+  std::string idempotency_key;  // REQUEST: the envelope's; empty = none
 };
 
 // One frame an actor sends back for a call.

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/async.h"
 #include "core/status.h"
@@ -38,6 +39,19 @@ class BlobReader {
   virtual Async<Result<std::string>> Read(uint64_t offset, size_t max_bytes) = 0;
 };
 
+// A blob as a sweep sees it.
+struct ListedBlob {
+  std::string id;
+  uint64_t bytes = 0;
+  int64_t written_ms = 0;  // when its content was last written (Unix ms)
+};
+
+// What a store removed of the uploads a crash left unfinished.
+struct SweptUploads {
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+};
+
 class BlobStore {
  public:
   virtual ~BlobStore() = default;
@@ -50,6 +64,19 @@ class BlobStore {
   // when answered. Blobs are immutable, so a store may share the content;
   // natively the copy is made in the kernel, in one disk job.
   virtual Async<Result<std::string>> Copy(const std::string& blob_id) = 0;
+
+  // Up to `limit` blobs with ids greater than `after` (empty: from the
+  // first), in id order, for sweeps of blobs a crash left without a record.
+  // UNIMPLEMENTED where blobs are not swept (memory: nothing outlives a crash).
+  virtual Async<Result<std::vector<ListedBlob>>> List(const std::string& after, size_t limit) {
+    return Async<Result<std::vector<ListedBlob>>>::Ready(Status::Unimplemented("listing blobs"));
+  }
+  // Removes unfinished uploads that no writer of this store is using (a
+  // crash's), and answers what it removed since the last call, opening the
+  // store included.
+  virtual Async<Result<SweptUploads>> SweepUnfinished() {
+    return Async<Result<SweptUploads>>::Ready(SweptUploads{});
+  }
 };
 
 }  // namespace cloudkit::ports

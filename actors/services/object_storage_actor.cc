@@ -39,6 +39,22 @@ Keys CopyObjectKeys(const v1::CopyObjectRequest& req) {
 
 }  // namespace
 
+ObjectStorageActor::ObjectStorageActor(ObjectStorageProvider* provider, ports::Clock* clock, Outbox* outbox,
+                                       ports::Timers* timers)
+    : OperationActor(clock, outbox), provider_(provider), timers_(timers) {
+  provider_->ServedAfresh();
+  if (timers_ && provider_->sweep_interval_ms() > 0) timers_->Arm(kSweepTimer, 0);
+}
+
+void ObjectStorageActor::OnTimer(uint32_t token) {
+  if (token == kSweepTimer) Detach(SweepPass());
+}
+
+Task<void> ObjectStorageActor::SweepPass() {
+  co_await provider_->Sweep();
+  timers_->Arm(kSweepTimer, provider_->sweep_interval_ms());
+}
+
 template <typename Req, typename Resp, Task<Result<Resp>> (ObjectStorageProvider::*Method)(const Req&),
           std::vector<KeyLocks::Key> (*KeysOf)(const Req&)>
 Task<void> ObjectStorageActor::Unary(Call& call, Inbound& in) {
@@ -83,7 +99,7 @@ ServiceDescriptor ObjectStorageActor::Descriptor() {
   service.make_actor = [](ServiceProvider& provider, const ActorContext& context) -> std::unique_ptr<Actor> {
     auto* storage = dynamic_cast<ObjectStorageProvider*>(&provider);
     if (!storage) return nullptr;
-    return std::make_unique<ObjectStorageActor>(storage, context.clock, context.outbox);
+    return std::make_unique<ObjectStorageActor>(storage, context.clock, context.outbox, context.timers);
   };
   return service;
 }

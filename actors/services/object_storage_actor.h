@@ -13,11 +13,15 @@
 // chunks than the client granted, and counts at most a window of grants.
 // So each transfer holds at most a window of chunks in memory, whatever its
 // size and whatever the client does.
+//
+// With timers, it runs its provider's sweeps (what crashes left behind) when
+// it starts and then every sweep_interval_ms, one pass at a time, beside the calls.
 #pragma once
 
 #include <cstdint>
 
 #include "ports/clock.h"
+#include "ports/timers.h"
 #include "services/object_storage_provider.h"
 #include "services/operation_actor.h"
 #include "services/service_descriptor.h"
@@ -26,9 +30,11 @@ namespace cloudkit {
 
 class ObjectStorageActor : public OperationActor {
  public:
-  // The provider, clock and outbox must outlive the actor.
-  ObjectStorageActor(ObjectStorageProvider* provider, ports::Clock* clock, Outbox* outbox)
-      : OperationActor(clock, outbox), provider_(provider) {}
+  // The provider, clock, outbox and timers (null: no sweeps) must outlive the actor.
+  ObjectStorageActor(ObjectStorageProvider* provider, ports::Clock* clock, Outbox* outbox,
+                     ports::Timers* timers = nullptr);
+
+  void OnTimer(uint32_t token) override;
 
   // The ObjectStorage service: "object_storage", cloudkit.v1.ObjectStorage, this actor.
   static ServiceDescriptor Descriptor();
@@ -56,8 +62,11 @@ class ObjectStorageActor : public OperationActor {
   Task<void> Unary(Call& call, Inbound& request);
   Task<void> PutObject(Call& call, Inbound& request);
   Task<void> GetObject(Call& call, Inbound& request);
+  Task<void> SweepPass();
 
+  static constexpr uint32_t kSweepTimer = 1;
   ObjectStorageProvider* provider_;
+  ports::Timers* timers_;
 };
 
 }  // namespace cloudkit

@@ -60,6 +60,16 @@ class ObjectStorageProvider : public ServiceProvider {
   virtual Task<Result<v1::PresignObjectResponse>> PresignObject(const v1::PresignObjectRequest& req) {
     co_return Status::Unimplemented("presigned URLs: this binding's provider has none");
   }
+
+  // Providers that keep what a crash can leave behind (blobs without a
+  // record, unfinished uploads) sweep it: the actor runs Sweep when it starts
+  // and then every sweep_interval_ms (0: never). A pass goes in steps that
+  // each await the ports, so calls go on meanwhile.
+  virtual int64_t sweep_interval_ms() const { return 0; }
+  virtual Task<void> Sweep() { co_return; }
+  // A new actor serves the provider (at start, or after its previous one
+  // failed): what the previous one's operations had under way will never end.
+  virtual void ServedAfresh() {}
 };
 
 }  // namespace cloudkit

@@ -3,6 +3,8 @@
 #include <exception>
 #include <utility>
 
+#include "providers/names.h"
+
 namespace cloudkit {
 
 OperationActor::~OperationActor() {
@@ -73,13 +75,24 @@ Task<void> OperationActor::Run(Inbound request, Call** started, bool* finished) 
   call.method_ = &request.method;
   *started = &call;
   try {
-    co_await Start(call, request);
+    bool answered_before = false;
+    if (!request.idempotency_key.empty()) answered_before = co_await AnswerFromEarlierCall(call, request);
+    if (!answered_before) co_await Start(call, request);
     if (!call.answered_) Fail(call, Status::Internal(request.method + " ended without an answer"));
   } catch (const std::exception& e) {
     // A provider bug costs its call and a restart of the actor, never the daemon.
     Status crashed = Status::Internal(request.method + " threw: " + e.what());
     if (!call.answered_) Fail(call, crashed);
     if (health_.ok()) health_ = crashed;
+  }
+  if (call.idempotency_key_ != nullptr) {
+    // Ended sending nothing (cancelled mid-stream, or it threw): the outcome
+    // is open, so the key is too.
+    Outbound unsettled = frames::Error(call.id_, Status::Internal(request.method + " ended without an answer"));
+    for (coro::coroutine_handle<> waiter :
+         idempotent_.Finish(*std::exchange(call.idempotency_key_, nullptr), unsettled, clock_->NowMs())) {
+      waiter.resume();
+    }
   }
   if (call.registered_) {
     calls_.erase(call.id_);
@@ -94,9 +107,50 @@ Task<void> OperationActor::FailWith(Call& call, Status status) {
 }
 
 void OperationActor::Send(Call& call, Outbound&& frame) {
-  if (call.answered_) return;
-  if (frame.ends_call) call.answered_ = true;
-  outbox_->Send(std::move(frame));
+  // Kept whether or not the client still listens: a call cancelled by its
+  // deadline may have taken effect, and its retry must learn how.
+  std::vector<coro::coroutine_handle<>> retries;
+  if (call.idempotency_key_ != nullptr) {
+    retries = idempotent_.Finish(*std::exchange(call.idempotency_key_, nullptr), frame, clock_->NowMs());
+  }
+  if (!call.answered_) {
+    if (frame.ends_call) call.answered_ = true;
+    outbox_->Send(std::move(frame));
+  }
+  for (coro::coroutine_handle<> retry : retries) retry.resume();
+}
+
+Task<bool> OperationActor::AnswerFromEarlierCall(Call& call, const Inbound& request) {
+  const std::string& key = request.idempotency_key;
+  if (!idempotent_.enabled()) co_return false;
+  if (key.size() > IdempotentCalls::kMaxKeyBytes) {
+    Fail(call, Status::InvalidArgument("idempotency key of " + std::to_string(key.size()) + " bytes (at most " +
+                                       std::to_string(IdempotentCalls::kMaxKeyBytes) + ")"));
+    co_return true;
+  }
+  const uint64_t fingerprint = IdempotentCalls::Fingerprint(request.method, request.body);
+  while (true) {
+    IdempotentCalls::Lookup found = idempotent_.Begin(key, fingerprint, clock_->NowMs());
+    switch (found.state) {
+      case IdempotentCalls::State::kNew:
+        call.idempotency_key_ = &key;
+        co_return false;
+      case IdempotentCalls::State::kConflict:
+        Fail(call, Status::InvalidArgument("idempotency key " + names::Quote(key) +
+                                           " was used for a different request within the last " +
+                                           std::to_string(idempotent_.window_ms() / 1000) + " s"));
+        co_return true;
+      case IdempotentCalls::State::kAnswered: {
+        Outbound answer = *found.answer;
+        answer.call_id = call.id_;
+        Send(call, std::move(answer));
+        co_return true;
+      }
+      case IdempotentCalls::State::kRunning:
+        co_await idempotent_.Finished(key);  // then look again: it may have left the key open
+        break;
+    }
+  }
 }
 
 void OperationActor::GrantData(Call& call, uint32_t credits) {

@@ -9,7 +9,9 @@
 // A subclass serves one service: Start decodes the request and runs the
 // method. The base routes stream frames to their operation, ends waits when
 // the client or the host cancels, and keeps the stream rules: a DATA frame
-// beyond the credit the actor granted ends the call with an error.
+// beyond the credit the actor granted ends the call with an error. A call
+// made with an idempotency key that an earlier call of the same request used
+// gets that call's answer instead of running (services/idempotent_calls).
 //
 // REQUIRES: Receive and OnTimer run one at a time (the host's turns), and
 // so do port completions (the actor's Executor).
@@ -29,6 +31,7 @@
 #include "core/task.h"
 #include "ports/clock.h"
 #include "core/key_locks.h"
+#include "services/idempotent_calls.h"
 
 namespace cloudkit {
 
@@ -46,6 +49,11 @@ class OperationActor : public Actor {
   // Broken once a provider threw: its call got INTERNAL, and the host
   // restarts the actor (the others' calls then fail too).
   Status health() const override { return health_; }
+
+  // How long and in how much memory answers to calls with idempotency keys
+  // are kept (the host's configuration).
+  void set_idempotency_limits(IdempotencyLimits limits) { idempotent_ = IdempotentCalls(limits); }
+  const IdempotentCalls& idempotent_calls() const { return idempotent_; }
 
  protected:
   // One open call, as its operation sees it.
@@ -81,6 +89,8 @@ class OperationActor : public Actor {
     bool answered_ = false;
     bool registered_ = false;  // in calls_: the operation outlived its first turn
     uint32_t data_allowed_ = 0;  // DATA frames granted and not yet received
+    // The key this call runs under until its first frame (or its end) settles it.
+    const std::string* idempotency_key_ = nullptr;
     coro::coroutine_handle<> waiter_;
   };
 
@@ -129,10 +139,15 @@ class OperationActor : public Actor {
   // entered calls_).
   Task<void> Run(Inbound request, Call** started, bool* finished);
   void Wake(Call& call);
+  // For a call with an idempotency key: answers it from the earlier call of
+  // the key (waiting for it while it runs) and returns true, or marks the key
+  // as running under this call and returns false.
+  Task<bool> AnswerFromEarlierCall(Call& call, const Inbound& request);
 
   ports::Clock* clock_;
   Outbox* outbox_;
   KeyLocks client_order_;
+  IdempotentCalls idempotent_;
   std::unordered_map<uint64_t, Call*> calls_;  // operations that outlived their first turn
   Status health_;
 };

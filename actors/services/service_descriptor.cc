@@ -4,6 +4,7 @@
 
 #include "services/key_value_actor.h"
 #include "services/object_storage_actor.h"
+#include "services/operation_actor.h"
 
 namespace cloudkit {
 
@@ -25,6 +26,16 @@ Status ServiceRegistry::Register(ServiceDescriptor service) {
       return Status::AlreadyExists("service '" + service.name + "' (" + service.proto_service + ")");
     }
   }
+  // Every service actor is an OperationActor: it honours idempotency keys
+  // within the host's limits, whichever service it serves.
+  service.make_actor = [make = std::move(service.make_actor)](ServiceProvider& provider,
+                                                              const ActorContext& context) {
+    std::unique_ptr<Actor> actor = make(provider, context);
+    if (auto* operations = dynamic_cast<OperationActor*>(actor.get())) {
+      operations->set_idempotency_limits(context.idempotency);
+    }
+    return actor;
+  };
   // Hosts keep pointers into the table: it is filled once, at start-up.
   services_.push_back(std::move(service));
   return Status::Ok();

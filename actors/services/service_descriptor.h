@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "ports/clock.h"
 #include "ports/timers.h"
+#include "services/idempotent_calls.h"
 #include "services/service_provider.h"
 
 namespace cloudkit {
@@ -32,6 +33,7 @@ struct ActorContext {
   ports::Clock* clock = nullptr;
   Outbox* outbox = nullptr;
   ports::Timers* timers = nullptr;  // may be null: the actor then arms nothing
+  IdempotencyLimits idempotency;    // answers kept for retries (services/idempotent_calls)
 };
 
 struct ServiceDescriptor {

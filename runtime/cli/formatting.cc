@@ -87,6 +87,15 @@ nlohmann::ordered_json StatusJson(const v1::StatusResponse& status) {
          {"operations_open", binding.operations_open()},
          {"calls_parked", binding.calls_parked()},
          {"timers_armed", binding.timers_armed()}});
+    if (binding.has_upkeep()) {
+      const v1::StorageUpkeep& upkeep = binding.upkeep();
+      bindings.back()["upkeep"] = {{"sweeps", upkeep.sweeps()},
+                                   {"orphan_blobs", upkeep.orphan_blobs()},
+                                   {"orphan_blob_bytes", upkeep.orphan_blob_bytes()},
+                                   {"partial_uploads", upkeep.partial_uploads()},
+                                   {"partial_upload_bytes", upkeep.partial_upload_bytes()},
+                                   {"last_sweep_ms", upkeep.last_sweep_ms()}};
+    }
   }
   nlohmann::ordered_json providers = nlohmann::ordered_json::array();
   for (const auto& provider : status.providers()) {

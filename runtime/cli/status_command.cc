@@ -53,6 +53,13 @@ int RunStatus(CliContext& context) {
       std::printf("  %-12s calls: %u in flight, %u open in actors, %u parked\n", "", binding.calls_in_flight(),
                   binding.operations_open(), binding.calls_parked());
     }
+    if (binding.has_upkeep()) {
+      const v1::StorageUpkeep& upkeep = binding.upkeep();
+      std::printf("  %-12s swept: %llu orphan blobs (%s), %llu partial uploads (%s) in %llu passes\n", "",
+                  (unsigned long long)upkeep.orphan_blobs(), HumanBytes(upkeep.orphan_blob_bytes()).c_str(),
+                  (unsigned long long)upkeep.partial_uploads(), HumanBytes(upkeep.partial_upload_bytes()).c_str(),
+                  (unsigned long long)upkeep.sweeps());
+    }
   }
   std::printf("providers:\n");
   for (const auto& provider : status->providers()) {

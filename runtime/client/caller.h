@@ -1,11 +1,13 @@
 // Caller: turns a method name and a request message into a call on the
 // Transport. It fills the REQUEST envelope from the client's options (binding,
-// timeout, auth token) and either completes a std::future with the typed
-// response (unary calls) or opens a StreamCall (PutObject / GetObject).
+// timeout, idempotency key) and either completes a std::future with the typed
+// response (unary calls, sent again under one key while attempts remain) or
+// opens a StreamCall (PutObject / GetObject).
 // Internal to the client library; the service clients are built on it.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <string>
@@ -42,23 +44,16 @@ class Caller {
       return future;
     }
     std::string endpoint = transport_->endpoint();
-    transport_->Start(Envelope(method, call_options, 0), std::move(body), Timeout(call_options),
-                      /*idle_timeout=*/false,
-                      [promise, method, endpoint](ReplyFrame&& frame) {
-                        if (frame.kind != v1::RESPONSE) return false;  // not for a unary call: ignore
-                        if (!frame.status.ok()) {
-                          promise->set_value(frame.status);
-                          return true;
-                        }
-                        Resp response;
-                        if (!response.ParseFromString(frame.body)) {
-                          promise->set_value(Status::Internal("the reply of cloudkitd at " + endpoint + " to " +
-                                                              method + " is not a valid " + response.GetTypeName()));
-                        } else {
-                          promise->set_value(std::move(response));
-                        }
-                        return true;
-                      });
+    StartUnary(method, call_options, std::move(body), [promise, method, endpoint](ReplyFrame&& frame) {
+      if (!frame.status.ok()) return promise->set_value(frame.status);
+      Resp response;
+      if (!response.ParseFromString(frame.body)) {
+        promise->set_value(Status::Internal("the reply of cloudkitd at " + endpoint + " to " + method +
+                                            " is not a valid " + response.GetTypeName()));
+      } else {
+        promise->set_value(std::move(response));
+      }
+    });
     return future;
   }
 
@@ -71,6 +66,11 @@ class Caller {
   }
 
  private:
+  // Sends a unary call, again while it fails in a way a retry may mend and
+  // attempts remain (CallOptions::attempts), and hands its last RESPONSE to
+  // `done` on the transport's thread.
+  void StartUnary(const char* method, const CallOptions& call_options, std::string body,
+                  std::function<void(ReplyFrame&&)> done);
   v1::RequestEnvelope Envelope(const char* method, const CallOptions& call_options, uint32_t credits);
   std::chrono::milliseconds Timeout(const CallOptions& call_options) const {
     return call_options.timeout.value_or(options_.timeout);

@@ -44,12 +44,24 @@ struct ClientOptions {
   // key, as 40 characters of Z85 or a key file holding it. Both or neither.
   std::string key_file;
   std::string server_key;
+  // Times a unary call is sent in all (CallOptions::attempts): 1 = no retries.
+  uint32_t attempts = 1;
 };
 
 // Per-call overrides of ClientOptions.
 struct CallOptions {
   std::optional<std::string> binding;
   std::optional<std::chrono::milliseconds> timeout;
+  // Names the request for retries (docs/protocol.md, "Idempotency keys"): the
+  // daemon answers a call with a key and request it has seen within its window
+  // with the first call's answer, so a write sent again is applied once.
+  // At most 256 bytes.
+  std::optional<std::string> idempotency_key;
+  // Times a unary call is sent in all. A call that ends DEADLINE_EXCEEDED or
+  // with a retryable status is sent again, at once, under the same
+  // idempotency key (one is drawn when none is set), until one answer is
+  // final or the attempts are spent.
+  std::optional<uint32_t> attempts;
 };
 
 // Fills `buffer` with up to `capacity` bytes of an upload and returns how many

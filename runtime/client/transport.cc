@@ -100,6 +100,11 @@ void Transport::Start(const v1::RequestEnvelope& envelope, std::string body, std
   Push(std::move(command));
 }
 
+bool Transport::closing() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
 void Transport::Send(const v1::RequestEnvelope& envelope, std::string body) {
   Command command;
   command.kind = Command::kSend;

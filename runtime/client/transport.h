@@ -72,6 +72,8 @@ class Transport {
   // frame of the call passes either way (streamed calls).
   void Start(const v1::RequestEnvelope& envelope, std::string body, std::chrono::milliseconds timeout,
              bool idle_timeout, FrameHandler handler);
+  // True once the transport is being closed: a call started now fails at once.
+  bool closing();
   // Sends a DATA or CREDIT frame of a call in flight; dropped if it has ended.
   void Send(const v1::RequestEnvelope& envelope, std::string body);
   // Forgets a call; with `cancel`, tells the daemon to abandon it.

@@ -414,7 +414,7 @@ Status BindingHost::Add(const BindingConfig& config, const ProviderRegistry& reg
     std::shared_ptr<HostedActor>& slot = hosted->actors[services_.IndexOf(service)];
     ServiceProvider* provider_of_service = provider->second.get();
     const ServiceDescriptor* descriptor = &service;
-    ActorContext context{&clock_, nullptr, nullptr};
+    ActorContext context{&clock_, nullptr, nullptr, idempotency_};
     const std::string name = "binding '" + config.name + "', " + service.name;
     if (!hosted->instance.blocking_io && service.runs_inline_over_memory) {
       context.outbox = &replies_.front_door_outbox();

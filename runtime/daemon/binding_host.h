@@ -93,6 +93,9 @@ class BindingHost {
       : system_(system), services_(services), replies_(replies), clock_(clock) {}
   ~BindingHost();
 
+  // What the actors of bindings added later keep for retried calls.
+  void set_idempotency_limits(IdempotencyLimits limits) { idempotency_ = limits; }
+
   // Creates the binding and spawns an actor for each service it serves.
   Status Add(const BindingConfig& config, const ProviderRegistry& registry, const HostPorts& ports);
 
@@ -111,6 +114,7 @@ class BindingHost {
   const ServiceRegistry& services_;
   ReplyQueue& replies_;
   ports::Clock& clock_;
+  IdempotencyLimits idempotency_;
   FrontDoorTimers front_door_timers_;  // declared before bindings_: outlives their inline actors
   std::vector<std::unique_ptr<HostedBinding>> bindings_;
   std::unordered_map<std::string, HostedBinding*> by_name_;

@@ -146,6 +146,7 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
   caf::actor_system system{caf_config};
   ReplyQueue replies;
   BindingHost bindings(system, services, replies, clock);
+  bindings.set_idempotency_limits({config.limits.idempotency_window_ms, config.limits.idempotency_memory_bytes});
   for (const auto& binding : config.bindings) {
     Status added = bindings.Add(binding, registry, ports);
     if (!added.ok()) {

@@ -272,7 +272,8 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
     if (!limits.IsMap()) return Invalid(path, "'limits' must be a map");
     static const std::set<std::string> known_limits = {
         "default_timeout_ms", "max_timeout_ms", "heartbeat_interval_ms", "drain_timeout_ms", "max_in_flight_per_binding", "max_in_flight_per_client",
-        "max_body_bytes", "max_message_bytes", "client_send_queue", "disk_workers", "max_client_backlog_bytes"};
+        "max_body_bytes", "max_message_bytes", "client_send_queue", "disk_workers", "max_client_backlog_bytes",
+        "idempotency_window_ms", "idempotency_memory_bytes"};
     for (const auto& entry : limits) {
       std::string key = entry.first.as<std::string>();
       if (!known_limits.count(key)) return Invalid(path, "unknown key 'limits." + key + "'");
@@ -289,6 +290,8 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
     CK_RETURN_IF_ERROR(ReadScalar(limits, "client_send_queue", path, &l.client_send_queue));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "disk_workers", path, &l.disk_workers));
     CK_RETURN_IF_ERROR(ReadScalar(limits, "max_client_backlog_bytes", path, &l.max_client_backlog_bytes));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "idempotency_window_ms", path, &l.idempotency_window_ms));
+    CK_RETURN_IF_ERROR(ReadScalar(limits, "idempotency_memory_bytes", path, &l.idempotency_memory_bytes));
   }
   if (const YAML::Node bindings = root["bindings"]) {
     if (!bindings.IsSequence()) return Invalid(path, "'bindings' must be a list");
@@ -320,6 +323,9 @@ Status FinalizeConfig(DaemonConfig* config) {
   }
   if (config->limits.max_timeout_ms < 1000 || config->limits.default_timeout_ms > config->limits.max_timeout_ms) {
     return Status::InvalidArgument("limits: max_timeout_ms must be at least 1000 and at least default_timeout_ms");
+  }
+  if (config->limits.idempotency_window_ms < 0 || config->limits.idempotency_window_ms > 86'400'000) {
+    return Status::InvalidArgument("limits: idempotency_window_ms must be between 0 and 86400000 (a day)");
   }
   if (config->limits.heartbeat_interval_ms > 3'600'000) {
     return Status::InvalidArgument("limits: heartbeat_interval_ms must be at most 3600000 (0: no heartbeats)");

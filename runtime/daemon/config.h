@@ -42,6 +42,11 @@ struct DaemonLimits {
   // binding; each SQLite file has a lane of its own besides.
   uint32_t disk_workers = 4;
   uint64_t max_client_backlog_bytes = 16u << 20;
+  // Answers to calls with an idempotency key are kept this long for retries
+  // (0: keys are not honoured), in at most this much memory per binding and
+  // service (beyond it the oldest are forgotten first).
+  int64_t idempotency_window_ms = 600'000;
+  uint64_t idempotency_memory_bytes = 16u << 20;
 };
 
 // The sockets of ipc:// endpoints.

@@ -381,6 +381,7 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   in.method.swap(*env.mutable_method());
   in.body = std::move(body);
   in.credits = env.credits();
+  if (!env.idempotency_key().empty()) in.idempotency_key.swap(*env.mutable_idempotency_key());
   if (actor->runs_inline()) {
     return DeliverInline(peer, request_id, binding, actor, std::move(in), timeout_ms, streaming);
   }
@@ -586,6 +587,8 @@ void FrontDoor::AnswerStatus(const std::string& peer, uint64_t request_id, const
     // Fixed when the provider was created: safe to read beside its actors.
     for (const auto& [service, provider] : binding->instance.providers) {
       for (const std::string& promise : provider->Unsupported()) info->add_unsupported(service + ": " + promise);
+      v1::StorageUpkeep upkeep;
+      if (provider->ReportUpkeep(&upkeep)) *info->mutable_upkeep() = upkeep;
     }
     info->set_calls_in_flight(binding->in_flight);
     for (const auto& actor : binding->actors) {

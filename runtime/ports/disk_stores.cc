@@ -107,7 +107,27 @@ void LaneOrderedStore::CommitPending() {
     batches.reserve(group.size());
     for (const PendingWrite& write : group) batches.push_back(&write.batch);
     std::vector<Status> committed = store_->WriteAll(batches);
+    // A failure of the whole commit is every batch's answer (ABORTED ones are skipped alone).
+    if (committed.front().code() == v1::RESOURCE_EXHAUSTED) {
+      CommitDeletesAlone(group, committed.front());
+      continue;
+    }
     for (size_t i = 0; i < group.size(); ++i) group[i].done.PostTo(*group[i].executor, std::move(committed[i]));
+  }
+}
+
+void LaneOrderedStore::CommitDeletesAlone(std::vector<PendingWrite>& group, const Status& full) {
+  std::vector<const ports::WriteBatch*> deletes;
+  for (const PendingWrite& write : group) {
+    if (SqliteOrderedStore::OnlyDeletes(write.batch)) deletes.push_back(&write.batch);
+  }
+  // All of them were deletes: the store has tried them with its reserve already.
+  std::vector<Status> deleted;
+  if (deletes.size() < group.size() && !deletes.empty()) deleted = store_->WriteAll(deletes);
+  size_t next = 0;
+  for (PendingWrite& write : group) {
+    const bool alone = SqliteOrderedStore::OnlyDeletes(write.batch) && !deleted.empty();
+    write.done.PostTo(*write.executor, alone ? deleted[next++] : full);
   }
 }
 
@@ -136,6 +156,15 @@ Async<Result<std::unique_ptr<ports::BlobReader>>> PooledBlobStore::Open(const st
 
 Async<Result<std::string>> PooledBlobStore::Copy(const std::string& blob_id) {
   return OnDisk<Result<std::string>>(*pool_, [store = store_, blob_id] { return store->Copy(blob_id); });
+}
+
+Async<Result<std::vector<ports::ListedBlob>>> PooledBlobStore::List(const std::string& after, size_t limit) {
+  return OnDisk<Result<std::vector<ports::ListedBlob>>>(*pool_,
+                                                       [store = store_, after, limit] { return store->List(after, limit); });
+}
+
+Async<Result<ports::SweptUploads>> PooledBlobStore::SweepUnfinished() {
+  return OnDisk<Result<ports::SweptUploads>>(*pool_, [store = store_] { return store->SweepUnfinished(); });
 }
 
 Async<Status> PooledBlobStore::Remove(const std::string& blob_id) {

@@ -6,7 +6,8 @@
 //   so its calls run in the order they were made. Writes asked for while a
 //   commit is under way wait for it and then commit together, in one SQLite
 //   transaction and one sync (group commit); each is answered only once that
-//   sync is done.
+//   sync is done. On a full disk the deletes of a group that failed are
+//   committed by themselves, so that they can use the store's reserve.
 // - PooledBlobStore: a FileBlobStore whose writes, reads, commits (fsync) and
 //   removals run on the shared pool: a long copy or upload occupies one
 //   worker at a time, never the actor.
@@ -41,6 +42,9 @@ class LaneOrderedStore : public ports::OrderedStore {
   };
   // On the lane: commits every pending write, group by group, until none is left.
   void CommitPending();
+  // On the lane, after `group` failed for want of space: commits its deletes
+  // by themselves (they may use the store's reserve); the rest fail.
+  void CommitDeletesAlone(std::vector<PendingWrite>& group, const Status& full);
 
   std::shared_ptr<SqliteOrderedStore> store_;
   std::mutex mutex_;
@@ -58,6 +62,8 @@ class PooledBlobStore : public ports::BlobStore {
   Async<Result<std::unique_ptr<ports::BlobReader>>> Open(const std::string& blob_id) override;
   Async<Status> Remove(const std::string& blob_id) override;
   Async<Result<std::string>> Copy(const std::string& blob_id) override;
+  Async<Result<std::vector<ports::ListedBlob>>> List(const std::string& after, size_t limit) override;
+  Async<Result<ports::SweptUploads>> SweepUnfinished() override;
 
  private:
   std::shared_ptr<FileBlobStore> store_;

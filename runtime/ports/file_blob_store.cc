@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <functional>
+#include <mutex>
+#include <utility>
 
 #include "ports/posix_fs.h"
 
@@ -38,20 +41,28 @@ int RenameNoReplace(const std::string& from, const std::string& to) {
   return rc;
 }
 
-// Removes tmp/*.part. Only called while no other store has the directory open.
-Status RemoveLeftoverParts(const std::string& tmp_dir) {
+// Removes tmp/*.part but those `in_use` names, adding what it removed to *swept.
+Status RemoveLeftoverParts(const std::string& tmp_dir, const std::function<bool(const std::string&)>& in_use,
+                           ports::SweptUploads* swept) {
   DIR* d = ::opendir(tmp_dir.c_str());
   if (d == nullptr) return ErrnoStatus("open directory", tmp_dir, errno);
   Status status;
   bool removed = false;
   errno = 0;
   while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name.size() <= kPartSuffix.size() || !name.ends_with(kPartSuffix)) continue;
+    std::string name = e->d_name;
+    if (name.size() <= kPartSuffix.size() || !name.ends_with(kPartSuffix) || in_use(name)) {
+      errno = 0;
+      continue;
+    }
+    struct stat st;
+    const uint64_t bytes = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_size : 0;
     if (::unlinkat(::dirfd(d), e->d_name, 0) == 0) {
       removed = true;
+      swept->files++;
+      swept->bytes += bytes;
     } else if (errno != ENOENT && status.ok()) {
-      status = ErrnoStatus("remove leftover", tmp_dir + "/" + e->d_name, errno);
+      status = ErrnoStatus("remove leftover", tmp_dir + "/" + name, errno);
     }
     errno = 0;
   }
@@ -63,8 +74,10 @@ Status RemoveLeftoverParts(const std::string& tmp_dir) {
 
 class FileBlobWriterImpl : public FileBlobWriter {
  public:
-  FileBlobWriterImpl(std::string dir, std::string tmp_path, int fd)
-      : dir_(std::move(dir)), tmp_path_(std::move(tmp_path)), fd_(fd) {}
+  FileBlobWriterImpl(std::string dir, std::string tmp_path, int fd, std::shared_ptr<FileBlobStore::OpenParts> open_parts,
+                     std::string part_name)
+      : dir_(std::move(dir)), tmp_path_(std::move(tmp_path)), fd_(fd), open_parts_(std::move(open_parts)),
+        part_name_(std::move(part_name)) {}
   ~FileBlobWriterImpl() override { Abort(); }
   FileBlobWriterImpl(const FileBlobWriterImpl&) = delete;
   FileBlobWriterImpl& operator=(const FileBlobWriterImpl&) = delete;
@@ -122,7 +135,7 @@ class FileBlobWriterImpl : public FileBlobWriter {
     }
     if (!tmp_path_.empty()) {
       ::unlink(tmp_path_.c_str());
-      tmp_path_.clear();
+      PartGone();
     }
   }
 
@@ -147,7 +160,7 @@ class FileBlobWriterImpl : public FileBlobWriter {
         if (errno == EEXIST) continue;  // 2^-128; draw another id
         return ErrnoStatus("rename " + tmp_path_ + " to", dest, errno);
       }
-      tmp_path_.clear();
+      PartGone();
       Status synced = posix_fs::FsyncDir(sub);
       if (!synced.ok()) {
         // Not known to be durable: the caller will not reference it, so drop it.
@@ -159,10 +172,19 @@ class FileBlobWriterImpl : public FileBlobWriter {
     return Status::Internal("could not pick an unused blob id in " + dir_);
   }
 
+  // The temp file was renamed or removed: sweeps may no longer meet it.
+  void PartGone() {
+    tmp_path_.clear();
+    std::lock_guard<std::mutex> lock(open_parts_->mutex);
+    open_parts_->names.erase(part_name_);
+  }
+
   std::string dir_;
   std::string tmp_path_;  // empty once renamed or removed
   int fd_;                // -1 once closed
   Status failed_;
+  std::shared_ptr<FileBlobStore::OpenParts> open_parts_;
+  std::string part_name_;
 };
 
 class FileBlobReaderImpl : public FileBlobReader {
@@ -222,7 +244,8 @@ Result<std::unique_ptr<FileBlobStore>> FileBlobStore::OpenDirectory(const std::s
     rc = ::flock(lock_fd, LOCK_EX | LOCK_NB);
   } while (rc != 0 && errno == EINTR);
   if (rc == 0) {
-    CK_RETURN_IF_ERROR(RemoveLeftoverParts(tmp_dir));
+    store->alone_at_open_ = true;
+    CK_RETURN_IF_ERROR(RemoveLeftoverParts(tmp_dir, [](const std::string&) { return false; }, &store->swept_at_open_));
   } else if (errno != EWOULDBLOCK) {
     return ErrnoStatus("lock", lock_path, errno);
   }
@@ -259,14 +282,23 @@ Result<std::unique_ptr<FileBlobWriter>> FileBlobStore::Create() {
   for (int attempt = 0; attempt < 4; ++attempt) {
     Result<std::string> name = posix_fs::RandomHex(kIdBytes);
     if (!name.ok()) return name.status();
-    std::string tmp_path = dir_ + "/tmp/" + *name + std::string(kPartSuffix);
+    std::string part_name = *name + std::string(kPartSuffix);
+    std::string tmp_path = dir_ + "/tmp/" + part_name;
+    {
+      // Known before it exists, so that no sweep takes it for a leftover.
+      std::lock_guard<std::mutex> lock(open_parts_->mutex);
+      open_parts_->names.insert(part_name);
+    }
     int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kFileMode);
     if (fd < 0) {
-      if (errno == EEXIST) continue;
-      return ErrnoStatus("create", tmp_path, errno);
+      const int err = errno;
+      std::lock_guard<std::mutex> lock(open_parts_->mutex);
+      open_parts_->names.erase(part_name);
+      if (err == EEXIST) continue;
+      return ErrnoStatus("create", tmp_path, err);
     }
     return std::unique_ptr<FileBlobWriter>(
-        std::make_unique<FileBlobWriterImpl>(dir_, std::move(tmp_path), fd));
+        std::make_unique<FileBlobWriterImpl>(dir_, std::move(tmp_path), fd, open_parts_, std::move(part_name)));
   }
   return Status::Internal("could not pick an unused temp file name in " + dir_ + "/tmp");
 }
@@ -310,6 +342,61 @@ Status FileBlobStore::Remove(const std::string& blob_id) {
   // Not fsynced: a removal undone by a crash leaves an unreferenced blob, never
   // a missing one.
   return Status::Ok();
+}
+
+Result<ports::SweptUploads> FileBlobStore::SweepUnfinished() {
+  ports::SweptUploads swept = std::exchange(swept_at_open_, {});
+  // Another store had the directory open too: its uploads are not ours to judge.
+  if (!alone_at_open_) return swept;
+  std::shared_ptr<OpenParts> open_parts = open_parts_;
+  CK_RETURN_IF_ERROR(RemoveLeftoverParts(
+      dir_ + "/tmp",
+      [&open_parts](const std::string& name) {
+        std::lock_guard<std::mutex> lock(open_parts->mutex);
+        return open_parts->names.count(name) > 0;
+      },
+      &swept));
+  return swept;
+}
+
+Result<std::vector<ports::ListedBlob>> FileBlobStore::List(const std::string& after, size_t limit) {
+  std::vector<ports::ListedBlob> listed;
+  if (limit == 0) return listed;
+  // Subdirectories are the ids' first two hex digits: "00" to "ff" in order.
+  unsigned sub = 0;
+  if (!after.empty()) {
+    CK_RETURN_IF_ERROR(CheckId(after));
+    sub = static_cast<unsigned>(std::stoul(after.substr(0, 2), nullptr, 16));
+  }
+  for (; sub < 256 && listed.empty(); ++sub) {
+    char name[3];
+    std::snprintf(name, sizeof name, "%02x", sub);
+    const std::string sub_dir = dir_ + "/" + name;
+    DIR* d = ::opendir(sub_dir.c_str());
+    if (d == nullptr) {
+      if (errno == ENOENT) continue;
+      return ErrnoStatus("open directory", sub_dir, errno);
+    }
+    errno = 0;
+    while (dirent* e = ::readdir(d)) {
+      std::string id = e->d_name;
+      if (IsValidId(id) && id > after) {
+        struct stat st;
+        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+          const int64_t written_ms = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+          listed.push_back({std::move(id), static_cast<uint64_t>(st.st_size), written_ms});
+        }
+      }
+      errno = 0;
+    }
+    const int err = errno;
+    ::closedir(d);
+    if (err != 0) return ErrnoStatus("read directory", sub_dir, err);
+  }
+  std::sort(listed.begin(), listed.end(),
+            [](const ports::ListedBlob& a, const ports::ListedBlob& b) { return a.id < b.id; });
+  if (listed.size() > limit) listed.resize(limit);
+  return listed;
 }
 
 }  // namespace cloudkit

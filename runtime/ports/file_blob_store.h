@@ -12,19 +12,25 @@
 // so no id can name a file outside the directory.
 //
 // Opening a store (OpenDirectory) removes tmp/*.part left by a crash, unless another store is
-// open on the same directory (its writes may be in flight).
+// open on the same directory (its writes may be in flight); SweepUnfinished removes those no
+// writer of the store is using, again only for a store that had the directory alone when it
+// opened. List lists committed blobs for sweeps of those no record names.
 //
 // REQUIRES: one user at a time per store, writer and reader. Writers and
 // readers do not refer to the store object and may outlive it.
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <unordered_set>
+#include <vector>
 #include <string>
 #include <string_view>
 #include <cstdint>
 #include <utility>
 
 #include "core/status.h"
+#include "ports/blob_store.h"
 
 namespace cloudkit {
 
@@ -66,10 +72,24 @@ class FileBlobStore {
   // kernel (copy_file_range) rather than through user space.
   Result<std::string> Copy(const std::string& blob_id);
 
+  // Up to `limit` committed blobs with ids greater than `after`, in id order;
+  // one call reads at most one of the 256 subdirectories.
+  Result<std::vector<ports::ListedBlob>> List(const std::string& after, size_t limit);
+  // Removes tmp/*.part no writer of this store has open, and answers what it
+  // removed, together with what opening the store removed (once).
+  Result<ports::SweptUploads> SweepUnfinished();
+
   // True for ids this store can have made: 32 characters of [0-9a-f].
   static bool IsValidId(std::string_view blob_id);
 
   const std::string& dir() const { return dir_; }
+
+  // The names of tmp/*.part files that writers of this store have open
+  // (shared with the writers, which outlive the store).
+  struct OpenParts {
+    std::mutex mutex;
+    std::unordered_set<std::string> names;  // guarded by mutex
+  };
 
  private:
   FileBlobStore(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
@@ -78,6 +98,9 @@ class FileBlobStore {
 
   std::string dir_;
   int lock_fd_;
+  bool alone_at_open_ = false;  // no other store had the directory open: leftovers are a crash's
+  ports::SweptUploads swept_at_open_;
+  std::shared_ptr<OpenParts> open_parts_ = std::make_shared<OpenParts>();
 };
 
 }  // namespace cloudkit

@@ -61,6 +61,9 @@ Result<std::unique_ptr<SqliteOrderedStore>> SqliteOrderedStore::Open(
   }
   std::unique_ptr<SqliteOrderedStore> store(new SqliteOrderedStore(path, db));
   CK_RETURN_IF_ERROR(store->Init(options));
+  store->reserve_ = std::make_unique<DiskReserve>(path + ".reserve", options.reserve_bytes);
+  // No room for it now (a full disk at start): a later write takes it.
+  (void)store->reserve_->Hold();
   return store;
 }
 
@@ -211,12 +214,28 @@ Status SqliteOrderedStore::CheckExpected(const ports::WriteBatch& batch) {
 
 Status SqliteOrderedStore::Write(const ports::WriteBatch& batch) { return WriteAll({&batch}).front(); }
 
+bool SqliteOrderedStore::OnlyDeletes(const ports::WriteBatch& batch) {
+  return std::none_of(batch.ops.begin(), batch.ops.end(),
+                      [](const ports::WriteBatch::Op& op) { return op.value.has_value(); });
+}
+
 std::vector<Status> SqliteOrderedStore::WriteAll(const std::vector<const ports::WriteBatch*>& batches) {
-  std::vector<Status> results(batches.size());
   const auto nothing_to_do = [](const ports::WriteBatch* b) { return b->ops.empty() && !b->conditional(); };
-  if (std::all_of(batches.begin(), batches.end(), nothing_to_do)) {
+  if (std::all_of(batches.begin(), batches.end(), nothing_to_do)) return std::vector<Status>(batches.size());
+  // Taken again as soon as there is room, before any write can use that room.
+  if (!reserve_->held()) (void)reserve_->Hold();
+  std::vector<Status> results = WriteOnce(batches);
+  // A failure of the whole transaction is every batch's answer.
+  if (results.front().code() != v1::RESOURCE_EXHAUSTED || !reserve_->held() ||
+      !std::all_of(batches.begin(), batches.end(), [](const ports::WriteBatch* b) { return OnlyDeletes(*b); })) {
     return results;
   }
+  reserve_->Release();
+  return WriteOnce(batches);
+}
+
+std::vector<Status> SqliteOrderedStore::WriteOnce(const std::vector<const ports::WriteBatch*>& batches) {
+  std::vector<Status> results(batches.size());
   Status status = Run(begin_, "begin transaction on");
   for (size_t i = 0; i < batches.size() && status.ok(); ++i) {
     // A batch whose expectations fail is skipped alone: it wrote nothing yet.

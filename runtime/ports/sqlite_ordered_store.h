@@ -8,6 +8,12 @@
 // std::string. Each Write is one BEGIN IMMEDIATE ... COMMIT transaction and is
 // rolled back as a whole on any error; its expectations are checked inside it.
 //
+// A full disk: beside the file lies `<path>.reserve`, `reserve_bytes` of
+// allocated space. Writes that only delete may need room too (SQLite appends
+// their pages to the WAL); when one fails for want of space, the store frees
+// the reserve and tries it again, so that space can always be freed through
+// the API. The reserve is made again before a later write, once there is room.
+//
 // REQUIRES: one user at a time (the actor owning it). Other connections to the
 // same file (another store, the sqlite3 shell) are safe: SQLite locks the file,
 // and a writer waits up to `busy_timeout_ms` before failing with UNAVAILABLE.
@@ -20,6 +26,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "ports/disk_reserve.h"
 #include "ports/ordered_store.h"
 
 struct sqlite3;
@@ -30,6 +37,9 @@ namespace cloudkit {
 struct SqliteOrderedStoreOptions {
   // How long a write waits for another connection's lock before UNAVAILABLE.
   int busy_timeout_ms = 5000;
+  // Space kept aside for deletes on a full disk (0: none). 4 MiB holds a
+  // full WAL of deletes (SQLite checkpoints it every 1000 pages).
+  uint64_t reserve_bytes = 4 << 20;
 };
 
 class SqliteOrderedStore {
@@ -51,8 +61,13 @@ class SqliteOrderedStore {
   Status Write(const ports::WriteBatch& batch);
   // Applies the batches in order in one transaction (one sync) and answers
   // for each: a batch whose expectations fail is skipped with ABORTED; any
-  // other failure writes none of them and is every batch's answer.
+  // other failure writes none of them and is every batch's answer. When the
+  // disk is full and every batch only deletes, frees the reserve and tries
+  // again.
   std::vector<Status> WriteAll(const std::vector<const ports::WriteBatch*>& batches);
+
+  // Whether the batch has deletes only (it may then use the reserve).
+  static bool OnlyDeletes(const ports::WriteBatch& batch);
 
   const std::string& path() const { return path_; }
 
@@ -67,6 +82,9 @@ class SqliteOrderedStore {
   Status ApplyOps(const ports::WriteBatch& batch);
   // OK if the batch's expectations hold now, ABORTED if one does not.
   Status CheckExpected(const ports::WriteBatch& batch);
+  std::vector<Status> WriteOnce(const std::vector<const ports::WriteBatch*>& batches);
+
+  std::unique_ptr<DiskReserve> reserve_;
 
   std::string path_;
   sqlite3* db_;

@@ -21,12 +21,23 @@ Result<DaemonConfig> Load(const std::string& yaml) {
 
 TEST(ConfigTest, ReadsTheLimits) {
   auto config = Load("limits: {disk_workers: 8, client_send_queue: 16, max_in_flight_per_client: 100,\n"
-                     "         max_client_backlog_bytes: 1048576}\n");
+                     "         max_client_backlog_bytes: 1048576, idempotency_window_ms: 60000,\n"
+                     "         idempotency_memory_bytes: 65536}\n");
   ASSERT_TRUE(config.ok()) << config.status().message();
   EXPECT_EQ(config->limits.disk_workers, 8u);
   EXPECT_EQ(config->limits.client_send_queue, 16u);
   EXPECT_EQ(config->limits.max_in_flight_per_client, 100u);
   EXPECT_EQ(config->limits.max_client_backlog_bytes, 1048576u);
+  EXPECT_EQ(config->limits.idempotency_window_ms, 60000);
+  EXPECT_EQ(config->limits.idempotency_memory_bytes, 65536u);
+}
+
+TEST(ConfigTest, TheIdempotencyWindowIsAtMostADay) {
+  auto config = Load("limits: {idempotency_window_ms: 86400001}\n");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  Status finalized = FinalizeConfig(&*config);
+  EXPECT_EQ(finalized.code(), v1::INVALID_ARGUMENT);
+  EXPECT_NE(finalized.message().find("idempotency_window_ms"), std::string::npos) << finalized.message();
 }
 
 TEST(ConfigTest, AnUnknownLimitIsAnErrorNamingIt) {

@@ -245,6 +245,67 @@ TEST_F(FileBlobStoreTest, SecondOpenLeavesInFlightWritesAlone) {
   EXPECT_EQ(*(*r)->Read(0, 100), "in flight");
 }
 
+TEST_F(FileBlobStoreTest, ListGivesEveryBlobInIdOrderInBatches) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 40; ++i) ids.insert(PutBlob(Pattern(10 + i, i)));
+  std::ofstream(blob_dir_ + "/tmp/0123456789abcdef0123456789abcdef.part") << "not a blob";
+  std::vector<std::string> listed;
+  std::string after;
+  while (true) {
+    auto batch = store_->List(after, 7);
+    ASSERT_TRUE(batch.ok()) << batch.status().message();
+    if (batch->empty()) break;
+    EXPECT_LE(batch->size(), 7u);
+    for (const ports::ListedBlob& blob : *batch) {
+      auto reader = store_->Open(blob.id);
+      ASSERT_TRUE(reader.ok());
+      EXPECT_EQ(blob.bytes, (*reader)->size());
+      EXPECT_GT(blob.written_ms, 1'600'000'000'000) << "written when the test ran, in Unix ms";
+      listed.push_back(blob.id);
+    }
+    after = batch->back().id;
+  }
+  EXPECT_EQ(listed, std::vector<std::string>(ids.begin(), ids.end()));
+  EXPECT_EQ(store_->List("not an id", 10).status().code(), v1::INVALID_ARGUMENT);
+}
+
+TEST_F(FileBlobStoreTest, SweepUnfinishedSparesOpenWritersAndCountsWhatOpeningRemoved) {
+  store_.reset();
+  const std::string tmp = blob_dir_ + "/tmp";
+  std::ofstream(tmp + "/fedcba9876543210fedcba9876543210.part") << "crashed mid-write";  // 17 bytes
+  auto reopened = FileBlobStore::OpenDirectory(blob_dir_);
+  ASSERT_TRUE(reopened.ok());
+  store_ = std::move(*reopened);
+
+  auto writing = store_->Create();
+  ASSERT_TRUE(writing.ok());
+  ASSERT_TRUE((*writing)->Append("still uploading").ok());
+  std::ofstream(tmp + "/00000000000000000000000000000000.part") << "left by nobody";  // 14 bytes
+
+  auto swept = store_->SweepUnfinished();
+  ASSERT_TRUE(swept.ok()) << swept.status().message();
+  EXPECT_EQ(swept->files, 2u);
+  EXPECT_EQ(swept->bytes, 17u + 14u);
+  EXPECT_EQ(Files(tmp).size(), 1u);  // the open writer's
+  auto id = (*writing)->Commit();
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_EQ(ReadAll(*id), "still uploading");
+
+  auto again = store_->SweepUnfinished();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->files, 0u);
+}
+
+TEST_F(FileBlobStoreTest, SweepUnfinishedLeavesASharedDirectoryAlone) {
+  auto second = FileBlobStore::OpenDirectory(blob_dir_);  // not alone: the fixture's store is open
+  ASSERT_TRUE(second.ok());
+  std::ofstream(blob_dir_ + "/tmp/00000000000000000000000000000000.part") << "another store's upload";
+  auto swept = (*second)->SweepUnfinished();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->files, 0u);
+  EXPECT_EQ(Files(blob_dir_ + "/tmp").size(), 1u);
+}
+
 TEST_F(FileBlobStoreTest, CommittedBlobSurvivesKill9) {
   store_.reset();
   int pipefd[2];

@@ -177,5 +177,85 @@ TEST(KeyValueActorInline, CallsOverMemoryAreAnsweredInTheTurnTheyArrive) {
   EXPECT_EQ(actor.open_calls(), 0u);
 }
 
+// Idempotency keys (services/idempotent_calls): a write retried under its key
+// gets the first call's answer, also when the first was cancelled by its
+// deadline while its write was under way.
+Inbound Keyed(Inbound in, const std::string& key) {
+  in.idempotency_key = key;
+  return in;
+}
+
+Inbound CancelFrame(uint64_t call_id) {
+  Inbound in;
+  in.call_id = call_id;
+  in.kind = v1::CANCEL;
+  return in;
+}
+
+TEST_F(KeyValueActorTest, ARetryOfACancelledWriteWaitsForItAndGetsItsAnswer) {
+  actor_.Receive(Keyed(PutFrame(1, "a", "once"), "put-a-1"));
+  ASSERT_EQ(store_->writes_started, 1);
+  actor_.Receive(CancelFrame(1));  // its deadline passed: the client was told DEADLINE_EXCEEDED
+  actor_.Receive(Keyed(PutFrame(2, "a", "once"), "put-a-1"));
+  EXPECT_EQ(store_->writes_started, 1) << "the retry waits for the first call, it does not write";
+  store_->ReleaseAll();
+  ASSERT_EQ(AnsweredIds(outbox_), (std::vector<uint64_t>{2}));
+  ASSERT_TRUE(outbox_.frames[0].status.ok()) << outbox_.frames[0].status.message();
+  v1::PutResponse first;
+  ASSERT_TRUE(first.ParseFromString(outbox_.frames[0].body));
+
+  actor_.Receive(Keyed(PutFrame(3, "a", "once"), "put-a-1"));
+  EXPECT_EQ(store_->writes_started, 1);
+  ASSERT_EQ(AnsweredIds(outbox_), (std::vector<uint64_t>{2, 3}));
+  v1::PutResponse again;
+  ASSERT_TRUE(again.ParseFromString(outbox_.frames[1].body));
+  EXPECT_EQ(again.etag(), first.etag());
+}
+
+TEST_F(KeyValueActorTest, AKeyGivenToAnotherRequestIsRefused) {
+  actor_.Receive(Keyed(PutFrame(1, "a", "first"), "k"));
+  store_->ReleaseAll();
+  actor_.Receive(Keyed(PutFrame(2, "a", "second"), "k"));
+  ASSERT_EQ(AnsweredIds(outbox_), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(outbox_.frames[1].status.code(), v1::INVALID_ARGUMENT) << outbox_.frames[1].status.message();
+  EXPECT_EQ(store_->writes_started, 1);
+  actor_.Receive(GetFrame(3, "a"));
+  store_->ReleaseAll();
+  v1::GetResponse got;
+  ASSERT_TRUE(got.ParseFromString(outbox_.frames[2].body));
+  EXPECT_EQ(got.item().value(), "first");
+}
+
+TEST_F(KeyValueActorTest, AKeyIsForgottenAfterItsWindow) {
+  actor_.set_idempotency_limits({/*window_ms=*/60'000, /*memory_bytes=*/1 << 20});
+  actor_.Receive(Keyed(PutFrame(1, "a", "v"), "k"));
+  store_->ReleaseAll();
+  clock_.Advance(59'000);
+  actor_.Receive(Keyed(PutFrame(2, "a", "v"), "k"));
+  EXPECT_EQ(store_->writes_started, 1);
+  clock_.Advance(2'000);
+  actor_.Receive(Keyed(PutFrame(3, "a", "v"), "k"));
+  store_->ReleaseAll();
+  EXPECT_EQ(store_->writes_started, 2) << "past the window the call runs again";
+  EXPECT_EQ(AnsweredIds(outbox_), (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST_F(KeyValueActorTest, KeptAnswersStayWithinTheirMemory) {
+  actor_.set_idempotency_limits({/*window_ms=*/600'000, /*memory_bytes=*/4096});
+  for (int i = 0; i < 200; ++i) {
+    actor_.Receive(Keyed(PutFrame(1 + i, "k" + std::to_string(i), "v"), "key-" + std::to_string(i)));
+    store_->ReleaseAll();
+  }
+  EXPECT_LT(actor_.idempotent_calls().kept(), 200u);
+  EXPECT_GT(actor_.idempotent_calls().kept(), 0u);
+  // The newest is still answered from memory, the oldest runs again.
+  const int writes = store_->writes_started;
+  actor_.Receive(Keyed(PutFrame(1000, "k199", "v"), "key-199"));
+  EXPECT_EQ(store_->writes_started, writes);
+  actor_.Receive(Keyed(PutFrame(1001, "k0", "v"), "key-0"));
+  store_->ReleaseAll();
+  EXPECT_EQ(store_->writes_started, writes + 1);
+}
+
 }  // namespace
 }  // namespace cloudkit

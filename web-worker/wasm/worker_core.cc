@@ -268,6 +268,7 @@ EMSCRIPTEN_KEEPALIVE void ck_deliver(uint32_t actor_id, const char* envelope_byt
   in.body.assign(body, body_size);
   in.credits = envelope.credits();
   in.end_of_stream = envelope.end_of_stream();
+  in.idempotency_key = envelope.idempotency_key();
   if (envelope.timeout_ms() != 0) in.deadline_ms = core.clock.NowMs() + envelope.timeout_ms();
   ExecutorScope scope(hosted->executor);
   hosted->actor->Receive(std::move(in));

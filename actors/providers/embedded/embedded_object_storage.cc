@@ -62,7 +62,9 @@ class EmbeddedUpload : public ObjectUpload {
 
   Task<Result<v1::PutObjectResponse>> Finish() override {
     if (!writer_) co_return Status::FailedPrecondition("upload of " + Name() + " already finished");
+    const uint64_t commit = provider_->CommitStarts();
     Result<std::string> blob_id = co_await writer_->Commit();
+    provider_->CommitEnded(commit, blob_id);
     writer_.reset();
     if (!blob_id.ok()) co_return blob_id.status();
     Result<v1::ObjectInfo> info =
@@ -256,6 +258,12 @@ Task<Result<std::unique_ptr<ObjectUpload>>> EmbeddedObjectStorage::BeginPut(cons
 
 Task<Result<v1::ObjectInfo>> EmbeddedObjectStorage::Publish(const PendingObject& pending, std::string blob_id,
                                                       uint64_t size, std::string etag) {
+  // Once the record is written (or the blob dropped), sweeps judge the blob by it.
+  struct Published {
+    std::unordered_set<std::string>* unpublished;
+    std::string blob_id;
+    ~Published() { unpublished->erase(blob_id); }
+  } published{&unpublished_, blob_id};
   // The bucket or the object may have changed while the body streamed in.
   auto holding = writing_.Acquire({{BucketKey(pending.bucket), false}, {ObjectKey(pending.bucket, pending.key), true}});
   co_await holding->Granted();
@@ -434,7 +442,9 @@ Task<Result<v1::CopyObjectResponse>> EmbeddedObjectStorage::CopyObject(const v1:
   }
   // Each record names a blob of its own (removing one must not take another's
   // content); the store makes the copy, in one step, off this actor.
+  const uint64_t commit = CommitStarts();
   Result<std::string> blob_id = co_await blobs_->Copy(src.blob_id());
+  CommitEnded(commit, blob_id);
   if (!blob_id.ok()) {
     co_return Status(blob_id.status().code(), "copying " + Describe(req.source_bucket(), req.source_key()) + ": " +
                                                   blob_id.status().message(), blob_id.status().retryable());

@@ -4,17 +4,25 @@
 //
 // A put streams into a new blob and becomes visible only when its record is
 // written, after the blob is durable; the replaced blob is removed afterwards.
-// A crash in between can leave an orphan blob, never a record without content.
-// Every write expects the records it checked (ports/ordered_store.h), so its
-// checks hold also against other stores open on the same location (tabs).
+// A crash in between can leave an orphan blob, never a record without content;
+// sweeps remove those and the uploads a crash left unfinished
+// (embedded_object_sweep.cc). Every write expects the records it checked
+// (ports/ordered_store.h), so its checks hold also against other stores open
+// on the same location (tabs).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include "cloudkit/store/v1/records.pb.h"
+#include "core/coro.h"
 #include "core/key_locks.h"
 #include "ports/blob_store.h"
 #include "core/task.h"
@@ -57,6 +65,18 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
                                        std::string etag);
   ports::BlobStore& blobs() { return *blobs_; }
 
+  static constexpr int64_t kSweepIntervalMs = 3'600'000;
+  int64_t sweep_interval_ms() const override { return kSweepIntervalMs; }
+  Task<void> Sweep() override;
+  void ServedAfresh() override;
+  bool ReportUpkeep(v1::StorageUpkeep* upkeep) const override;
+
+  // Around every commit of a new blob (an upload's, a copy's): from its
+  // start until Publish has written or dropped the record naming it, a sweep
+  // leaves the blob alone.
+  uint64_t CommitStarts();
+  void CommitEnded(uint64_t commit, const Result<std::string>& blob_id);
+
  private:
   // Removes a blob nothing names any more (best effort).
   Task<void> DiscardBlob(const std::string& blob_id);
@@ -79,6 +99,36 @@ class EmbeddedObjectStorage : public ObjectStorageProvider {
   // create or delete it), so that no other call of this provider writes in
   // between; writes expecting what they read keep out everyone else's.
   KeyLocks writing_;
+
+  // Sweeps (embedded_object_sweep.cc).
+  static constexpr size_t kSweepBatch = 65'536;  // blobs judged per scan of the records
+  // A blob written more recently is left for a later pass: another store on
+  // the same directory (two bindings sharing a path) may be about to name it.
+  static constexpr int64_t kOrphanAgeMs = 600'000;
+  // Waits until no commit started before `commit` is under way.
+  struct CommitsBefore {
+    EmbeddedObjectStorage* storage;
+    uint64_t commit;
+    bool await_ready() const { return storage->committing_.empty() || *storage->committing_.begin() >= commit; }
+    void await_suspend(coro::coroutine_handle<> sweep) { storage->sweep_waiting_ = {commit, sweep}; }
+    void await_resume() const {}
+  };
+  Task<Status> SweepOrphans();
+  // Removes from `candidates` every blob an object record names.
+  Task<Status> DropNamed(std::unordered_map<std::string, ports::ListedBlob>* candidates);
+  bool Protected(const std::string& blob_id) const;
+
+  uint64_t next_commit_ = 1;
+  std::set<uint64_t> committing_;
+  std::unordered_set<std::string> unpublished_;  // committed blobs whose record is not written yet
+  bool sweeping_ = false;
+  std::unordered_set<std::string> committed_while_sweeping_;
+  std::pair<uint64_t, coro::coroutine_handle<>> sweep_waiting_{0, nullptr};
+  struct Swept {
+    std::atomic<bool> blobs_listed{false};  // the blob store lists blobs: sweeps mean something
+    std::atomic<uint64_t> passes{0}, orphan_blobs{0}, orphan_blob_bytes{0}, partial_uploads{0},
+        partial_upload_bytes{0}, last_pass_ms{0};
+  } swept_;
 };
 
 }  // namespace cloudkit::embedded

@@ -11,7 +11,7 @@ std::string BucketKey(std::string_view bucket) {
 }
 
 std::string ObjectKey(std::string_view bucket, std::string_view key) {
-  std::string out = "o/";
+  std::string out(kObjectPrefix);
   out.append(bucket);
   out.push_back('\0');
   out.append(key);

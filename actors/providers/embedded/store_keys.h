@@ -16,7 +16,8 @@ namespace cloudkit::embedded {
 std::string BucketKey(std::string_view bucket);
 inline constexpr std::string_view kBucketPrefix = "b/";
 
-// The start of bucket's objects, and the start of the key `key` in it.
+// The start of every object record, of bucket's objects, and of the key `key` in it.
+inline constexpr std::string_view kObjectPrefix = "o/";
 std::string ObjectKey(std::string_view bucket, std::string_view key);
 std::string ItemKey(std::string_view table, std::string_view key);
 
