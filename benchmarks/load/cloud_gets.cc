@@ -3,10 +3,8 @@
 #include <curl/curl.h>
 #include <hiredis/hiredis.h>
 
-#include <atomic>
 #include <chrono>
 #include <map>
-#include <thread>
 #include <vector>
 
 #include "client/client.h"
@@ -81,33 +79,6 @@ Result<double> MedianMicros(uint64_t samples, Call call) {
   return Percentile(micros, 0.5);
 }
 
-// Gets per second with `threads` callers, each one call at a time, for `seconds`.
-template <typename MakeCaller>
-Result<double> Throughput(int threads, double seconds, MakeCaller make_caller) {
-  std::atomic<uint64_t> done{0}, failed{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> workers;
-  const auto start = Clock::now();
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&] {
-      auto call = make_caller();
-      while (!stop.load()) {
-        if (call().ok()) {
-          ++done;
-        } else {
-          ++failed;
-        }
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& worker : workers) worker.join();
-  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failed.load()) return Status::Internal(std::to_string(failed.load()) + " get(s) failed");
-  return static_cast<double>(done.load()) / elapsed;
-}
-
 Status MeasureS3(const CloudGetOptions& options, CloudGetFigures* figures) {
   testing_util::EmulatorOptions emulator_options;
   emulator_options.buckets = {kS3Bucket};
@@ -179,19 +150,21 @@ Status MeasureS3(const CloudGetOptions& options, CloudGetFigures* figures) {
   figures->s3_large_direct_p50_ms = (large_direct[0] + large_direct[1]) / 2000;
   figures->s3_large_p50_ms = (large[0] + large[1]) / 2000;
 
-  auto direct_rate = Throughput(options.in_flight, options.throughput_seconds, [&] {
-    return [getter = std::make_shared<DirectGetter>(), url = signed_url["small"]] {
+  auto direct_rate = CallsPerSecond(options.in_flight, options.throughput_seconds, [&](int) -> Result<Call> {
+    return Call([getter = std::make_shared<DirectGetter>(), url = signed_url["small"]] {
       return getter->Get(url) ? Status::Ok() : Status::Unavailable("direct get");
-    };
+    });
   });
   if (!direct_rate.ok()) return direct_rate.status();
   const std::string daemon_endpoint = (*daemon)->endpoint();
-  auto daemon_rate = Throughput(options.in_flight, options.throughput_seconds, [&] {
-    std::shared_ptr<Client> own(Client::Connect(daemon_endpoint).value().release());
-    return [own]() -> Status {
+  auto daemon_rate = CallsPerSecond(options.in_flight, options.throughput_seconds, [&](int) -> Result<Call> {
+    auto connected = Client::Connect(daemon_endpoint);
+    if (!connected.ok()) return connected.status();
+    std::shared_ptr<Client> own = std::move(*connected);
+    return Call([own]() -> Status {
       auto got = CloudkitGet(*own, "small");
       return got.ok() ? Status::Ok() : got.status();
-    };
+    });
   });
   if (!daemon_rate.ok()) return daemon_rate.status();
   figures->s3_in_flight_direct_per_s = *direct_rate;

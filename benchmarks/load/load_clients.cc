@@ -1,7 +1,10 @@
 #include "load/load_clients.h"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -150,6 +153,36 @@ ThroughputFigures MeasureThroughput(const std::string& endpoint, const RequestSh
   figures.seconds = std::chrono::duration<double>(stopped_sending - started).count();
   for (auto& connection : connections) figures.errors += connection->errors();
   return figures;
+}
+
+Result<double> CallsPerSecond(int threads, double seconds, const std::function<Result<Call>(int)>& make_caller) {
+  std::atomic<uint64_t> done{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  Status first_error = Status::Ok();
+  auto note = [&](const Status& error) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (first_error.ok()) first_error = error;
+  };
+  std::vector<std::thread> callers;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < threads; ++i) {
+    callers.emplace_back([&, i] {
+      Result<Call> call = make_caller(i);
+      if (!call.ok()) return note(call.status());
+      while (!stop.load()) {
+        Status ran = (*call)();
+        if (!ran.ok()) return note(ran);
+        done.fetch_add(1);
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& caller : callers) caller.join();
+  CK_RETURN_IF_ERROR(first_error);
+  return static_cast<double>(done.load()) /
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace cloudkit::bench

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace cloudkit::bench {
 
 // What each request looks like. The body may depend on the request (puts of
@@ -40,5 +42,13 @@ double Percentile(std::vector<double>& samples, double fraction);
 // requests in flight, for `duration`.
 ThroughputFigures MeasureThroughput(const std::string& endpoint, const RequestShape& shape, int clients,
                                     int depth, std::chrono::duration<double> duration);
+
+// One call, as a closed-loop caller makes it; `CallsPerSecond` counts them.
+using Call = std::function<Status()>;
+
+// Calls per second from `threads` callers, each running the call
+// make_caller(i) gives it, one at a time, for `seconds`. The first error
+// (making a caller, or a call) ends that caller and is the answer.
+Result<double> CallsPerSecond(int threads, double seconds, const std::function<Result<Call>(int)>& make_caller);
 
 }  // namespace cloudkit::bench

@@ -55,34 +55,6 @@ class FirstError {
   Status status_ = Status::Ok();
 };
 
-using Cycle = std::function<Status()>;
-
-// Cycles per second from `clients` threads, each running the cycle its
-// make_cycle(i) gives, one at a time, for `seconds`.
-Result<double> CyclesPerSecond(int clients, double seconds, const std::function<Result<Cycle>(int)>& make_cycle) {
-  std::atomic<uint64_t> done{0};
-  std::atomic<bool> stop{false};
-  FirstError error;
-  std::vector<std::thread> threads;
-  const auto start = Clock::now();
-  for (int i = 0; i < clients; ++i) {
-    threads.emplace_back([&, i] {
-      Result<Cycle> cycle = make_cycle(i);
-      if (!cycle.ok()) return error.Note(cycle.status());
-      while (!stop.load()) {
-        Status ran = (*cycle)();
-        if (!ran.ok()) return error.Note(ran);
-        done.fetch_add(1);
-      }
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& thread : threads) thread.join();
-  CK_RETURN_IF_ERROR(error.Get());
-  return static_cast<double>(done.load()) / std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 // ---- Redis streams --------------------------------------------------------
 
 struct RedisReplyDeleter {
@@ -134,12 +106,12 @@ std::optional<StreamEntry> FirstEntry(const redisReply* reply) {
 }
 
 // XADD, XREADGROUP, XACK: Redis streams' send, receive and ack.
-Result<Cycle> RedisQueueCycle(const Emulator& redis, int client) {
+Result<Call> RedisQueueCycle(const Emulator& redis, int client) {
   auto connection = ConnectRedis(redis);
   if (!connection.ok()) return connection.status();
   auto shared = std::make_shared<RedisConnection>(std::move(*connection));
   const std::string consumer = "c" + std::to_string(client);
-  return Cycle([shared, consumer]() -> Status {
+  return Call([shared, consumer]() -> Status {
     redisContext* redis = shared->get();
     CK_RETURN_IF_ERROR(RedisCall(redis, {"XADD", kQueue, "*", "b", kBody}).status());
     for (;;) {
@@ -155,11 +127,11 @@ Result<Cycle> RedisQueueCycle(const Emulator& redis, int client) {
 
 // ---- cloudkitd --------------------------------------------------------------
 
-Result<Cycle> CloudkitQueueCycle(const std::string& endpoint) {
+Result<Call> CloudkitQueueCycle(const std::string& endpoint) {
   auto connected = Client::Connect(endpoint);
   if (!connected.ok()) return connected.status();
   std::shared_ptr<Client> client = std::move(*connected);
-  return Cycle([client]() -> Status {
+  return Call([client]() -> Status {
     v1::SendRequest send;
     send.set_queue(kQueue);
     send.set_body(kBody);
@@ -256,7 +228,7 @@ Status MeasureCloudkit(const MessagingOptions& options, const std::string& provi
   v1::CreateQueueRequest queue;
   queue.set_queue(kQueue);
   CK_RETURN_IF_ERROR(StatusOf((*admin)->queue().CreateQueue(queue)));
-  auto cycles = CyclesPerSecond(options.queue_clients, options.queue_seconds,
+  auto cycles = CallsPerSecond(options.queue_clients, options.queue_seconds,
                                 [&](int) { return CloudkitQueueCycle(endpoint); });
   if (!cycles.ok()) return cycles.status();
   figures->queue_cycles_per_s.cloudkit = *cycles;
@@ -315,7 +287,7 @@ Status MeasureRedis(const MessagingOptions& options, bool durable, Durability* f
   auto admin = ConnectRedis(**redis);
   if (!admin.ok()) return admin.status();
   CK_RETURN_IF_ERROR(RedisCall(admin->get(), {"XGROUP", "CREATE", kQueue, "g", "$", "MKSTREAM"}).status());
-  auto cycles = CyclesPerSecond(options.queue_clients, options.queue_seconds,
+  auto cycles = CallsPerSecond(options.queue_clients, options.queue_seconds,
                                 [&](int i) { return RedisQueueCycle(**redis, i); });
   if (!cycles.ok()) return cycles.status();
   figures->queue_cycles_per_s.redis = *cycles;
