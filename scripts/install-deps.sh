@@ -19,6 +19,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev python3-zmq python3-protobuf procps
   # real servers and official SDKs the providers are tested against
   redis-server python3-boto3
+  # sanitizers and libFuzzer (scripts/build-sanitize.sh, scripts/fuzz.sh): clang's
+  # runtimes, and llvm-symbolizer for their stack traces
+  clang libclang-rt-14-dev llvm-14
   # browser host: Emscripten for the wasm build, Node and npm for the JS side,
   # Chromium for the browser tests; dpkg-dev unpacks Debian source packages
   emscripten nodejs chromium dpkg-dev

@@ -21,6 +21,7 @@
 #include "ports/clock.h"
 #include "ports/timers.h"
 #include "providers/registry.h"
+#include "support/manual_host.h"
 #include "support/run_task.h"
 
 namespace cloudkit::conformance {
@@ -69,17 +70,8 @@ T Sync(Task<T> task) { return RunTask(std::move(task)); }
 
 // The host's side of a service actor under test: its timers fire when the
 // test says (FireDueTimers, by the manual clock), and its frames are kept.
-struct ManualTimers : ports::Timers {
-  explicit ManualTimers(ports::Clock* clock) : clock(clock) {}
-  void Arm(uint32_t token, int64_t delay_ms) override { due[token] = clock->NowMs() + std::max<int64_t>(delay_ms, 0); }
-  void Disarm(uint32_t token) override { due.erase(token); }
-  ports::Clock* clock;
-  std::map<uint32_t, int64_t> due;  // token -> when, by the clock
-};
-struct RecordingOutbox : Outbox {
-  void Send(Outbound&& frame) override { frames.push_back(std::move(frame)); }
-  std::vector<Outbound> frames;
-};
+using testing_util::ManualTimers;
+using testing_util::RecordingOutbox;
 // Runs what the ports answer until they fall quiet (at once over memory).
 inline void Settle() {
   while (testing_util::ThisThreadExecutor()->RunOne(std::chrono::milliseconds(100))) {
@@ -87,17 +79,9 @@ inline void Settle() {
 }
 // Fires the timers that are due by the clock, as the host would.
 inline void FireDueTimers(ManualTimers& timers, Actor& actor) {
-  for (bool fired = true; fired;) {
-    fired = false;
-    for (auto it = timers.due.begin(); it != timers.due.end(); ++it) {
-      if (it->second > timers.clock->NowMs()) continue;
-      const uint32_t token = it->first;
-      timers.due.erase(it);
-      actor.OnTimer(token);
-      Settle();
-      fired = true;
-      break;
-    }
+  for (uint32_t token; timers.TakeDue(&token);) {
+    actor.OnTimer(token);
+    Settle();
   }
 }
 

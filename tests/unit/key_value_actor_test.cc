@@ -13,6 +13,7 @@
 #include "ports/memory_storage.h"
 #include "providers/embedded/embedded_key_value.h"
 #include "services/key_value_actor.h"
+#include "support/manual_host.h"
 
 namespace cloudkit {
 namespace {
@@ -58,10 +59,7 @@ class HeldStore : public ports::OrderedStore {
   std::deque<std::function<void()>> held_;
 };
 
-struct RecordingOutbox : Outbox {
-  void Send(Outbound&& frame) override { frames.push_back(std::move(frame)); }
-  std::vector<Outbound> frames;
-};
+using testing_util::RecordingOutbox;
 
 Inbound PutFrame(uint64_t call_id, const std::string& key, const std::string& value) {
   v1::PutRequest put;
