@@ -90,11 +90,11 @@ with_sanitizer_reports() {
   local reports=$PWD/$dir/sanitizer-reports
   rm -rf "$reports"
   mkdir -p "$reports"
-  local tsan_options="log_path=$reports/tsan:second_deadlock_stack=1"
+  local tsan_options="log_path=$reports/report:second_deadlock_stack=1"
   # What the uninstrumented libraries do behind TSan's back (see the file).
   [[ -f tests/tsan.supp ]] && tsan_options+=":suppressions=$PWD/tests/tsan.supp"
-  ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1" \
-  UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1:halt_on_error=1" \
+  ASAN_OPTIONS="log_path=$reports/report:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1" \
+  UBSAN_OPTIONS="log_path=$reports/report:print_stacktrace=1:halt_on_error=1" \
   TSAN_OPTIONS=$tsan_options \
   ASAN_SYMBOLIZER_PATH=/usr/lib/llvm-14/bin/llvm-symbolizer \
   "$@"

@@ -398,7 +398,18 @@ class PubSubStream : public PubSubConformance {
   void Open(uint64_t call_id, uint32_t credits, int64_t deadline_ms = 0) {
     v1::SubscribeRequest req;
     req.set_subscription("workers");
+    opened_.push_back(call_id);
     Call(call_id, "Subscribe", req, credits, deadline_ms);
+  }
+  // The host cancels the calls its clients leave open (hosts retire an
+  // actor rather than destroy one with operations open): none outlives that.
+  void TearDown() override {
+    if (actor_) {
+      for (uint64_t call_id : opened_) Frame(call_id, v1::CANCEL);
+      FireDueTimers();
+      EXPECT_EQ(actor_->load().open_calls, 0u) << "operations left open after every stream was cancelled";
+    }
+    PubSubConformance::TearDown();
   }
   void Frame(uint64_t call_id, v1::FrameKind kind, uint32_t credits = 0) {
     Inbound in;
@@ -459,6 +470,7 @@ class PubSubStream : public PubSubConformance {
   ManualTimers timers_{&clock_};
   RecordingOutbox outbox_;
   std::unique_ptr<Actor> actor_;
+  std::vector<uint64_t> opened_;  // Subscribe calls, open or ended
 };
 
 TEST_P(PubSubStream, AStreamAnswersTheSubscriptionThenSendsNoMoreThanItsCredits) {

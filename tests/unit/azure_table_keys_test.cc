@@ -16,7 +16,8 @@ int Sign(int c) { return (c > 0) - (c < 0); }
 
 // Random byte strings over an alphabet that stresses the runs' borders.
 std::string RandomKey(std::mt19937& random) {
-  static const std::string kBytes = std::string("\x01\x1f !\"#$%&'(-./09:=>?@AZ[\\]az{}~\x7f\x80\xc3\xa9\xff", 38) + "ab";
+  static const char kBorders[] = "\x01\x1f !\"#$%&'(-./09:=>?@AZ[\\]az{}~\x7f\x80\xc3\xa9\xff";
+  static const std::string kBytes = std::string(kBorders, sizeof kBorders - 1) + "ab";
   std::string key(random() % 6, '\0');
   for (char& c : key) c = kBytes[random() % kBytes.size()];
   return key;

@@ -76,7 +76,8 @@ TEST(ConcurrencyLimitTest, CallsBeyondTheLimitWaitInOrder) {
     co_await held[id]->Granted();
     started.push_back(id);
   };
-  for (int id = 0; id < 4; ++id) Detach(call(id));
+  for (int id = 0; id < 3; ++id) Detach(call(id));
+  held[3] = limit.Acquire();  // a caller that will give up before its turn
   EXPECT_EQ(started, (std::vector<int>{0, 1}));
   EXPECT_EQ(limit.waiting(), 2u);
   held[3].reset();  // gives up while waiting
