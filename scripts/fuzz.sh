@@ -38,8 +38,9 @@ if [[ -z $build_dir ]]; then
 fi
 
 build_dir=$(cd "$build_dir" && pwd)
-seeds=$build_dir/fuzz-seeds
-rm -rf "$seeds"
+# Written anew for each run, apart: runs of several harnesses at once (ctest -j) share nothing.
+seeds=$(mktemp -d)
+trap 'rm -rf "$seeds"' EXIT
 "$build_dir/bin/cloudkit-fuzz-seeds" "$seeds"
 mkdir -p "$build_dir/fuzz-crashes"
 

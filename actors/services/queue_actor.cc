@@ -134,11 +134,12 @@ Task<void> QueueActor::ReceiveMessages(Call& call, Inbound& in) {
 }
 
 void QueueActor::Receive(Inbound&& frame) {
-  const bool cancel = frame.kind == v1::CANCEL;
+  // A CANCEL, or a DATA frame (no queue call takes any: it fails the call),
+  // ends a long poll now rather than when its wait would.
+  const bool ends_call = frame.kind == v1::CANCEL || frame.kind == v1::DATA;
   const uint64_t call_id = frame.call_id;
   OperationActor::Receive(std::move(frame));
-  // A cancelled long poll ends now rather than when its wait would.
-  if (cancel) parked_.WakeCall(call_id);
+  if (ends_call) parked_.WakeCall(call_id);
 }
 
 void QueueActor::NoteArrivals() {

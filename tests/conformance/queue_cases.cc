@@ -610,6 +610,21 @@ TEST_P(QueueLongPoll, ACancelledLongPollEndsAtOnceAndTakesNothing) {
   EXPECT_EQ(Counts("jobs"), "1/0/0");
 }
 
+TEST_P(QueueLongPoll, AStreamFrameOnALongPollFailsItAndEndsItsWaitAtOnce) {
+  LongPoll(1, 10'000);
+  Inbound data;  // no queue call takes DATA: the call fails, and its operation must not wait on
+  data.call_id = 1;
+  data.kind = v1::DATA;
+  data.body = "unasked";
+  actor_->Receive(std::move(data));
+  FireDueTimers();
+  const Outbound* answer = Answer(1);
+  ASSERT_NE(answer, nullptr);
+  EXPECT_EQ(answer->status.code(), v1::RESOURCE_EXHAUSTED) << answer->status.message();
+  EXPECT_EQ(actor_->load().open_calls, 0u) << "the failed long poll still waits";
+  EXPECT_EQ(WaitTimerDue(), 0);
+}
+
 TEST_P(QueueLongPoll, EachArrivalWakesOneWaiterAndEachSuccessTheNext) {
   LongPoll(1, 10'000);
   LongPoll(2, 10'000);

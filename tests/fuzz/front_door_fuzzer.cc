@@ -9,6 +9,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -142,7 +144,7 @@ class Harness {
     SendEnvelope(status, "");
     for (;;) {
       std::vector<zmq::message_t> reply;
-      if (!zmq::recv_multipart(*client_, std::back_inserter(reply))) {
+      if (!Receive(&reply)) {
         Fail("the front door did not answer Runtime/Status within " + std::to_string(kAnswerWithinMs) + " ms");
       }
       v1::ResponseEnvelope env;
@@ -165,9 +167,27 @@ class Harness {
     client_->set(zmq::sockopt::rcvtimeo, kAnswerWithinMs);
     client_->connect(daemon_->endpoint());
   }
+  // One reply; false when none came in time. libFuzzer's own signals may interrupt the wait.
+  bool Receive(std::vector<zmq::message_t>* reply) {
+    for (;;) {
+      try {
+        return zmq::recv_multipart(*client_, std::back_inserter(*reply)).has_value();
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) Fail(std::string("receiving a reply: ") + e.what());
+        reply->clear();
+      }
+    }
+  }
   void Send(std::vector<zmq::message_t>& message) {
     for (size_t i = 0; i < message.size(); ++i) {
-      client_->send(message[i], i + 1 < message.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+      const zmq::send_flags flags = i + 1 < message.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+      for (bool sent = false; !sent;) {
+        try {
+          sent = client_->send(message[i], flags).has_value();
+        } catch (const zmq::error_t& e) {
+          if (e.num() != EINTR) Fail(std::string("sending a message: ") + e.what());
+        }
+      }
     }
   }
   void SendEnvelope(const v1::RequestEnvelope& env, const std::string& body) {
