@@ -29,6 +29,7 @@ from pathlib import Path
 
 import zmq
 import zmq.auth
+from zmq.utils.monitor import recv_monitor_message
 
 PROTO_DIR = Path(__file__).resolve().parents[2] / "proto"
 CHUNK = 256 * 1024  # bytes per DATA frame; the daemon accepts up to 1 MiB
@@ -67,10 +68,20 @@ class Client:
             # CURVE: the key file is ZeroMQ's certificate format, so pyzmq reads it as is.
             self.socket.curve_publickey, self.socket.curve_secretkey = zmq.auth.load_certificate(key_file)
             self.socket.curve_serverkey = read_public_key(server_key)
+        # A daemon that refuses the connection's key (or wants one) says so in
+        # the handshake, not in a reply: watch for that rather than time out.
+        self.handshakes = self.socket.get_monitor_socket(
+            zmq.EVENT_HANDSHAKE_FAILED_AUTH | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL |
+            zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+        self.poller = zmq.Poller()
+        self.poller.register(self.socket, zmq.POLLIN)
+        self.poller.register(self.handshakes, zmq.POLLIN)
         self.socket.connect(endpoint)
         self.request_ids = itertools.count(1)
 
     def close(self):
+        self.socket.disable_monitor()
+        self.handshakes.close()
         self.socket.close()
 
     # ---- frames ---------------------------------------------------------------
@@ -81,9 +92,15 @@ class Client:
     def _receive(self, request_id):
         """The next frame of call `request_id`: (ResponseEnvelope, body). Raises on a non-OK status."""
         while True:
-            if not self.socket.poll(self.timeout_ms + 1000):
-                raise CloudKitError("DEADLINE_EXCEEDED", f"no reply from cloudkitd at {self.endpoint} (is it running? "
-                                                         "does it require a key, or refuse this one?)")
+            ready = dict(self.poller.poll(self.timeout_ms + 1000))
+            if self.handshakes in ready:
+                event = recv_monitor_message(self.handshakes)["event"]
+                if event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
+                    raise CloudKitError("UNAUTHENTICATED", f"cloudkitd at {self.endpoint} refused this client's key")
+                raise CloudKitError("UNAUTHENTICATED", f"no secure session with cloudkitd at {self.endpoint}: it "
+                                                       "wants a client key (--key), or this one is not its kind")
+            if self.socket not in ready:
+                raise CloudKitError("DEADLINE_EXCEEDED", f"no reply from cloudkitd at {self.endpoint} (is it running?)")
             frames = self.socket.recv_multipart()
             if len(frames) != 2:
                 raise CloudKitError("INTERNAL", f"expected 2 frames, got {len(frames)}")

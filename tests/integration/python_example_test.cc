@@ -32,15 +32,19 @@ void ExpectAllGood(const ProcessResult& result) {
 TEST_F(PythonExampleTest, RunsCleanAgainstTheDaemon) { ExpectAllGood(RunExample(daemon_->endpoint())); }
 
 // With a key pair written by the library (the format `cloudkit keygen` writes),
-// which pyzmq reads as is; without it, the daemon serves the script nothing.
+// which pyzmq reads as is; without it, or with a key the daemon does not
+// know, the daemon serves the script nothing, and the script says why (the
+// handshake's failure) rather than wait for a reply.
 TEST(PythonExampleWithKeysTest, RunsCleanWithAKeyAndGetsNothingWithout) {
   char dir_template[] = "/tmp/cloudkit-pykeys-XXXXXX";
   ASSERT_NE(mkdtemp(dir_template), nullptr);
   const std::string dir = dir_template;
-  Result<CurveKeyPair> server = GenerateCurveKeyPair(), client = GenerateCurveKeyPair();
-  ASSERT_TRUE(server.ok() && client.ok());
+  Result<CurveKeyPair> server = GenerateCurveKeyPair(), client = GenerateCurveKeyPair(),
+                       stranger = GenerateCurveKeyPair();
+  ASSERT_TRUE(server.ok() && client.ok() && stranger.ok());
   ASSERT_TRUE(WriteKeyPairFiles(dir + "/server.key", *server).ok());
   ASSERT_TRUE(WriteKeyPairFiles(dir + "/client.key", *client).ok());
+  ASSERT_TRUE(WriteKeyPairFiles(dir + "/stranger.key", *stranger).ok());
   DaemonOptions options;
   options.extra_config = "auth:\n  server_key_file: " + dir + "/server.key\n  clients:\n    - {name: python, "
                          "public_key: '" + client->public_key + "', bindings: {default: [read, write, admin]}}\n";
@@ -54,6 +58,13 @@ TEST(PythonExampleWithKeysTest, RunsCleanWithAKeyAndGetsNothingWithout) {
   ProcessResult without = RunExample((*daemon)->endpoint());
   EXPECT_NE(without.exit_code, 0) << without.out;
   EXPECT_EQ(without.out.find("all good"), std::string::npos) << without.out;
+  EXPECT_NE(without.err.find("UNAUTHENTICATED: no secure session"), std::string::npos) << without.err;
+  ProcessResult refused =
+      RunExample((*daemon)->endpoint(), {"--key", dir + "/stranger.key", "--server-key", server->public_key});
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE(refused.err.find("UNAUTHENTICATED: cloudkitd at " + (*daemon)->endpoint() + " refused this client's key"),
+            std::string::npos)
+      << refused.err;
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
 }
