@@ -7,6 +7,7 @@
 #include "ports/openssl_hash.h"
 #include "providers/builtin_providers.h"
 #include "services/object_storage_actor.h"
+#include "support/manual_host.h"
 
 namespace cloudkit {
 namespace {
@@ -210,6 +211,29 @@ TEST_F(ObjectStorageActorTest, ExpiredRequestIsNotExecuted) {
   v1::BucketExistsResponse r;
   ASSERT_TRUE(r.ParseFromString(outbox_.Pop().body));
   EXPECT_FALSE(r.exists());
+}
+
+// What crashes leave behind (embedded_object_sweep) is swept when the actor
+// starts and then every sweep_interval_ms: each pass arms the next, and
+// nothing comes between.
+TEST_F(ObjectStorageActorTest, SweepsAtStartAndThenEveryInterval) {
+  auto* provider = binding_.Get<ObjectStorageProvider>(kObjectStorageService);
+  ASSERT_GT(provider->sweep_interval_ms(), 0);
+  testing_util::ManualTimers timers(&clock_);
+  ObjectStorageActor actor(provider, &clock_, &outbox_, &timers);
+  ASSERT_EQ(timers.due.size(), 1u) << "one timer: the sweep's";
+  EXPECT_EQ(timers.due.begin()->second, clock_.NowMs()) << "the first pass comes at once";
+  for (int pass = 1; pass <= 3; ++pass) {
+    uint32_t token = 0;
+    ASSERT_TRUE(timers.TakeDue(&token)) << "pass " << pass;
+    actor.OnTimer(token);
+    ASSERT_EQ(timers.due.size(), 1u) << "pass " << pass << " armed no next one";
+    EXPECT_EQ(timers.due.begin()->second, clock_.NowMs() + provider->sweep_interval_ms()) << "pass " << pass;
+    clock_.Advance(provider->sweep_interval_ms() - 1);
+    EXPECT_FALSE(timers.TakeDue(&token)) << "a pass before its interval ended";
+    clock_.Advance(1);
+  }
+  EXPECT_TRUE(outbox_.frames.empty()) << "a pass answers nobody";
 }
 
 }  // namespace
