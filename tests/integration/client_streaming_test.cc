@@ -13,6 +13,7 @@
 #include "integration/daemon_fixture.h"
 #include "integration/test_helpers.h"
 #include "ports/openssl_hash.h"
+#include "support/sanitized.h"
 
 namespace cloudkit::integration {
 namespace {
@@ -228,8 +229,10 @@ TEST_F(StreamingTest, MemoryStaysFlatForBigTransfers) {
   EXPECT_TRUE(matches);
   EXPECT_EQ("\"" + received_md5->FinishHex() + "\"", sent_etag);
 
-  EXPECT_LT(PeakRssBytes() - client_before, kClientGrowthLimit) << "client peak RSS grew too much";
-  EXPECT_LT(daemon_->PeakRssBytes(), kDaemonPeakLimit) << "cloudkitd peak RSS (VmHWM)";
+  if (testing_util::kRssBoundsHold) {
+    EXPECT_LT(PeakRssBytes() - client_before, kClientGrowthLimit) << "client peak RSS grew too much";
+    EXPECT_LT(daemon_->PeakRssBytes(), kDaemonPeakLimit) << "cloudkitd peak RSS (VmHWM)";
+  }
 }
 
 }  // namespace

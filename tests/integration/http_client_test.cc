@@ -23,6 +23,7 @@
 #include "ports/curl_http_client.h"
 #include "ports/openssl_hash.h"
 #include "support/run_task.h"
+#include "support/sanitized.h"
 
 namespace cloudkit::integration {
 namespace {
@@ -318,7 +319,7 @@ TEST_F(HttpClientTest, LargeResponseIsReadWithBoundedMemory) {
   uint64_t growth = peak > baseline ? peak - baseline : 0;
   std::printf("64 MiB body in %d reads; RSS grew by %.1f MiB at most\n", reads,
               static_cast<double>(growth) / kMiB);
-  EXPECT_LT(growth, 16 * kMiB) << "the body is buffered instead of streamed";
+  if (testing_util::kRssBoundsHold) EXPECT_LT(growth, 16 * kMiB) << "the body is buffered instead of streamed";
 }
 
 TEST_F(HttpClientTest, AbandonedBodiesAbortTheirTransfers) {
