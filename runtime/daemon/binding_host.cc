@@ -21,10 +21,16 @@ using drain_atom = caf::atom_constant<caf::atom("drain")>;
 // non-empty; the actor then takes everything that arrived meanwhile.
 class Inbox : public Executor {
  public:
-  void Attach(caf::actor handle) { handle_ = std::move(handle); }
+  // Under the lock, like every read of the handle: the first posts may come
+  // from a port's thread that learnt of this inbox only through CAF.
+  void Attach(caf::actor handle) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handle_ = std::move(handle);
+  }
 
   void Post(std::function<void()> fn) override {
-    bool wake;
+    bool wake = false;
+    caf::actor handle;
     std::shared_ptr<Inbox> successor;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -32,10 +38,11 @@ class Inbox : public Executor {
       if (!successor) {
         completions_.push_back(std::move(fn));
         wake = !std::exchange(wake_pending_, true);
+        if (wake) handle = handle_;
       }
     }
     if (successor) return successor->Post(std::move(fn));
-    if (wake) caf::anon_send(handle_, drain_atom::value);
+    if (wake) caf::anon_send(handle, drain_atom::value);
   }
 
   // After a restart: the failed actor's operations still waiting on ports
@@ -74,6 +81,7 @@ class Inbox : public Executor {
       (void)successor->Deliver(held);
       return false;
     }
+    caf::actor handle;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (frames_.empty()) {
@@ -82,9 +90,10 @@ class Inbox : public Executor {
         for (Inbound& frame : *held) frames_.push_back(std::move(frame));
       }
       wake = !std::exchange(wake_pending_, true);
+      if (wake) handle = handle_;
     }
     held->clear();
-    if (wake) caf::anon_send(handle_, drain_atom::value);
+    if (wake) caf::anon_send(handle, drain_atom::value);
     return true;
   }
 
