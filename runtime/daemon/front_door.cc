@@ -150,6 +150,7 @@ void FrontDoor::Run(int signal_fd) {
     // Before the client messages: a closed connection's fd may be reused by
     // a new one, whose messages must not be taken for the old one's.
     OnDisconnects();
+    if (!closing_sockets_.empty()) CheckClosingSockets();
     if (items[1].revents & POLLIN) OnActorFrames(true);
     // Take a bounded batch of client messages per turn so replies keep flowing.
     // Frames for actors on other threads, and replies of inline actors, go
@@ -189,6 +190,9 @@ int FrontDoor::PollTimeoutMs() const {
   constexpr int kBacklogRetryMs = 5;
   int timers = bindings_.front_door_timers().WaitMs();
   if (!backlogs_.empty()) timers = timers < 0 ? kBacklogRetryMs : std::min(timers, kBacklogRetryMs);
+  // A socket ZeroMQ is closing is closed within a turn or two: look again soon.
+  constexpr int kClosingSocketRetryMs = 2;
+  if (!closing_sockets_.empty()) timers = timers < 0 ? kClosingSocketRetryMs : std::min(timers, kClosingSocketRetryMs);
   if (deadlines_.empty()) return timers;
   int64_t wait = std::clamp<int64_t>(deadlines_.begin()->first - clock_.NowMs(), 0, 60'000);
   return timers < 0 ? static_cast<int>(wait) : std::min(timers, static_cast<int>(wait));
@@ -215,6 +219,43 @@ bool FrontDoor::OnClientMessage() {
   return true;
 }
 
+namespace {
+
+// The inode of the socket behind `fd`, unique among open sockets; 0 when
+// `fd` is closed.
+uint64_t SocketInode(int fd) {
+  struct stat st {};
+  if (fd < 0 || fstat(fd, &st) != 0) return 0;
+  return static_cast<uint64_t>(st.st_ino);
+}
+
+}  // namespace
+
+void FrontDoor::EndCallsOfClosedSocket(int fd, uint64_t live_inode, bool same_socket) {
+  std::vector<uint64_t> orphaned;
+  for (const auto& [call_id, call] : calls_) {
+    if (call.connection_fd != fd) continue;
+    if ((call.connection_inode == live_inode) == same_socket) orphaned.push_back(call_id);
+  }
+  if (!orphaned.empty()) spdlog::debug("a client went away: ending its {} call(s)", orphaned.size());
+  CancelCalls(orphaned);
+}
+
+void FrontDoor::CheckClosingSockets() {
+  const int64_t now = clock_.NowMs();
+  for (size_t i = 0; i < closing_sockets_.size();) {
+    const ClosingSocket closing = closing_sockets_[i];
+    const bool closed = SocketInode(closing.fd) != closing.inode;
+    if (closed) EndCallsOfClosedSocket(closing.fd, closing.inode, /*same_socket=*/true);
+    if (closed || now >= closing.watch_until_ms) {
+      closing_sockets_[i] = closing_sockets_.back();
+      closing_sockets_.pop_back();
+    } else {
+      ++i;
+    }
+  }
+}
+
 void FrontDoor::OnDisconnects() {
   while (true) {
     zmq::message_t event;
@@ -232,12 +273,20 @@ void FrontDoor::OnDisconnects() {
     std::memcpy(&kind, event.data(), sizeof kind);
     std::memcpy(&fd, static_cast<const char*>(event.data()) + 2, sizeof fd);
     if (kind != ZMQ_EVENT_DISCONNECTED || fd < 0) continue;
-    std::vector<uint64_t> orphaned;
+    // The event may come after ZeroMQ closed the fd, and after a new client's
+    // connection got the same fd: only calls on another socket than the one
+    // now behind the fd are surely the departed client's. The socket behind
+    // it is either that client's, about to close, or a new client's: watched
+    // until it closes (then its calls end) or for a second.
+    const uint64_t live = SocketInode(fd);
+    EndCallsOfClosedSocket(fd, live, /*same_socket=*/false);
+    if (live == 0) continue;
     for (const auto& [call_id, call] : calls_) {
-      if (call.connection_fd == fd) orphaned.push_back(call_id);
+      if (call.connection_fd == fd && call.connection_inode == live) {
+        closing_sockets_.push_back({fd, live, clock_.NowMs() + 1000});
+        break;
+      }
     }
-    if (!orphaned.empty()) spdlog::debug("a client went away: ending its {} call(s)", orphaned.size());
-    CancelCalls(orphaned);
   }
 }
 
@@ -428,6 +477,7 @@ FrontDoor::Call& FrontDoor::RegisterCall(uint64_t call_id, const std::string& pe
   call.timeout_ms = timeout_ms;
   call.streaming = streaming;
   call.connection_fd = message_fd_;
+  call.connection_inode = SocketInode(message_fd_);
   binding->in_flight++;
   client_calls_[peer]++;
   by_client_[{peer, request_id}] = call_id;

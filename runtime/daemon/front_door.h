@@ -61,6 +61,7 @@ class FrontDoor {
     uint32_t timeout_ms = 0;
     bool streaming = false;    // deadline restarts with each client frame
     int connection_fd = -1;    // the client's connection (ZMQ_SRCFD): its disconnect ends the call
+    uint64_t connection_inode = 0;  // the socket behind connection_fd then (its fd may be reused)
   };
   using ClientKey = std::pair<std::string, uint64_t>;
   struct ClientKeyHash {
@@ -109,6 +110,12 @@ class FrontDoor {
   void CancelCalls(const std::vector<uint64_t>& call_ids);
   // Ends the calls of connections that closed (the monitor's DISCONNECTED events).
   void OnDisconnects();
+  // Ends the calls on `fd` whose socket is no longer the one behind it
+  // (`live_inode`; 0: none is), or with `same_socket`, those whose socket is.
+  void EndCallsOfClosedSocket(int fd, uint64_t live_inode, bool same_socket);
+  // Watches the sockets a DISCONNECTED event named while still open: their
+  // calls end once they close (or, if the fd was a new connection's, never).
+  void CheckClosingSockets();
   // Ends the calls of clients a reply found gone (TrySend), and drops their backlogs.
   void EndCallsOfDepartedPeers();
   // False when ZeroMQ would not take the message now (the peer's queue is full).
@@ -139,6 +146,16 @@ class FrontDoor {
   // The ROUTER's connection events (zmq_socket_monitor): which connection closed.
   zmq::socket_t disconnects_;
   int message_fd_ = -1;  // the connection of the client message being handled
+  // A DISCONNECTED event may come after the fd was closed and handed to a new
+  // connection, or before ZeroMQ closed it: calls are told apart by their
+  // socket's inode, and a socket still open at its event is watched until
+  // it closes, for up to a second (see OnDisconnects).
+  struct ClosingSocket {
+    int fd;
+    uint64_t inode;
+    int64_t watch_until_ms;
+  };
+  std::vector<ClosingSocket> closing_sockets_;
   std::vector<std::string> endpoints_;
 
   uint64_t next_call_id_ = 1;

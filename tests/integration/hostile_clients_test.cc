@@ -33,13 +33,17 @@ class RawClient {
   void StartUpload(uint64_t id, const std::string& key, uint32_t timeout_ms) {
     v1::PutObjectRequest put = PutRequest("docs", key, "first chunk");
     put.set_more_data(true);
+    Call(id, kPutObject, put, timeout_ms);
+  }
+  void Call(uint64_t id, const std::string& method, const google::protobuf::MessageLite& request,
+            uint32_t timeout_ms) {
     v1::RequestEnvelope envelope;
     envelope.set_request_id(id);
     envelope.set_kind(v1::REQUEST);
-    envelope.set_method(kPutObject);
+    envelope.set_method(method);
     envelope.set_timeout_ms(timeout_ms);
     const std::string head = envelope.SerializeAsString();
-    const std::string body = put.SerializeAsString();
+    const std::string body = request.SerializeAsString();
     socket_.send(zmq::buffer(head), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(body), zmq::send_flags::none);
   }
@@ -139,6 +143,33 @@ TEST_F(HostileClientsTest, TheCallsOfAClientThatWentAwayEndAtOnce) {
   ASSERT_TRUE(status.ok());
   EXPECT_LE(status->requests_in_flight(), 1u);
   EXPECT_CK_CODE(client_->storage().HeadObject(HeadRequest("docs", "abandoned-1")), v1::NOT_FOUND);
+}
+
+// The fd of a client's connection goes to the next one at once, and ZeroMQ
+// may report the first one's departure after the second's call arrived:
+// that call must go on to its answer (it was once ended, unanswered).
+TEST_F(HostileClientsTest, ANewClientOnTheFdOfOneThatLeftKeepsItsCalls) {
+  ASSERT_NO_FATAL_FAILURE(Start("default_timeout_ms: 30000"));
+  v1::CreateQueueRequest create;
+  create.set_queue("jobs");
+  ASSERT_CK_OK(client_->queue().CreateQueue(create));
+  v1::ReceiveRequest long_poll;
+  long_poll.set_queue("jobs");
+  long_poll.set_wait_ms(30);
+  zmq::context_t context;
+  for (int round = 0; round < 150; ++round) {
+    {
+      RawClient leaving(context, daemon_->endpoint());
+      leaving.Call(1, "cloudkit.v1.Queue/Depth", v1::DepthRequest(), 5'000);
+      ASSERT_TRUE(leaving.AnswerOf(1, milliseconds(5'000))) << "round " << round;
+      leaving.Close();
+    }
+    RawClient next(context, daemon_->endpoint());
+    next.Call(2, "cloudkit.v1.Queue/Receive", long_poll, 10'000);
+    auto answer = next.AnswerOf(2, milliseconds(5'000));
+    ASSERT_TRUE(answer) << "round " << round << ": the long poll of the new client was never answered";
+    EXPECT_EQ(answer->status().code(), v1::OK) << answer->status().message();
+  }
 }
 
 // No reply comes near the message limits: listings page by bytes, and a
