@@ -14,6 +14,11 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return joined;
 }
 
+// "1 pass", "2 passes": a count with its noun.
+std::string Counted(uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 std::string Uptime(uint64_t ms) {
   uint64_t s = ms / 1000;
   char buffer[64];
@@ -55,10 +60,12 @@ int RunStatus(CliContext& context) {
     }
     if (binding.has_upkeep()) {
       const v1::StorageUpkeep& upkeep = binding.upkeep();
-      std::printf("  %-12s swept: %llu orphan blobs (%s), %llu partial uploads (%s) in %llu passes\n", "",
-                  (unsigned long long)upkeep.orphan_blobs(), HumanBytes(upkeep.orphan_blob_bytes()).c_str(),
-                  (unsigned long long)upkeep.partial_uploads(), HumanBytes(upkeep.partial_upload_bytes()).c_str(),
-                  (unsigned long long)upkeep.sweeps());
+      std::printf("  %-12s swept: %s (%s), %s (%s) in %s\n", "",
+                  Counted(upkeep.orphan_blobs(), "orphan blob", "orphan blobs").c_str(),
+                  HumanBytes(upkeep.orphan_blob_bytes()).c_str(),
+                  Counted(upkeep.partial_uploads(), "partial upload", "partial uploads").c_str(),
+                  HumanBytes(upkeep.partial_upload_bytes()).c_str(),
+                  Counted(upkeep.sweeps(), "pass", "passes").c_str());
     }
   }
   std::printf("providers:\n");

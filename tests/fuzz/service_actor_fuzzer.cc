@@ -2,9 +2,10 @@
 // memory provider: CLOUDKIT_FUZZ_SERVICE names the service. Each input is a
 // script (service_steps.h) of frames a host could deliver — requests of any
 // of the service's methods with any body, stream frames, cancels — with
-// clock moves that fire the actor's timers, run against a fresh binding. Beyond what the sanitizers catch, it checks what hosts rely
-// on: the provider never throws (the actor stays healthy), and once every
-// call is cancelled no operation is left open.
+// clock moves that fire the actor's timers, run against a fresh binding.
+// Beyond what the sanitizers catch, it checks what hosts rely on: the
+// provider never throws (the actor stays healthy), and once every call is
+// cancelled no operation is left open.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

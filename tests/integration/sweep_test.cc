@@ -140,8 +140,8 @@ TEST_F(SweepTest, WhatAKillLeftIsSweptAtRestartAndCommittedObjectsStay) {
 
   ProcessResult cli = RunProcess({CLOUDKIT_CLI_PATH, "--endpoint", daemon_->endpoint(), "status"});
   ASSERT_EQ(cli.exit_code, 0) << cli.err;
-  EXPECT_NE(cli.out.find("swept: 1 orphan blobs"), std::string::npos) << cli.out;
-  EXPECT_NE(cli.out.find("1 partial uploads"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("swept: 1 orphan blob ("), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("1 partial upload ("), std::string::npos) << cli.out;
 }
 
 // Uploads and copies under way while a pass runs keep their blobs: the pass
