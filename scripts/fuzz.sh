@@ -71,7 +71,7 @@ for harness in "${harnesses[@]}"; do
     (cd "$(dirname "$log")" && rm -f fuzz-*.log &&
        ASAN_OPTIONS=$asan_options "$build_dir/bin/$harness" -jobs="$jobs" -workers="$jobs" "${args[@]}") \
       >"$log" 2>&1 || rc=$?
-    cat "$(dirname "$log")"/fuzz-*.log >>"$log" 2>/dev/null || true
+    # (libFuzzer's parent prints each job's log as the job ends: counted once from $log.)
   else
     ASAN_OPTIONS=$asan_options "$build_dir/bin/$harness" "${args[@]}" >"$log" 2>&1 || rc=$?
   fi
