@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/resume.h"
+
 namespace cloudkit {
 
 std::unique_ptr<KeyLocks::Ticket> KeyLocks::Acquire(std::vector<Key> keys) {
@@ -69,7 +71,7 @@ void KeyLocks::Release(Ticket* ticket) {
   }
   // Resumed after the bookkeeping: a resumed call may acquire or release more.
   for (Ticket* next : ready) {
-    if (auto waiter = std::exchange(next->waiter_, nullptr)) waiter.resume();
+    if (auto waiter = std::exchange(next->waiter_, nullptr)) Resume(waiter);
   }
 }
 

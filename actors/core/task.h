@@ -10,7 +10,7 @@
 // reads runs flat).
 //
 // Detach(task) starts a root task (one call's operation) that nobody awaits;
-// it frees itself when done.
+// it frees itself when done, or is destroyed by its owner (an actor ending).
 #pragma once
 
 #include <exception>
@@ -137,19 +137,22 @@ namespace task_detail {
 // The frame of a detached root task: runs at once, frees itself at the end.
 struct Detached {
   struct promise_type {
-    Detached get_return_object() noexcept { return {}; }
+    Detached get_return_object() noexcept { return {coro::coroutine_handle<promise_type>::from_promise(*this)}; }
     coro::suspend_never initial_suspend() noexcept { return {}; }
     coro::suspend_never final_suspend() noexcept { return {}; }
     void return_void() noexcept {}
     // Operations catch what their providers throw; anything else is a bug.
     void unhandled_exception() noexcept { std::terminate(); }
   };
+  coro::coroutine_handle<> root;
 };
 inline Detached RunDetached(Task<void> task) { co_await std::move(task); }
 }  // namespace task_detail
 
 // Starts `task` on the current turn; it runs until it first waits, then goes
 // on from the completions of what it waits for, and frees itself when done.
-inline void Detach(Task<void> task) { task_detail::RunDetached(std::move(task)); }
+// Returns the root of its frames while it runs (no longer once it finished):
+// destroying that ends the task where it waits, with every task it awaits.
+inline coro::coroutine_handle<> Detach(Task<void> task) { return task_detail::RunDetached(std::move(task)).root; }
 
 }  // namespace cloudkit

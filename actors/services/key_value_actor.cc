@@ -102,7 +102,7 @@ void KeyValueActor::SweepBy(int64_t at_ms) {
 void KeyValueActor::OnTimer(uint32_t token) {
   if (token != kSweepTimer || !timers_ || sweep_running_) return;
   sweep_at_ms_ = 0;
-  Detach(SweepStep());
+  Spawn(SweepStep());
 }
 
 Task<void> KeyValueActor::SweepStep() {

@@ -26,6 +26,7 @@ class KeyValueActor : public OperationActor {
   // The provider, clock, outbox and timers must outlive the actor. Without
   // timers, expired items are only hidden (and removed when next written).
   KeyValueActor(KeyValueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers = nullptr);
+  ~KeyValueActor() override { EndOperations(); }
 
   void OnTimer(uint32_t token) override;
 

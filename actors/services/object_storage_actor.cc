@@ -47,7 +47,7 @@ ObjectStorageActor::ObjectStorageActor(ObjectStorageProvider* provider, ports::C
 }
 
 void ObjectStorageActor::OnTimer(uint32_t token) {
-  if (token == kSweepTimer) Detach(SweepPass());
+  if (token == kSweepTimer) Spawn(SweepPass());
 }
 
 Task<void> ObjectStorageActor::SweepPass() {

@@ -33,6 +33,7 @@ class ObjectStorageActor : public OperationActor {
   // The provider, clock, outbox and timers (null: no sweeps) must outlive the actor.
   ObjectStorageActor(ObjectStorageProvider* provider, ports::Clock* clock, Outbox* outbox,
                      ports::Timers* timers = nullptr);
+  ~ObjectStorageActor() override { EndOperations(); }
 
   void OnTimer(uint32_t token) override;
 

@@ -3,14 +3,41 @@
 #include <exception>
 #include <utility>
 
+#include "core/resume.h"
 #include "providers/names.h"
 
 namespace cloudkit {
 
-OperationActor::~OperationActor() {
-  // Operations still waiting on a port when the host stops the actor are
-  // never resumed: the host drops the completions of a stopped actor.
-  for (auto& [id, call] : calls_) call->cancelled_ = true;
+OperationActor::~OperationActor() { EndOperations(); }
+
+void OperationActor::EndOperations() {
+  // The host drops the completions of a stopped actor, so what still waits
+  // would never resume: its frames are destroyed here instead, and nothing
+  // they release resumes anything meanwhile (core/resume.h).
+  std::vector<coro::coroutine_handle<>> roots;
+  roots.reserve(calls_.size() + owned_.size());
+  for (auto& [id, call] : calls_) {
+    call->cancelled_ = true;
+    call->answered_ = true;
+    roots.push_back(call->root_);
+  }
+  calls_.clear();
+  for (auto& [id, root] : owned_) roots.push_back(root);
+  owned_.clear();
+  EndingOperationsScope ending;
+  for (coro::coroutine_handle<> root : roots) root.destroy();
+}
+
+void OperationActor::Spawn(Task<void> task) {
+  const uint64_t id = next_owned_++;
+  bool finished = false;
+  coro::coroutine_handle<> root = Detach(RunOwned(std::move(task), id, &finished));
+  if (!finished) owned_.emplace(id, root);
+}
+
+Task<void> OperationActor::RunOwned(Task<void> task, uint64_t id, bool* finished) {
+  co_await std::move(task);
+  if (owned_.erase(id) == 0) *finished = true;  // still inside Spawn: never listed
 }
 
 std::optional<Inbound> OperationActor::Call::NextFrame::await_resume() {
@@ -32,9 +59,10 @@ void OperationActor::Receive(Inbound&& in) {
     // running afterwards enter calls_, where stream frames and cancels find them.
     Call* call = nullptr;
     bool finished = false;
-    Detach(Run(std::move(in), &call, &finished));
+    coro::coroutine_handle<> root = Detach(Run(std::move(in), &call, &finished));
     if (!finished) {
       call->registered_ = true;
+      call->root_ = root;
       calls_.emplace(call->id_, call);
     }
     return;

@@ -92,6 +92,7 @@ class OperationActor : public Actor {
     // The key this call runs under until its first frame (or its end) settles it.
     const std::string* idempotency_key_ = nullptr;
     coro::coroutine_handle<> waiter_;
+    coro::coroutine_handle<> root_;  // the operation's frames, once registered
   };
 
   // The operation of the call's method; `request` holds the REQUEST frame
@@ -133,6 +134,15 @@ class OperationActor : public Actor {
 
   ports::Clock& clock() { return *clock_; }
 
+  // Starts a task of the actor's own (an upkeep pass), ended with the actor
+  // if it still runs then.
+  void Spawn(Task<void> task);
+  // Ends every operation and task still open, destroying their frames where
+  // they wait (their calls get nothing more). Each service actor calls it
+  // from its destructor, while the members its operations use still exist;
+  // the base's destructor only catches what is left.
+  void EndOperations();
+
  private:
   // Runs one call's operation; the Call lives in its frame. `finished` is
   // set when the operation ended before Receive returned (then it never
@@ -143,12 +153,16 @@ class OperationActor : public Actor {
   // the key (waiting for it while it runs) and returns true, or marks the key
   // as running under this call and returns false.
   Task<bool> AnswerFromEarlierCall(Call& call, const Inbound& request);
+  // Runs a Spawned task; `finished` as for Run.
+  Task<void> RunOwned(Task<void> task, uint64_t id, bool* finished);
 
   ports::Clock* clock_;
   Outbox* outbox_;
   KeyLocks client_order_;
   IdempotentCalls idempotent_;
   std::unordered_map<uint64_t, Call*> calls_;  // operations that outlived their first turn
+  std::unordered_map<uint64_t, coro::coroutine_handle<>> owned_;  // Spawned tasks still running
+  uint64_t next_owned_ = 0;
   Status health_;
 };
 

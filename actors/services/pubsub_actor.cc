@@ -59,6 +59,7 @@ class PubSubActor : public OperationActor {
  public:
   PubSubActor(PubSubProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers)
       : OperationActor(clock, outbox), provider_(provider), parked_(clock, timers, kWaitTimer, kReadyTimer) {}
+  ~PubSubActor() override { EndOperations(); }
 
   void Receive(Inbound&& frame) override;
   void OnTimer(uint32_t token) override { (void)parked_.OnTimer(token); }

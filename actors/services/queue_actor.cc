@@ -47,6 +47,7 @@ class QueueActor : public OperationActor {
  public:
   QueueActor(QueueProvider* provider, ports::Clock* clock, Outbox* outbox, ports::Timers* timers)
       : OperationActor(clock, outbox), provider_(provider), parked_(clock, timers, kWaitTimer, kReadyTimer) {}
+  ~QueueActor() override { EndOperations(); }
 
   void Receive(Inbound&& frame) override;
   void OnTimer(uint32_t token) override;

@@ -25,6 +25,7 @@ class SecretsActor : public OperationActor {
  public:
   SecretsActor(SecretsProvider* provider, ports::Clock* clock, Outbox* outbox)
       : OperationActor(clock, outbox), provider_(provider) {}
+  ~SecretsActor() override { EndOperations(); }
 
   using Handler = Task<void> (SecretsActor::*)(Call&, Inbound&);
   struct Method {

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/resume.h"
+
 namespace cloudkit::resilience {
+
+using cloudkit::Resume;
 
 std::unique_ptr<ConcurrencyLimit::Permit> ConcurrencyLimit::Acquire() {
   std::unique_ptr<Permit> permit(new Permit(this));
@@ -30,7 +34,7 @@ void ConcurrencyLimit::Release(Permit* permit) {
   Permit* next = waiting_.front();  // the slot passes straight to the oldest waiter
   waiting_.pop_front();
   next->granted_ = true;
-  if (auto waiter = std::exchange(next->waiter_, nullptr)) waiter.resume();
+  if (auto waiter = std::exchange(next->waiter_, nullptr)) Resume(waiter);
 }
 
 }  // namespace cloudkit::resilience
