@@ -27,6 +27,10 @@ constexpr size_t kParallelReads = 16;
 // the read (another writer came in between): then it reads again.
 constexpr int kConditionalTries = 4;
 constexpr char kTokenTag[] = "ck1:";
+// A listing page ends once its items hold this many bytes (an entity holds
+// at most kMaxValueBytes), so a page of big items stays far below the reply
+// limit; the next page starts after the last entity it examined.
+constexpr size_t kMaxPageBytes = 2u << 20;
 
 std::string Describe(const std::string& table, const std::string& key) {
   return "item " + names::Quote(key) + " in table " + names::Quote(table);
@@ -70,11 +74,14 @@ std::string ListingTag(ports::HashPort& hash, const v1::ListRequest& req) {
   return sha->FinishHex().substr(0, 16);
 }
 
-// Azure's continuation of a query, as response headers name it.
+// Where a listing goes on: Azure's continuation of a query, as response
+// headers name it (opaque), or, after a page that ended on its byte bound,
+// the encoded row key it examined last.
 struct Continuation {
   std::string partition;
   std::string row;
-  bool empty() const { return partition.empty() && row.empty(); }
+  std::string after_row;
+  bool empty() const { return partition.empty() && row.empty() && after_row.empty(); }
 };
 Continuation ContinuationOf(const HttpHeaders& headers) {
   return {std::string(HeaderValue(headers, "x-ms-continuation-nextpartitionkey")),
@@ -314,26 +321,40 @@ Task<Result<v1::ListResponse>> AzureTableKeyValue::List(const v1::ListRequest& r
   const std::string tag = ListingTag(*shared_->client.hash, req);
   Continuation next;
   if (!req.continuation_token().empty()) {
+    // "ck1:<tag>:<partition>\n<row>" (Azure's) or "ck1:<tag>><row key>" (ours).
     std::optional<std::string> decoded = Base64Decode(req.continuation_token());
-    const std::string expected = std::string(kTokenTag) + tag + ":";
+    const std::string expected = std::string(kTokenTag) + tag;
+    const bool ours = decoded && decoded->compare(0, expected.size(), expected) == 0 &&
+                      decoded->size() > expected.size() + 1 && (*decoded)[expected.size()] == '>';
     const size_t newline = decoded ? decoded->find('\n', expected.size()) : std::string::npos;
-    if (!decoded || decoded->compare(0, expected.size(), expected) != 0 || newline == std::string::npos) {
+    if (ours) {
+      next.after_row = decoded->substr(expected.size() + 1);
+    } else if (decoded && decoded->compare(0, expected.size(), expected) == 0 && decoded->size() > expected.size() &&
+               (*decoded)[expected.size()] == ':' && newline != std::string::npos) {
+      next.partition = decoded->substr(expected.size() + 1, newline - expected.size() - 1);
+      next.row = decoded->substr(newline + 1);
+    } else {
       co_return Status::InvalidArgument("continuation token does not belong to this listing of table " +
                                         names::Quote(req.table()));
     }
-    next = {decoded->substr(expected.size(), newline - expected.size()), decoded->substr(newline + 1)};
   }
   CK_CO_RETURN_IF_ERROR(co_await EnsureTable(deadline));
   const uint32_t page = req.page_size() == 0 ? kMaxPageSize : std::min(req.page_size(), kMaxPageSize);
   const std::string encoded_prefix = EncodeRowKey(req.prefix());
   std::string filter = "PartitionKey eq " + ODataString(req.table());
-  if (!encoded_prefix.empty()) filter += " and RowKey ge " + ODataString(encoded_prefix);
+  if (!next.after_row.empty()) {
+    filter += " and RowKey gt " + ODataString(next.after_row);
+  } else if (!encoded_prefix.empty()) {
+    filter += " and RowKey ge " + ODataString(encoded_prefix);
+  }
   filter += " and RowKey lt " + ODataString(RowKeyPrefixEnd(encoded_prefix));
   // Expired entities are left out here, not by a filter on e: a filter drops
   // every entity without an Int64 e (one another client wrote without it,
   // which Get reads as never expiring), and Azurite fails the whole query
   // with 500 when some e is an Int32.
   v1::ListResponse response;
+  size_t page_bytes = 0;
+  std::string full_after;  // the page reached kMaxPageBytes at this row key
   // Azure may answer fewer entities than asked, with a continuation: ask on
   // until the page is full or the listing ends.
   do {
@@ -351,15 +372,24 @@ Task<Result<v1::ListResponse>> AzureTableKeyValue::List(const v1::ListRequest& r
     if (!listed.ok()) co_return listed.status();
     Result<std::vector<StoredEntity>> entities = ParseEntities(listed->body);
     if (!entities.ok()) co_return entities.status();
-    for (StoredEntity& entity : *entities) {
+    for (size_t i = 0; i < entities->size() && full_after.empty(); ++i) {
+      StoredEntity& entity = (*entities)[i];
       std::optional<std::string> key = DecodeRowKey(entity.row_key);
       if (!key) continue;  // not this provider's
       if (!Live(entity)) continue;
-      Fill(*key, std::move(entity), !req.keys_only(), response.add_items());
+      std::string row_key = entity.row_key;
+      v1::Item* item = response.add_items();
+      Fill(*key, std::move(entity), !req.keys_only(), item);
+      page_bytes += item->key().size() + item->value().size();
+      // Ends the page here unless this was the listing's last entity anyway.
+      const bool last = i + 1 == entities->size() && ContinuationOf(listed->headers).empty();
+      if (page_bytes >= kMaxPageBytes && !last) full_after = std::move(row_key);
     }
-    next = ContinuationOf(listed->headers);
-  } while (!next.empty() && static_cast<uint32_t>(response.items_size()) < page);
-  if (!next.empty()) {
+    next = full_after.empty() ? ContinuationOf(listed->headers) : Continuation{{}, {}, full_after};
+  } while (full_after.empty() && !next.empty() && static_cast<uint32_t>(response.items_size()) < page);
+  if (!next.after_row.empty()) {
+    response.set_next_continuation_token(Base64Encode(std::string(kTokenTag) + tag + ">" + next.after_row));
+  } else if (!next.empty()) {
     response.set_next_continuation_token(
         Base64Encode(std::string(kTokenTag) + tag + ":" + next.partition + "\n" + next.row));
   }
