@@ -1,5 +1,6 @@
 // cloudkitd: the CloudKit Runtime daemon. Parses flags and the config file,
-// creates the bindings, and serves them on the front door until SIGTERM.
+// creates the bindings, and serves them on the front door until SIGTERM
+// (SIGHUP reads the configuration again for its client keys).
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -10,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <caf/all.hpp>
@@ -38,6 +41,49 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitConfig = 2;     // bad flags or configuration
 constexpr int kExitStartup = 3;    // a binding or endpoint could not be set up
+
+// What the command line says, kept to read the configuration again (SIGHUP).
+struct CommandLine {
+  std::vector<std::string> listen, binds;
+  std::string data_dir, config_file, log_level;
+  bool insecure_listen = false;
+};
+
+// The configuration: the file, then the command line over it, checked.
+cloudkit::Result<cloudkit::DaemonConfig> AssembleConfig(const CommandLine& command_line) {
+  cloudkit::DaemonConfig config;
+  if (!command_line.config_file.empty()) {
+    auto loaded = cloudkit::LoadConfigFile(command_line.config_file);
+    if (!loaded.ok()) return loaded.status();
+    config = std::move(*loaded);
+  }
+  if (!command_line.listen.empty()) config.listen = command_line.listen;
+  // Bindings given on the command line come beside the configured ones; with
+  // none configured, beside the default one (unless they name "default").
+  const bool default_binding_wanted = config.bindings.empty();
+  for (const std::string& bind : command_line.binds) {
+    const size_t eq = bind.find('=');
+    const std::string name = bind.substr(0, eq);
+    // Not echoed when malformed: a URL given by mistake may hold a secret.
+    auto binding = eq == std::string::npos || name.empty() || name.find_first_of(":/?@") != std::string::npos
+                       ? cloudkit::Result<cloudkit::BindingConfig>(cloudkit::Status::InvalidArgument(
+                             "--bind takes NAME=URL, e.g. --bind scratch=mem://"))
+                       : cloudkit::ParseBindingUrl(name, bind.substr(eq + 1));
+    if (!binding.ok()) return binding.status();
+    config.bindings.push_back(std::move(*binding));
+  }
+  if (default_binding_wanted && !command_line.binds.empty() &&
+      std::none_of(config.bindings.begin(), config.bindings.end(),
+                   [](const cloudkit::BindingConfig& b) { return b.name == "default"; })) {
+    config.bindings.insert(config.bindings.begin(), cloudkit::BindingConfig{"default", "local", {}, {}});
+  }
+  if (!command_line.data_dir.empty()) config.data_dir = command_line.data_dir;
+  config.insecure_listen = command_line.insecure_listen;
+  if (!command_line.log_level.empty()) config.log_level = command_line.log_level;
+  cloudkit::Status finalized = cloudkit::FinalizeConfig(&config);
+  if (!finalized.ok()) return finalized;
+  return config;
+}
 
 // Every client connection, SQLite file and blob in transfer holds a file
 // descriptor: take all the system allows (systemd's default soft limit is
@@ -89,7 +135,8 @@ bool CheckListenSafety(const cloudkit::DaemonConfig& config) {
   return true;
 }
 
-int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKeyPair>& server_key) {
+int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKeyPair>& server_key,
+          const CommandLine& command_line) {
   using namespace cloudkit;
   // Signals become readable on a fd the front door polls: no handler runs on
   // an arbitrary thread. Block them before any thread starts so all inherit it.
@@ -97,6 +144,7 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);  // reloads the client keys
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   signal(SIGPIPE, SIG_IGN);
@@ -165,6 +213,14 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
     spdlog::info("CURVE on: {} client key(s) accepted; server public key {}", config.auth.clients.size(),
                  server_key->public_key);
   }
+  if (!command_line.config_file.empty()) {
+    // The whole configuration is read and checked again, as at start; only its keys are taken.
+    front_door.set_client_keys_source([&command_line]() -> Result<AuthConfig> {
+      Result<DaemonConfig> reread = AssembleConfig(command_line);
+      if (!reread.ok()) return reread.status();
+      return std::move(reread->auth);
+    });
+  }
   Status bound = front_door.Bind();
   if (!bound.ok()) {
     spdlog::error("{}", bound.message());
@@ -183,17 +239,15 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
 
 int main(int argc, char** argv) {
   CLI::App app{"cloudkitd: the CloudKit Runtime daemon (docs/daemon.md)"};
-  std::vector<std::string> listen, binds;
-  std::string data_dir, config_file, log_level;
-  bool insecure_listen = false;
-  app.add_option("--listen", listen, "endpoint to serve, tcp:// or ipc:// (repeatable; default " +
+  CommandLine command_line;
+  app.add_option("--listen", command_line.listen, "endpoint to serve, tcp:// or ipc:// (repeatable; default " +
                                          std::string(cloudkit::kDefaultListenEndpoint) + ")");
-  app.add_option("--data-dir", data_dir, "where the local provider keeps data (default " +
+  app.add_option("--data-dir", command_line.data_dir, "where the local provider keeps data (default " +
                                              cloudkit::DefaultDataDir() + ")");
-  app.add_option("--config", config_file, "YAML configuration file (docs/daemon.md)");
-  app.add_option("--bind", binds, "a binding as NAME=URL, e.g. scratch=mem:// or docs=file:///srv/docs (repeatable)");
-  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off (default info)");
-  app.add_flag("--insecure-listen", insecure_listen,
+  app.add_option("--config", command_line.config_file, "YAML configuration file (docs/daemon.md)");
+  app.add_option("--bind", command_line.binds, "a binding as NAME=URL, e.g. scratch=mem:// or docs=file:///srv/docs (repeatable)");
+  app.add_option("--log-level", command_line.log_level, "trace, debug, info, warn, error or off (default info)");
+  app.add_flag("--insecure-listen", command_line.insecure_listen,
                "serve endpoints other machines reach (e.g. tcp://0.0.0.0:7420) without client keys");
   app.set_version_flag("--version", std::string("cloudkitd ") + CLOUDKIT_VERSION);
   try {
@@ -207,46 +261,12 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
-  cloudkit::DaemonConfig config;
-  if (!config_file.empty()) {
-    auto loaded = cloudkit::LoadConfigFile(config_file);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "cloudkitd: %s\n", loaded.status().message().c_str());
-      return kExitConfig;
-    }
-    config = std::move(*loaded);
-  }
-  if (!listen.empty()) config.listen = listen;
-  // Bindings given on the command line come beside the configured ones; with
-  // none configured, beside the default one (unless they name "default").
-  const bool default_binding_wanted = config.bindings.empty();
-  for (const std::string& bind : binds) {
-    const size_t eq = bind.find('=');
-    const std::string name = bind.substr(0, eq);
-    // Not echoed when malformed: a URL given by mistake may hold a secret.
-    auto binding = eq == std::string::npos || name.empty() || name.find_first_of(":/?@") != std::string::npos
-                       ? cloudkit::Result<cloudkit::BindingConfig>(cloudkit::Status::InvalidArgument(
-                             "--bind takes NAME=URL, e.g. --bind scratch=mem://"))
-                       : cloudkit::ParseBindingUrl(name, bind.substr(eq + 1));
-    if (!binding.ok()) {
-      std::fprintf(stderr, "cloudkitd: %s\n", binding.status().message().c_str());
-      return kExitConfig;
-    }
-    config.bindings.push_back(std::move(*binding));
-  }
-  if (default_binding_wanted && !binds.empty() &&
-      std::none_of(config.bindings.begin(), config.bindings.end(),
-                   [](const cloudkit::BindingConfig& b) { return b.name == "default"; })) {
-    config.bindings.insert(config.bindings.begin(), cloudkit::BindingConfig{"default", "local", {}, {}});
-  }
-  if (!data_dir.empty()) config.data_dir = data_dir;
-  config.insecure_listen = insecure_listen;
-  if (!log_level.empty()) config.log_level = log_level;
-  cloudkit::Status finalized = cloudkit::FinalizeConfig(&config);
-  if (!finalized.ok()) {
-    std::fprintf(stderr, "cloudkitd: %s\n", finalized.message().c_str());
+  cloudkit::Result<cloudkit::DaemonConfig> assembled = AssembleConfig(command_line);
+  if (!assembled.ok()) {
+    std::fprintf(stderr, "cloudkitd: %s\n", assembled.status().message().c_str());
     return kExitConfig;
   }
+  cloudkit::DaemonConfig& config = *assembled;
   auto level = spdlog::level::from_str(config.log_level);
   if (level == spdlog::level::off && config.log_level != "off") {
     std::fprintf(stderr, "cloudkitd: invalid argument: log level '%s'\n", config.log_level.c_str());
@@ -263,5 +283,5 @@ int main(int argc, char** argv) {
     }
     server_key = std::move(*key);
   }
-  return Serve(config, server_key);
+  return Serve(config, server_key, command_line);
 }

@@ -1,6 +1,7 @@
 #include "daemon/front_door.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -76,7 +77,7 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
 }
 
 Status FrontDoor::RequireClientKeys(const CurveKeyPair& server_key) {
-  access_ = std::make_unique<AccessPolicy>(config_.auth);
+  access_ = std::make_shared<const AccessPolicy>(config_.auth);
   for (const ServiceDescriptor& service : services_.all()) {
     std::vector<Rights>& rights = method_rights_.emplace_back();
     for (const MethodDescriptor& method : service.methods) {
@@ -86,7 +87,7 @@ Status FrontDoor::RequireClientKeys(const CurveKeyPair& server_key) {
       rights.push_back(needed.value_or(kAllRights));
     }
   }
-  Result<std::unique_ptr<ZapHandler>> zap = ZapHandler::Start(context_, *access_);
+  Result<std::unique_ptr<ZapHandler>> zap = ZapHandler::Start(context_, access_);
   if (!zap.ok()) return zap.status();
   zap_ = std::move(*zap);
   try {
@@ -161,13 +162,17 @@ void FrontDoor::Run(int signal_fd) {
       if (i % kMessagesPerFlush == 0) FlushDeliveriesAndReplies();
     }
     FlushDeliveriesAndReplies();
-    if (items[2].revents & POLLIN && !draining_) {
-      signalfd_siginfo info;
-      [[maybe_unused]] ssize_t n = read(signal_fd, &info, sizeof info);
-      draining_ = true;
-      drain_deadline = clock_.NowMs() + config_.limits.drain_timeout_ms;
-      spdlog::info("signal {}: draining {} call(s) in flight (up to {} ms)", info.ssi_signo,
-                   calls_.size(), config_.limits.drain_timeout_ms);
+    signalfd_siginfo info{};
+    if (items[2].revents & POLLIN && read(signal_fd, &info, sizeof info) == sizeof info) {
+      if (info.ssi_signo == SIGHUP) {
+        ReloadClientKeys();
+        FlushDeliveriesAndReplies();  // the ends of calls the keys no longer allow
+      } else if (!draining_) {
+        draining_ = true;
+        drain_deadline = clock_.NowMs() + config_.limits.drain_timeout_ms;
+        spdlog::info("signal {}: draining {} call(s) in flight (up to {} ms)", info.ssi_signo,
+                     calls_.size(), config_.limits.drain_timeout_ms);
+      }
     }
     ExpireDeadlines();
     bindings_.front_door_timers().FireDue();
@@ -377,7 +382,14 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   const ClientAccess* client = nullptr;
   if (access_) {
     client = message_user_id_ ? access_->ByName(message_user_id_) : nullptr;
-    if (!client) return SendError(peer, request_id, Status::Unauthenticated("the connection carries no client key"));
+    if (!client) {
+      // A key withdrawn by a reload still names the connections made with it.
+      return SendError(peer, request_id,
+                       Status::Unauthenticated(message_user_id_ && *message_user_id_
+                                                   ? "client key " + names::Quote(message_user_id_) +
+                                                         " is no longer accepted"
+                                                   : "the connection carries no client key"));
+    }
   }
   if (method == kRuntimeStatusMethod) return AnswerStatus(peer, request_id, client);
 
@@ -390,6 +402,7 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
     const Rights needed = method_rights_[services_.IndexOf(*service)][rpc - service->methods.data()];
     Status allowed = AccessPolicy::Authorize(*client, binding_name, needed, method);
     if (!allowed.ok()) return SendError(peer, request_id, allowed);
+    request_rights_ = needed;
   }
   HostedBinding* binding = bindings_.Find(binding_name);
   if (!binding) return SendError(peer, request_id, Status::NotFound("binding " + names::Quote(binding_name)));
@@ -478,6 +491,10 @@ FrontDoor::Call& FrontDoor::RegisterCall(uint64_t call_id, const std::string& pe
   call.streaming = streaming;
   call.connection_fd = message_fd_;
   call.connection_inode = SocketInode(message_fd_);
+  if (access_) {
+    call.client_key = message_user_id_ ? message_user_id_ : "";
+    call.rights_needed = request_rights_;
+  }
   binding->in_flight++;
   client_calls_[peer]++;
   by_client_[{peer, request_id}] = call_id;
@@ -735,6 +752,51 @@ void FrontDoor::SendOrHold(const std::string& peer, std::string_view envelope, s
   Backlog& backlog = backlogs_[peer];
   backlog.replies.emplace_back(envelope, body);
   backlog.bytes += envelope.size() + body.size();
+}
+
+void FrontDoor::ReloadClientKeys() {
+  if (!client_keys_source_) {
+    spdlog::warn("SIGHUP: no configuration file to reload client keys from");
+    return;
+  }
+  Result<AuthConfig> auth = client_keys_source_();
+  if (!auth.ok()) {
+    spdlog::error("SIGHUP: client keys unchanged: {}", auth.status().message());
+    return;
+  }
+  if (auth->enabled() != (access_ != nullptr)) {
+    spdlog::error("SIGHUP: client keys unchanged: turning client keys {} takes a restart", access_ ? "off" : "on");
+    return;
+  }
+  if (!access_) {
+    spdlog::info("SIGHUP: no client keys configured, none to reload");
+    return;
+  }
+  if (auth->server_key_file != config_.auth.server_key_file) {
+    spdlog::warn("SIGHUP: a new server_key_file takes a restart; the server key stays");
+  }
+  access_ = std::make_shared<const AccessPolicy>(*auth);
+  zap_->Replace(access_);
+  std::vector<uint64_t> ended;
+  for (const auto& [call_id, call] : calls_) {
+    const ClientAccess* client = access_->ByName(call.client_key);
+    const std::string& binding = call.binding->config.name;
+    if (!client) {
+      SendError(call.peer, call.request_id,
+                Status::Unauthenticated("client key " + names::Quote(call.client_key) + " is no longer accepted"));
+    } else if ((client->On(binding) & call.rights_needed) != call.rights_needed) {
+      SendError(call.peer, call.request_id,
+                Status::PermissionDenied("client key " + names::Quote(call.client_key) +
+                                         " no longer has the rights of this call on binding " +
+                                         names::Quote(binding)));
+    } else {
+      continue;
+    }
+    ended.push_back(call_id);
+  }
+  CancelCalls(ended);
+  spdlog::info("SIGHUP: client keys reloaded: {} key(s) accepted; {} open call(s) ended", auth->clients.size(),
+               ended.size());
 }
 
 void FrontDoor::CancelCallsOf(std::string peer) {

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -45,9 +47,12 @@ class FrontDoor {
   // The endpoints actually bound (with ephemeral ports resolved).
   const std::vector<std::string>& endpoints() const { return endpoints_; }
 
-  // Serves until `signal_fd` becomes readable (SIGTERM/SIGINT), then stops
-  // accepting calls, lets in-flight calls finish within the drain timeout,
-  // and returns.
+  // Where SIGHUP reloads the client keys from (the configuration, read again).
+  void set_client_keys_source(std::function<Result<AuthConfig>()> source) { client_keys_source_ = std::move(source); }
+
+  // Serves until `signal_fd` reads SIGTERM or SIGINT, then stops accepting
+  // calls, lets in-flight calls finish within the drain timeout, and returns.
+  // SIGHUP reloads the client keys (ReloadClientKeys).
   void Run(int signal_fd);
 
  private:
@@ -62,6 +67,9 @@ class FrontDoor {
     bool streaming = false;    // deadline restarts with each client frame
     int connection_fd = -1;    // the client's connection (ZMQ_SRCFD): its disconnect ends the call
     uint64_t connection_inode = 0;  // the socket behind connection_fd then (its fd may be reused)
+    // With client keys: whose call it is, and what its method needs.
+    std::string client_key;
+    Rights rights_needed = 0;
   };
   using ClientKey = std::pair<std::string, uint64_t>;
   struct ClientKeyHash {
@@ -126,6 +134,11 @@ class FrontDoor {
                      HostedActor* actor, uint32_t timeout_ms, bool streaming);
   void SetDeadline(uint64_t call_id, Call& call);
   int PollTimeoutMs() const;
+  // Reads the client keys again (SIGHUP): new handshakes and requests are
+  // checked against them, and open calls they no longer allow end with
+  // UNAUTHENTICATED or PERMISSION_DENIED. Keys cannot be turned on or off
+  // this way (the endpoints' CURVE is set when they bind).
+  void ReloadClientKeys();
 
   const DaemonConfig& config_;
   BindingHost& bindings_;
@@ -136,8 +149,10 @@ class FrontDoor {
   zmq::context_t context_{1};
   // With client keys: who may do what, and the handler admitting the keys.
   // Before router_: the handler outlives the socket it answers for.
-  std::unique_ptr<AccessPolicy> access_;
+  std::shared_ptr<const AccessPolicy> access_;
   std::unique_ptr<ZapHandler> zap_;
+  std::function<Result<AuthConfig>()> client_keys_source_;
+  Rights request_rights_ = 0;  // what the request being handled needs (with client keys)
   // The rights each method needs, by the service's index and the method's
   // position in its descriptor (services_).
   std::vector<std::vector<Rights>> method_rights_;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -21,8 +22,9 @@ int64_t NowMs() {
 
 }  // namespace
 
-Result<std::unique_ptr<ZapHandler>> ZapHandler::Start(zmq::context_t& context, const AccessPolicy& policy) {
-  std::unique_ptr<ZapHandler> handler(new ZapHandler(context, policy));
+Result<std::unique_ptr<ZapHandler>> ZapHandler::Start(zmq::context_t& context,
+                                                      std::shared_ptr<const AccessPolicy> policy) {
+  std::unique_ptr<ZapHandler> handler(new ZapHandler(context, std::move(policy)));
   handler->stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (handler->stop_fd_ < 0) return Status::Internal(std::string("eventfd: ") + std::strerror(errno));
   try {
@@ -35,8 +37,13 @@ Result<std::unique_ptr<ZapHandler>> ZapHandler::Start(zmq::context_t& context, c
   return handler;
 }
 
-ZapHandler::ZapHandler(zmq::context_t& context, const AccessPolicy& policy)
-    : policy_(policy), socket_(context, zmq::socket_type::rep) {}
+ZapHandler::ZapHandler(zmq::context_t& context, std::shared_ptr<const AccessPolicy> policy)
+    : policy_(std::move(policy)), socket_(context, zmq::socket_type::rep) {}
+
+void ZapHandler::Replace(std::shared_ptr<const AccessPolicy> policy) {
+  std::lock_guard<std::mutex> lock(policy_mutex_);
+  policy_ = std::move(policy);
+}
 
 ZapHandler::~ZapHandler() {
   if (thread_.joinable()) {
@@ -79,6 +86,11 @@ void ZapHandler::Run() {
 void ZapHandler::Answer(std::vector<zmq::message_t>& request) {
   // version, request id, domain, address, routing id, mechanism, credentials...
   const bool well_formed = request.size() >= 6 && request[0].to_string_view() == "1.0";
+  std::shared_ptr<const AccessPolicy> policy;  // kept while `client` points into it
+  {
+    std::lock_guard<std::mutex> lock(policy_mutex_);
+    policy = policy_;
+  }
   const std::string request_id = request.size() > 1 ? request[1].to_string() : std::string();
   const ClientAccess* client = nullptr;
   std::string address = request.size() > 3 ? request[3].to_string() : std::string();
@@ -87,7 +99,7 @@ void ZapHandler::Answer(std::vector<zmq::message_t>& request) {
     refusal = "a malformed ZAP request";
   } else if (request[5].to_string_view() != "CURVE" || request.size() != 7 || request[6].size() != 32) {
     refusal = "a " + request[5].to_string() + " handshake (only CURVE keys are accepted)";
-  } else if (!(client = policy_.ByPublicKey(request[6].to_string_view()))) {
+  } else if (!(client = policy->ByPublicKey(request[6].to_string_view()))) {
     char z85[41];
     zmq_z85_encode(z85, static_cast<const uint8_t*>(request[6].data()), 32);
     refusal = std::string("unknown client key ") + z85;

@@ -2,11 +2,13 @@
 // against a real daemon process: configured keys are served within their
 // rights, any other client gets nothing, Runtime/Status shows a key only its
 // bindings, and the CLI and `cloudkit keygen` work end to end.
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -267,6 +269,73 @@ TEST_F(AuthTest, TheCliUsesAKeyFileFromFlagsOrTheEnvironment) {
   ProcessResult exposed = Cli({"--key", Key("reader"), "--server-key", PublicKey("server"), "status"});
   EXPECT_EQ(exposed.exit_code, 1) << exposed.err;
   EXPECT_TRUE(Contains(exposed.err, "chmod 600")) << exposed.err;
+}
+
+// SIGHUP reads the keys again: a withdrawn key loses its connections' next
+// requests, its open calls and new handshakes; new rights apply at once; a
+// configuration that does not load changes nothing.
+TEST_F(AuthTest, SighupReloadsTheKeysEndingWhatAWithdrawnKeyHeld) {
+  auto writer = ConnectAs("writer");
+  auto reader = ConnectAs("reader");
+  ASSERT_NE(writer, nullptr);
+  ASSERT_NE(reader, nullptr);
+  ASSERT_TRUE(PutItem(*writer, "scratch").ok());
+  EXPECT_EQ(PutItem(*reader, "scratch").code(), v1::PERMISSION_DENIED);
+  CallOptions on_scratch;
+  on_scratch.binding = "scratch";
+  v1::CreateQueueRequest create;
+  create.set_queue("jobs");
+  ASSERT_TRUE(writer->queue().CreateQueue(create, on_scratch).ok());
+  v1::ReceiveRequest receive;
+  receive.set_queue("jobs");
+  receive.set_wait_ms(15'000);
+  auto waiting = writer->queue().ReceiveAsync(receive, on_scratch);
+  ASSERT_EQ(waiting.wait_for(milliseconds(300)), std::future_status::timeout) << "the long poll waits";
+
+  const std::string config_path = daemon_->dir() + "/cloudkitd.yaml";
+  const std::string original = testing_util::ReadWholeFile(config_path);
+  const size_t writer_entry = original.find("    - name: writer\n");
+  const size_t reader_entry = original.find("    - name: reader\n");
+  ASSERT_NE(writer_entry, std::string::npos);
+  ASSERT_NE(reader_entry, std::string::npos);
+  std::string reloaded = original.substr(0, writer_entry) + original.substr(reader_entry);
+  const std::string reader_rights = "bindings: {scratch: read}";
+  ASSERT_NE(reloaded.find(reader_rights), std::string::npos);
+  reloaded.replace(reloaded.find(reader_rights), reader_rights.size(), "bindings: {scratch: [read, write]}");
+  std::ofstream(config_path) << reloaded;
+  ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(5'000);
+  while (!Contains(daemon_->Log(), "client keys reloaded") && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(Contains(daemon_->Log(), "client keys reloaded: 2 key(s) accepted; 1 open call(s) ended"))
+      << daemon_->Log();
+
+  ASSERT_EQ(waiting.wait_for(milliseconds(2'000)), std::future_status::ready) << "its open call ended at once";
+  Result<v1::ReceiveResponse> ended = waiting.get();
+  EXPECT_EQ(ended.status().code(), v1::UNAUTHENTICATED) << ended.status().message();
+  EXPECT_TRUE(Contains(ended.status().message(), "client key 'writer' is no longer accepted"))
+      << ended.status().message();
+  Status withdrawn = PutItem(*writer, "scratch");
+  EXPECT_EQ(withdrawn.code(), v1::UNAUTHENTICATED) << withdrawn.message();
+  EXPECT_TRUE(Contains(withdrawn.message(), "no longer accepted")) << withdrawn.message();
+  auto writer_again = ConnectAs("writer");
+  ASSERT_NE(writer_again, nullptr);
+  EXPECT_EQ(PutItem(*writer_again, "scratch").code(), v1::UNAUTHENTICATED) << "its handshakes are refused";
+  EXPECT_TRUE(PutItem(*reader, "scratch").ok()) << "the reader's new right applies to its open connection";
+  EXPECT_EQ(PutItem(*reader, "default").code(), v1::PERMISSION_DENIED);
+
+  // A configuration that does not load leaves the keys as they are.
+  std::ofstream(config_path) << "auth: [this is not a mapping\n";
+  ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+  const auto second_deadline = std::chrono::steady_clock::now() + milliseconds(5'000);
+  while (!Contains(daemon_->Log(), "client keys unchanged") && std::chrono::steady_clock::now() < second_deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(Contains(daemon_->Log(), "client keys unchanged")) << daemon_->Log();
+  EXPECT_TRUE(PutItem(*reader, "scratch").ok());
+  EXPECT_TRUE(GetItem(*ConnectAs("ops"), "default").code() != v1::UNAUTHENTICATED);
+  std::ofstream(config_path) << original;  // for the fixture's own restart, if any
 }
 
 }  // namespace
