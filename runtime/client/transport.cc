@@ -22,10 +22,51 @@ constexpr std::chrono::milliseconds kConnectCheckInterval{50};
 // Replies read per turn of the loop, so queued commands keep flowing.
 constexpr int kRepliesPerTurn = 1024;
 
-std::string MonitorAddress(const void* owner) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "inproc://cloudkit-client-monitor-%p", owner);
-  return buffer;
+// Each transport's connection events go to an inproc endpoint of the shared
+// context. Named by a counter, not by the transport's address: a closed
+// transport's endpoint stays bound until ZeroMQ's reaper has destroyed its
+// DEALER, and a new transport may be allocated where the old one was.
+std::string NewMonitorAddress() {
+  static std::atomic<uint64_t> next{0};
+  return "inproc://cloudkit-client-monitor-" + std::to_string(next.fetch_add(1, std::memory_order_relaxed));
+}
+
+// The ZeroMQ context of every transport in the process. A context per
+// transport cost each Client a ZeroMQ I/O thread and a reaper thread besides
+// its own I/O thread; one ZeroMQ I/O thread carries all the connections, as
+// one carries all of the daemon's.
+//
+// It lives as long as some transport holds it, and no longer: each closes its
+// sockets (linger 0) before letting go, so the last one's zmq_ctx_term finds
+// no socket open and cannot block, at exit or before. A Client never
+// destroyed keeps it, and then nothing waits for it at exit. After the last
+// transport, the next one makes a new context, as every one did before.
+//
+// A context does not survive fork(): a child process must neither use the
+// Clients its parent made nor, while any of them is alive, make new ones
+// (they would get the parent's context, whose threads the child lacks).
+std::shared_ptr<zmq::context_t> SharedContext() {
+  struct Shared {
+    std::mutex mutex;
+    std::weak_ptr<zmq::context_t> context;
+  };
+  // Never destroyed, so that a Client made during static destruction still
+  // finds it.
+  static Shared* const shared = new Shared;
+  std::lock_guard<std::mutex> lock(shared->mutex);
+  std::shared_ptr<zmq::context_t> context = shared->context.lock();
+  if (context) return context;
+  context = std::make_shared<zmq::context_t>();
+  context->set(zmq::ctxopt::io_threads, 1);
+  // Each transport holds three sockets (the DEALER, the monitor PAIR and the
+  // PAIR zmq_socket_monitor binds); the default 1023 would stop a process at
+  // 341 Clients. ZeroMQ keeps a few bytes per possible socket.
+  context->set(zmq::ctxopt::max_sockets, 4096);
+  // Sockets start with linger 0 (the transport sets it too): ending the
+  // context never waits for messages the daemon did not take.
+  context->set(zmq::ctxopt::blocky, 0);
+  shared->context = context;
+  return context;
 }
 
 }  // namespace
@@ -39,12 +80,19 @@ Result<std::unique_ptr<Transport>> Transport::Open(const std::string& endpoint, 
 }
 
 Transport::Transport(std::string endpoint, TransportOptions options)
-    : endpoint_(std::move(endpoint)), options_(options),
-      dealer_(context_, zmq::socket_type::dealer), monitor_(context_, zmq::socket_type::pair) {}
+    : endpoint_(std::move(endpoint)), options_(options) {}
 
 Status Transport::Connect() {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) return Status::Internal(std::string("eventfd: ") + std::strerror(errno));
+  try {
+    context_ = SharedContext();
+    dealer_ = zmq::socket_t(*context_, zmq::socket_type::dealer);
+    monitor_ = zmq::socket_t(*context_, zmq::socket_type::pair);
+  } catch (const zmq::error_t& e) {
+    // EMFILE: the process ran out of file descriptors or of ZeroMQ sockets.
+    return Status::ResourceExhausted(std::string("cannot open a ZeroMQ socket: ") + e.what());
+  }
   try {
     dealer_.set(zmq::sockopt::linger, 0);  // closing the client never waits for the daemon
     dealer_.set(zmq::sockopt::maxmsgsize, options_.max_message_bytes);
@@ -58,7 +106,7 @@ Status Transport::Connect() {
       dealer_.set(zmq::sockopt::curve_secretkey, options_.secret_key);
     }
     monitor_.set(zmq::sockopt::linger, 0);
-    const std::string monitor_address = MonitorAddress(this);
+    const std::string monitor_address = NewMonitorAddress();
     if (zmq_socket_monitor(dealer_.handle(), monitor_address.c_str(),
                            ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0) {
@@ -84,6 +132,9 @@ Transport::~Transport() {
     io_thread_.join();
   }
   if (wake_fd_ >= 0) close(wake_fd_);
+  // Before context_ is released (see transport.h).
+  monitor_.close();
+  dealer_.close();
 }
 
 void Transport::Start(const v1::RequestEnvelope& envelope, std::string body, std::chrono::milliseconds timeout,

@@ -1,9 +1,11 @@
 // Transport: the client's connection to one cloudkitd endpoint. It owns the
-// ZeroMQ DEALER socket and the one I/O thread allowed to touch it. Any thread
-// starts calls and sends stream frames by queueing commands (a mutex-guarded
-// queue plus an eventfd that wakes the I/O thread); the I/O thread sends them,
-// reads replies, routes each to its call by request_id, and enforces client-
-// side deadlines and connection loss, so every call ends exactly once.
+// ZeroMQ DEALER socket and the one I/O thread allowed to touch it; the
+// ZeroMQ context (with ZeroMQ's own I/O thread) is shared by all transports
+// of the process. Any thread starts calls and sends stream frames by queueing
+// commands (a mutex-guarded queue plus an eventfd that wakes the I/O thread);
+// the I/O thread sends them, reads replies, routes each to its call by
+// request_id, and enforces client-side deadlines and connection loss, so
+// every call ends exactly once.
 // Internal to the client library; see client.h for the public API.
 #pragma once
 
@@ -125,8 +127,11 @@ class Transport {
 
   const std::string endpoint_;
   const TransportOptions options_;
-  zmq::context_t context_{1};
-  zmq::socket_t dealer_;
+  // The process's context (transport.cc, SharedContext). Declared before the
+  // sockets, which the destructor closes first: the last reference ends the
+  // context, which would wait for a socket still open.
+  std::shared_ptr<zmq::context_t> context_;
+  zmq::socket_t dealer_;   // opened by Connect()
   zmq::socket_t monitor_;  // PAIR receiving the DEALER's connection events
   int wake_fd_ = -1;       // eventfd: "commands_ turned non-empty" or "stopping"
   std::atomic<uint64_t> next_request_id_{1};  // 0 is the daemon's "no id could be read"
