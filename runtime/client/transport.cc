@@ -1,5 +1,6 @@
 #include "client/transport.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -188,25 +189,48 @@ void Transport::Push(Command&& command) {
   }
 }
 
+namespace {
+
+// True when `socket` has a message to read, or when ZeroMQ cannot say (the
+// caller then reads and finds out). Reading ZMQ_EVENTS also processes the
+// socket's pending commands, which resets its ZMQ_FD.
+bool HasInput(zmq::socket_t& socket) {
+  int events = 0;
+  size_t size = sizeof events;
+  if (zmq_getsockopt(socket.handle(), ZMQ_EVENTS, &events, &size) != 0) return true;
+  return (events & ZMQ_POLLIN) != 0;
+}
+
+}  // namespace
+
 void Transport::Run() {
+  // Plain poll(2) over the sockets' ZMQ_FDs, as in the daemon's front door:
+  // zmq_poll builds and tears down a poller on every call. A ZMQ_FD only
+  // signals that the socket's state changed, and any send, receive or
+  // ZMQ_EVENTS on the socket may take that signal. So the DEALER's ZMQ_EVENTS
+  // is read after the turn's last use of the socket, right before sleeping,
+  // and the loop does not sleep while it says POLLIN. The monitor PAIR is
+  // only ever read until it has nothing left, after which its ZMQ_FD signals
+  // the next event.
+  const int dealer_fd = dealer_.get(zmq::sockopt::fd);
+  const int monitor_fd = monitor_.get(zmq::sockopt::fd);
+  bool monitor_unread = true;  // events may be queued since the monitor connected
   while (true) {
-    zmq::pollitem_t items[] = {
-        {dealer_.handle(), 0, ZMQ_POLLIN, 0},
-        {monitor_.handle(), 0, ZMQ_POLLIN, 0},
-        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+    const bool replies_waiting = HasInput(dealer_);
+    const int timeout = replies_waiting || monitor_unread ? 0 : PollTimeoutMs();
+    pollfd items[] = {
+        {dealer_fd, POLLIN, 0},
+        {monitor_fd, POLLIN, 0},
+        {wake_fd_, POLLIN, 0},
     };
-    try {
-      zmq::poll(items, 3, std::chrono::milliseconds(PollTimeoutMs()));
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) break;
-    }
-    if (items[2].revents & ZMQ_POLLIN) {
+    if (poll(items, 3, timeout) < 0 && errno != EINTR) break;
+    if (items[2].revents & POLLIN) {
       uint64_t count;
       [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
     }
     if (!TakeCommands()) break;
-    ReadMonitorEvents();
-    ReceiveReplies();
+    if (monitor_unread || items[1].revents != 0) monitor_unread = !ReadMonitorEvents();
+    if (replies_waiting || items[0].revents != 0) ReceiveReplies();
     ExpireCalls();
   }
   FailAll(Status::Unavailable("the client connected to cloudkitd at " + endpoint_ + " was closed"));
@@ -308,15 +332,15 @@ void Transport::OnReply(std::vector<zmq::message_t>& parts) {
   }
 }
 
-void Transport::ReadMonitorEvents() {
+bool Transport::ReadMonitorEvents() {
   while (true) {
     zmq::message_t event_frame;
     zmq::message_t address_frame;
     try {
-      if (!monitor_.recv(event_frame, zmq::recv_flags::dontwait)) return;
+      if (!monitor_.recv(event_frame, zmq::recv_flags::dontwait)) return true;
       if (event_frame.more()) (void)monitor_.recv(address_frame, zmq::recv_flags::none);
     } catch (const zmq::error_t&) {
-      return;
+      return false;
     }
     if (event_frame.size() < sizeof(uint16_t) + sizeof(uint32_t)) continue;
     uint16_t event;

@@ -111,7 +111,8 @@ class Transport {
   void Execute(Command& command);
   void ReceiveReplies();
   void OnReply(std::vector<zmq::message_t>& parts);
-  void ReadMonitorEvents();
+  // True when it read until no event was left; false when an error stopped it.
+  bool ReadMonitorEvents();
   void ExpireCalls();
   void Fail(uint64_t request_id, const Status& status);
   void FailAll(const Status& status);
