@@ -22,6 +22,8 @@ constexpr std::chrono::milliseconds kDeadlineGrace{500};
 constexpr std::chrono::milliseconds kConnectCheckInterval{50};
 // Replies read per turn of the loop, so queued commands keep flowing.
 constexpr int kRepliesPerTurn = 1024;
+// Commands the queue keeps room for after a larger batch.
+constexpr size_t kCommandsKept = 1024;
 
 // Each transport's connection events go to an inproc endpoint of the shared
 // context. Named by a counter, not by the transport's address: a closed
@@ -237,14 +239,14 @@ void Transport::Run() {
 }
 
 bool Transport::TakeCommands() {
-  std::deque<Command> batch;
   bool stopping;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    batch.swap(commands_);
+    taken_.swap(commands_);
     stopping = stopping_;
   }
-  for (Command& command : batch) {
+  // Handlers run below may queue commands: they go to commands_, not taken_.
+  for (Command& command : taken_) {
     if (stopping && command.kind == Command::kStart) {
       // Still answer it, so that no caller waits forever.
       command.call.handler(ReplyFrame{v1::RESPONSE, Status::Unavailable("the client was closed"), {}, 0, false});
@@ -252,6 +254,9 @@ bool Transport::TakeCommands() {
     }
     Execute(command);
   }
+  taken_.clear();
+  // A burst's worth of capacity would stay with the client for good.
+  if (taken_.capacity() > kCommandsKept) taken_ = std::vector<Command>();
   return !stopping;
 }
 

@@ -12,7 +12,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -21,6 +20,7 @@
 #include <thread>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -138,10 +138,13 @@ class Transport {
   std::atomic<uint64_t> next_request_id_{1};  // 0 is the daemon's "no id could be read"
 
   std::mutex mutex_;
-  std::deque<Command> commands_;  // guarded by mutex_
-  bool stopping_ = false;         // guarded by mutex_
+  std::vector<Command> commands_;  // guarded by mutex_
+  bool stopping_ = false;          // guarded by mutex_
 
   // I/O thread state.
+  // The commands being executed. Swapped with commands_, so that the two
+  // vectors keep their capacity and queueing a command allocates nothing.
+  std::vector<Command> taken_;
   std::unordered_map<uint64_t, Call> calls_;
   std::set<std::pair<Clock::time_point, uint64_t>> deadlines_;
   bool connected_ = false;  // a ZMTP handshake succeeded and no disconnect since
