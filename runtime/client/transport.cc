@@ -25,6 +25,13 @@ constexpr int kRepliesPerTurn = 1024;
 // Commands the queue keeps room for after a larger batch.
 constexpr size_t kCommandsKept = 1024;
 
+// `envelope` serialized straight into the message the DEALER will take.
+zmq::message_t EnvelopeMessage(const v1::RequestEnvelope& envelope) {
+  zmq::message_t message(envelope.ByteSizeLong());
+  envelope.SerializeWithCachedSizesToArray(static_cast<uint8_t*>(message.data()));
+  return message;
+}
+
 // Each transport's connection events go to an inproc endpoint of the shared
 // context. Named by a counter, not by the transport's address: a closed
 // transport's endpoint stays bound until ZeroMQ's reaper has destroyed its
@@ -145,7 +152,7 @@ void Transport::Start(const v1::RequestEnvelope& envelope, std::string body, std
   Command command;
   command.kind = Command::kStart;
   command.request_id = envelope.request_id();
-  command.envelope = envelope.SerializeAsString();
+  command.envelope = EnvelopeMessage(envelope);
   command.body = std::move(body);
   command.call.handler = std::move(handler);
   command.call.method = envelope.method();
@@ -163,7 +170,7 @@ void Transport::Send(const v1::RequestEnvelope& envelope, std::string body) {
   Command command;
   command.kind = Command::kSend;
   command.request_id = envelope.request_id();
-  command.envelope = envelope.SerializeAsString();
+  command.envelope = EnvelopeMessage(envelope);
   command.body = std::move(body);
   Push(std::move(command));
 }
@@ -296,8 +303,8 @@ void Transport::Execute(Command& command) {
 }
 
 void Transport::ReceiveReplies() {
+  std::vector<zmq::message_t>& parts = received_parts_;
   for (int i = 0; i < kRepliesPerTurn; ++i) {
-    std::vector<zmq::message_t> parts;
     try {
       zmq::message_t part;
       if (!dealer_.recv(part, zmq::recv_flags::dontwait)) return;
@@ -308,9 +315,11 @@ void Transport::ReceiveReplies() {
         parts.push_back(std::move(part));
       }
     } catch (const zmq::error_t&) {
+      parts.clear();
       return;
     }
     OnReply(parts);
+    parts.clear();  // frees the frames now, keeps the room
   }
 }
 
@@ -462,12 +471,13 @@ void Transport::SendCancel(uint64_t request_id) {
   v1::RequestEnvelope envelope;
   envelope.set_request_id(request_id);
   envelope.set_kind(v1::CANCEL);
-  SendMessage(envelope.SerializeAsString(), std::string());
+  zmq::message_t message = EnvelopeMessage(envelope);
+  SendMessage(message, {});
 }
 
-bool Transport::SendMessage(const std::string& envelope, const std::string& body) {
+bool Transport::SendMessage(zmq::message_t& envelope, std::string_view body) {
   try {
-    if (!dealer_.send(zmq::buffer(envelope), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    if (!dealer_.send(envelope, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
     return dealer_.send(zmq::buffer(body), zmq::send_flags::dontwait).has_value();
   } catch (const zmq::error_t&) {
     return false;

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -95,10 +96,10 @@ class Transport {
   struct Command {
     enum Kind { kStart, kSend, kEnd } kind = kStart;
     uint64_t request_id = 0;
-    std::string envelope;  // serialized RequestEnvelope (kStart, kSend)
+    zmq::message_t envelope;  // serialized RequestEnvelope (kStart, kSend)
     std::string body;
-    Call call;             // kStart
-    bool cancel = false;   // kEnd
+    Call call;                // kStart
+    bool cancel = false;      // kEnd
   };
 
   Transport(std::string endpoint, TransportOptions options);
@@ -118,7 +119,8 @@ class Transport {
   void FailAll(const Status& status);
   void SetDeadline(uint64_t request_id, Call& call, Clock::time_point deadline);
   void SendCancel(uint64_t request_id);
-  bool SendMessage(const std::string& envelope, const std::string& body);
+  // Sends `envelope` (ZeroMQ takes the message: no copy) and `body`.
+  bool SendMessage(zmq::message_t& envelope, std::string_view body);
   int PollTimeoutMs() const;
   std::string UnreachableMessage() const;
   // Connects the DEALER to the endpoint again, after ZeroMQ gave it up.
@@ -142,6 +144,7 @@ class Transport {
   bool stopping_ = false;          // guarded by mutex_
 
   // I/O thread state.
+  std::vector<zmq::message_t> received_parts_;  // the reply being read, kept for its room
   // The commands being executed. Swapped with commands_, so that the two
   // vectors keep their capacity and queueing a command allocates nothing.
   std::vector<Command> taken_;
