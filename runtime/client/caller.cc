@@ -13,7 +13,7 @@ v1::RequestEnvelope Caller::Envelope(const char* method, const CallOptions& call
   envelope.set_request_id(transport_->NewRequestId());
   envelope.set_kind(v1::REQUEST);
   envelope.set_method(method);
-  envelope.set_binding(call_options.binding.value_or(options_.binding));
+  envelope.set_binding(call_options.binding ? *call_options.binding : options_.binding);
   // timeout_ms 0 would mean "the daemon's default": never send it by accident.
   int64_t timeout_ms = std::clamp<int64_t>(Timeout(call_options).count(), 1, std::numeric_limits<uint32_t>::max());
   envelope.set_timeout_ms(static_cast<uint32_t>(timeout_ms));
@@ -50,7 +50,9 @@ struct UnaryAttempts : std::enable_shared_from_this<UnaryAttempts> {
 
   void Send() {
     envelope.set_request_id(transport->NewRequestId());
-    transport->Start(envelope, body, timeout, /*idle_timeout=*/false, [self = shared_from_this()](ReplyFrame&& frame) {
+    // The last attempt hands the body over; the others keep it for the next.
+    std::string attempt_body = attempts_left > 1 ? std::string(body) : std::move(body);
+    auto on_frame = [self = shared_from_this()](ReplyFrame&& frame) {
       if (frame.kind != v1::RESPONSE) return false;  // not for a unary call: ignore
       if (--self->attempts_left > 0 && WorthRetrying(frame.status) && !self->transport->closing()) {
         self->Send();
@@ -58,7 +60,8 @@ struct UnaryAttempts : std::enable_shared_from_this<UnaryAttempts> {
         self->done(std::move(frame));
       }
       return true;
-    });
+    };
+    transport->Start(envelope, std::move(attempt_body), timeout, /*idle_timeout=*/false, std::move(on_frame));
   }
 };
 

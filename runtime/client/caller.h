@@ -43,12 +43,13 @@ class Caller {
                                                    " bytes exceeds the protocol's 8 MiB message limit"));
       return future;
     }
-    std::string endpoint = transport_->endpoint();
+    // The handler runs on the transport's thread, which ends before the transport.
+    const std::string* endpoint = &transport_->endpoint();
     StartUnary(method, call_options, std::move(body), [promise, method, endpoint](ReplyFrame&& frame) {
       if (!frame.status.ok()) return promise->set_value(frame.status);
       Resp response;
       if (!response.ParseFromString(frame.body)) {
-        promise->set_value(Status::Internal("the reply of cloudkitd at " + endpoint + " to " + method +
+        promise->set_value(Status::Internal("the reply of cloudkitd at " + *endpoint + " to " + method +
                                             " is not a valid " + response.GetTypeName()));
       } else {
         promise->set_value(std::move(response));
