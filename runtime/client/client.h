@@ -8,11 +8,13 @@
 //   auto created = (*client)->storage().CreateBucket(create);
 //   if (!created.ok()) std::cerr << created.status().message();
 //
-// A Client owns one ZeroMQ DEALER socket and one I/O thread (transport.h).
-// It is thread-safe: any number of threads may call it at once, and the
-// ...Async forms keep many calls in flight; replies are matched to calls by
-// request id. Connecting happens in the background: a call made while the
-// daemon cannot be reached fails UNAVAILABLE after connect_timeout.
+// A Client owns one ZeroMQ DEALER socket and one I/O thread (transport.h);
+// the Clients of a process share one ZeroMQ context, whose I/O thread carries
+// all their connections. A Client is thread-safe: any number of threads may
+// call it at once, and the ...Async forms keep many calls in flight; replies
+// are matched to calls by request id. Connecting happens in the background: a
+// call made while the daemon cannot be reached fails UNAVAILABLE after
+// connect_timeout.
 // Destroying the Client ends calls still in flight with UNAVAILABLE; it must
 // outlive the futures of streamed ...Async transfers it handed out.
 #pragma once
