@@ -218,14 +218,16 @@ void Transport::Run() {
   // signals that the socket's state changed, and any send, receive or
   // ZMQ_EVENTS on the socket may take that signal. So the DEALER's ZMQ_EVENTS
   // is read after the turn's last use of the socket, right before sleeping,
-  // and the loop does not sleep while it says POLLIN. The monitor PAIR is
-  // only ever read until it has nothing left, after which its ZMQ_FD signals
-  // the next event.
+  // and the loop does not sleep while it says POLLIN; the monitor PAIR's the
+  // same way.
   const int dealer_fd = dealer_.get(zmq::sockopt::fd);
   const int monitor_fd = monitor_.get(zmq::sockopt::fd);
   bool monitor_unread = true;  // events may be queued since the monitor connected
   while (true) {
     const bool replies_waiting = HasInput(dealer_);
+    // As for the DEALER: a signal taken by a read that still found an event
+    // must not leave a later event unread while the loop sleeps.
+    monitor_unread = monitor_unread || HasInput(monitor_);
     const int timeout = replies_waiting || monitor_unread ? 0 : PollTimeoutMs();
     pollfd items[] = {
         {dealer_fd, POLLIN, 0},
