@@ -6,7 +6,8 @@
 // they started and asks Runtime/Status: the front door must still answer,
 // within seconds. The daemon is made anew every few thousand inputs, so what
 // the inputs stored stays bounded.
-#include <sys/eventfd.h>
+#include <fcntl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -70,16 +71,19 @@ class InProcessDaemon {
     if (Status added = bindings_->Add(config_.bindings[0], registry_, ports); !added.ok()) Fail(added.message());
     front_door_ = std::make_unique<FrontDoor>(config_, *bindings_, replies_, registry_, services_, clock_);
     if (Status bound = front_door_->Bind(); !bound.ok()) Fail(bound.message());
-    stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    serving_ = std::thread([this] { front_door_->Run(stop_fd_); });
+    if (pipe2(stop_, O_CLOEXEC) != 0) Fail("pipe2");
+    serving_ = std::thread([this] { front_door_->Run(stop_[0]); });
   }
   ~InProcessDaemon() {
-    const uint64_t one = 1;
-    if (write(stop_fd_, &one, sizeof one) != sizeof one) Fail("cannot stop the front door");
+    // Readable like the signalfd it stands for: one siginfo's worth of bytes
+    // (signal 0: neither SIGHUP nor anything else the front door reloads on).
+    const char stop[sizeof(signalfd_siginfo)] = {};
+    if (write(stop_[1], stop, sizeof stop) != static_cast<ssize_t>(sizeof stop)) Fail("cannot stop the front door");
     serving_.join();
     front_door_.reset();
     bindings_->StopAll();
-    close(stop_fd_);
+    close(stop_[0]);
+    close(stop_[1]);
   }
   const std::string& endpoint() const { return config_.listen[0]; }
 
@@ -94,7 +98,7 @@ class InProcessDaemon {
   ReplyQueue replies_;
   std::unique_ptr<BindingHost> bindings_;
   std::unique_ptr<FrontDoor> front_door_;
-  int stop_fd_ = -1;
+  int stop_[2] = {-1, -1};  // a pipe standing for cloudkitd's signalfd
   std::thread serving_;
 };
 
