@@ -240,22 +240,34 @@ Task<Result<v1::CreateTopicResponse>> EmbeddedPubSub::CreateTopic(const v1::Crea
   const std::string& topic = req.topic();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("topic", topic));
   CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
-  Holding holding = locks_.Acquire({TopicLock(topic, true)});
-  co_await holding->Granted();
-  Result<std::optional<TopicRecord>> current = co_await LoadTopic(topic);
-  if (!current.ok()) co_return current.status();
-  if (*current) co_return Status::AlreadyExists(DescribeTopic(topic));
-  TopicRecord record;
-  record.set_created_ms(clock_->NowMs());
-  ports::WriteBatch batch;
-  batch.Put(TopicKey(topic), record.SerializeAsString());
-  topics_[topic] = record;
-  members_[topic] = {};
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), std::move(holding)));
-  v1::CreateTopicResponse resp;
-  resp.mutable_topic()->set_name(topic);
-  resp.mutable_topic()->set_created_ms(record.created_ms());
-  co_return resp;
+  // Another store on the location (a browser tab) may create the topic
+  // between our read and our write: the write expects it still absent, and
+  // when it is not, the topic is read again.
+  for (int conflicts = 0;; ++conflicts) {
+    Holding holding = locks_.Acquire({TopicLock(topic, true)});
+    co_await holding->Granted();
+    Result<std::optional<TopicRecord>> current = co_await LoadTopic(topic);
+    if (!current.ok()) co_return current.status();
+    if (*current) co_return Status::AlreadyExists(DescribeTopic(topic));
+    TopicRecord record;
+    record.set_created_ms(clock_->NowMs());
+    ports::WriteBatch batch;
+    batch.Expect(TopicKey(topic), std::nullopt);
+    batch.Put(TopicKey(topic), record.SerializeAsString());
+    // Not cached: the write may lose to another store's creation, and the
+    // calls made meanwhile then read from the store whichever topic landed.
+    members_.erase(topic);
+    Status written = co_await WriteAndRelease(std::move(batch), std::move(holding));
+    if (ports::IsWriteConflict(written)) {
+      if (conflicts < ports::kMaxWriteConflicts) continue;
+      co_return Status::Aborted(DescribeTopic(topic) + " kept being created and deleted by another store meanwhile");
+    }
+    CK_CO_RETURN_IF_ERROR(written);
+    v1::CreateTopicResponse resp;
+    resp.mutable_topic()->set_name(topic);
+    resp.mutable_topic()->set_created_ms(record.created_ms());
+    co_return resp;
+  }
 }
 
 Task<Result<v1::DeleteTopicResponse>> EmbeddedPubSub::DeleteTopic(const v1::DeleteTopicRequest& req) {
@@ -308,42 +320,50 @@ Task<Result<v1::CreateSubscriptionResponse>> EmbeddedPubSub::CreateSubscription(
   CK_CO_RETURN_IF_ERROR(CheckOptions(subscription, req.options()));
   CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
   const std::string& dead_letter = req.options().dead_letter_subscription();
-  std::vector<KeyLocks::Key> keys = {TopicLock(topic, true), SubscriptionLock(subscription, true)};
-  if (!dead_letter.empty()) keys.push_back(SubscriptionLock(dead_letter, false));
-  Holding holding = locks_.Acquire(std::move(keys));
-  co_await holding->Granted();
-  CK_CO_RETURN_IF_ERROR(co_await RequireTopic(topic));
-  Result<std::optional<SubscriptionRecord>> current = co_await LoadSubscription(subscription);
-  if (!current.ok()) co_return current.status();
-  if (*current) co_return Status::AlreadyExists(DescribeSubscription(subscription));
-  if (!dead_letter.empty()) {
-    Result<std::optional<SubscriptionRecord>> target = co_await LoadSubscription(dead_letter);
-    if (!target.ok()) co_return target.status();
-    if (!*target) {
-      co_return Status::NotFound("dead-letter " + DescribeSubscription(dead_letter) + " of " +
-                                 DescribeSubscription(subscription));
+  // Another store on the location (a browser tab) may create the
+  // subscription between our read and our write: the write expects it still
+  // absent, and when it is not, it is read again.
+  for (int conflicts = 0;; ++conflicts) {
+    std::vector<KeyLocks::Key> keys = {TopicLock(topic, true), SubscriptionLock(subscription, true)};
+    if (!dead_letter.empty()) keys.push_back(SubscriptionLock(dead_letter, false));
+    Holding holding = locks_.Acquire(std::move(keys));
+    co_await holding->Granted();
+    CK_CO_RETURN_IF_ERROR(co_await RequireTopic(topic));
+    Result<std::optional<SubscriptionRecord>> current = co_await LoadSubscription(subscription);
+    if (!current.ok()) co_return current.status();
+    if (*current) co_return Status::AlreadyExists(DescribeSubscription(subscription));
+    if (!dead_letter.empty()) {
+      Result<std::optional<SubscriptionRecord>> target = co_await LoadSubscription(dead_letter);
+      if (!target.ok()) co_return target.status();
+      if (!*target) {
+        co_return Status::NotFound("dead-letter " + DescribeSubscription(dead_letter) + " of " +
+                                   DescribeSubscription(subscription));
+      }
     }
+    SubscriptionRecord record;
+    record.set_topic(topic);
+    record.set_channel(channels_.NextId());
+    *record.mutable_options() = req.options();
+    record.set_created_ms(clock_->NowMs());
+    ports::WriteBatch batch;
+    batch.Expect(SubscriptionKey(subscription), std::nullopt);
+    batch.Put(SubscriptionKey(subscription), record.SerializeAsString());
+    batch.Put(TopicSubscriptionKey(topic, subscription), "");
+    // Not cached, and the topic's cached subscriptions forgotten: the write
+    // may lose to another store's creation, and the publishes made meanwhile
+    // then fan out to the subscriptions the store holds.
+    members_.erase(topic);
+    Status written = co_await WriteAndRelease(std::move(batch), std::move(holding));
+    if (ports::IsWriteConflict(written)) {
+      if (conflicts < ports::kMaxWriteConflicts) continue;
+      co_return Status::Aborted(DescribeSubscription(subscription) +
+                                " kept being created and deleted by another store meanwhile");
+    }
+    CK_CO_RETURN_IF_ERROR(written);
+    v1::CreateSubscriptionResponse resp;
+    *resp.mutable_subscription() = InfoOf(subscription, record);
+    co_return resp;
   }
-  Result<std::vector<Member>> members = co_await Members(topic);
-  if (!members.ok()) co_return members.status();
-  SubscriptionRecord record;
-  record.set_topic(topic);
-  record.set_channel(channels_.NextId());
-  *record.mutable_options() = req.options();
-  record.set_created_ms(clock_->NowMs());
-  ports::WriteBatch batch;
-  batch.Put(SubscriptionKey(subscription), record.SerializeAsString());
-  batch.Put(TopicSubscriptionKey(topic, subscription), "");
-  subscriptions_[subscription] = record;
-  std::vector<Member>& cached = members_[topic];
-  cached = std::move(*members);
-  auto at = std::lower_bound(cached.begin(), cached.end(), subscription,
-                             [](const Member& member, const std::string& name) { return member.name < name; });
-  cached.insert(at, Member{subscription, record});
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), std::move(holding)));
-  v1::CreateSubscriptionResponse resp;
-  *resp.mutable_subscription() = InfoOf(subscription, record);
-  co_return resp;
 }
 
 Task<Result<v1::DeleteSubscriptionResponse>> EmbeddedPubSub::DeleteSubscription(

@@ -14,6 +14,11 @@
 // a subscription's messages alone), then lets go and waits for the write to
 // be durable: the store applies calls in the order they are made, so the next
 // call already sees the write.
+//
+// Other stores on the same location (browser tabs) keep locks and caches of
+// their own: creating a topic or a subscription writes expecting it still
+// absent, so of two tabs creating one exactly one succeeds. Deletions and
+// deliveries are not guarded so (docs/browser.md, "Many tabs on one origin").
 #pragma once
 
 #include <memory>

@@ -138,34 +138,46 @@ Task<Result<v1::CreateQueueResponse>> EmbeddedQueue::CreateQueue(const v1::Creat
   CK_CO_RETURN_IF_ERROR(CheckOptions(queue, req.options()));
   CK_CO_RETURN_IF_ERROR(co_await channels_.Open());
   const std::string& dead_letter = req.options().dead_letter_queue();
-  std::vector<KeyLocks::Key> keys = {WholeQueue(queue, true)};
-  if (!dead_letter.empty()) keys.push_back(WholeQueue(dead_letter, false));
-  Holding holding = locks_.Acquire(std::move(keys));
-  co_await holding->Granted();
-  Result<std::optional<QueueRecord>> current = co_await Load(queue);
-  if (!current.ok()) co_return current.status();
-  if (*current) co_return Status::AlreadyExists(Describe(queue));
-  if (!dead_letter.empty()) {
-    Result<std::optional<QueueRecord>> target = co_await Load(dead_letter);
-    if (!target.ok()) co_return target.status();
-    if (!*target) co_return Status::NotFound("dead-letter " + Describe(dead_letter) + " of " + Describe(queue));
-    if ((*target)->options().fifo() != req.options().fifo()) {
-      co_return Status::InvalidArgument("dead-letter " + Describe(dead_letter) + " is " +
-                                        ((*target)->options().fifo() ? "FIFO" : "standard") + " and " +
-                                        Describe(queue) + " is not");
+  // Another store on the location (a browser tab) may create the queue
+  // between our read and our write: the write expects it still absent, and
+  // when it is not, the queue is read again.
+  for (int conflicts = 0;; ++conflicts) {
+    std::vector<KeyLocks::Key> keys = {WholeQueue(queue, true)};
+    if (!dead_letter.empty()) keys.push_back(WholeQueue(dead_letter, false));
+    Holding holding = locks_.Acquire(std::move(keys));
+    co_await holding->Granted();
+    Result<std::optional<QueueRecord>> current = co_await Load(queue);
+    if (!current.ok()) co_return current.status();
+    if (*current) co_return Status::AlreadyExists(Describe(queue));
+    if (!dead_letter.empty()) {
+      Result<std::optional<QueueRecord>> target = co_await Load(dead_letter);
+      if (!target.ok()) co_return target.status();
+      if (!*target) co_return Status::NotFound("dead-letter " + Describe(dead_letter) + " of " + Describe(queue));
+      if ((*target)->options().fifo() != req.options().fifo()) {
+        co_return Status::InvalidArgument("dead-letter " + Describe(dead_letter) + " is " +
+                                          ((*target)->options().fifo() ? "FIFO" : "standard") + " and " +
+                                          Describe(queue) + " is not");
+      }
     }
+    QueueRecord record;
+    record.set_channel(channels_.NextId());
+    *record.mutable_options() = req.options();
+    record.set_created_ms(clock_->NowMs());
+    ports::WriteBatch batch;
+    batch.Expect(QueueKey(queue), std::nullopt);
+    batch.Put(QueueKey(queue), record.SerializeAsString());
+    // Not cached: the write may lose to another store's creation, and the
+    // calls made meanwhile then read from the store whichever record landed.
+    Status written = co_await WriteAndRelease(std::move(batch), queue, std::move(holding));
+    if (ports::IsWriteConflict(written)) {
+      if (conflicts < ports::kMaxWriteConflicts) continue;
+      co_return Status::Aborted(Describe(queue) + " kept being created and deleted by another store meanwhile");
+    }
+    CK_CO_RETURN_IF_ERROR(written);
+    v1::CreateQueueResponse resp;
+    *resp.mutable_queue() = InfoOf(queue, record);
+    co_return resp;
   }
-  QueueRecord record;
-  record.set_channel(channels_.NextId());
-  *record.mutable_options() = req.options();
-  record.set_created_ms(clock_->NowMs());
-  ports::WriteBatch batch;
-  batch.Put(QueueKey(queue), record.SerializeAsString());
-  queues_[queue] = record;
-  CK_CO_RETURN_IF_ERROR(co_await WriteAndRelease(std::move(batch), queue, std::move(holding)));
-  v1::CreateQueueResponse resp;
-  *resp.mutable_queue() = InfoOf(queue, record);
-  co_return resp;
 }
 
 Task<Result<v1::DeleteQueueResponse>> EmbeddedQueue::DeleteQueue(const v1::DeleteQueueRequest& req) {

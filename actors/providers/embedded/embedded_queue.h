@@ -10,6 +10,11 @@
 // messages alone; create, purge and delete take it whole), then lets go and
 // waits for the write to be durable: the store applies calls in the order
 // they are made, so the next call already sees the write.
+//
+// Other stores on the same location (browser tabs) keep locks and caches of
+// their own: a creation's write expects the queue still absent, so of two
+// tabs creating one queue exactly one succeeds. Deletions, purges and
+// deliveries are not guarded so (docs/browser.md, "Many tabs on one origin").
 #pragma once
 
 #include <memory>
