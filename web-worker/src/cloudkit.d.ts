@@ -130,9 +130,12 @@ export interface StartOptions {
    * `ck.pubsub` / `ck.secrets`.
    */
   bindings?: BindingConfig[];
-  /** Per-call deadline in ms (default 30000; streams: per frame). */
+  /**
+   * Per-call deadline in ms (default 30000; streams: per frame; 0: none). Also bounds `start()`
+   * itself: workers not up by then reject it with a retryable DEADLINE_EXCEEDED.
+   */
   timeoutMs?: number;
-  /** Where worker.js is, if not next to cloudkit.js. */
+  /** Where worker.js is, if not next to cloudkit.js (resolved against the page; INVALID_ARGUMENT if not a URL). */
   workerUrl?: string | URL;
 }
 

@@ -101,6 +101,20 @@ function optionalNumber(what, value) {
   return Math.floor(value);
 }
 
+// `value` (a URL, or a string resolved against the page as `new Worker`
+// would) as an absolute URL; INVALID_ARGUMENT naming `what` when it is none.
+function absoluteUrl(what, value) {
+  if (!(value instanceof URL) && typeof value !== "string") {
+    throw invalidArgument(`${what} must be a URL or a string, got ${value === null ? "null" : typeof value}`);
+  }
+  if (value === "") throw invalidArgument(`${what} is empty`);
+  try {
+    return new URL(value, globalThis.location?.href).href;
+  } catch {
+    throw invalidArgument(`${what} is not a valid URL: '${String(value)}'`);
+  }
+}
+
 // A body the page gave that failed while being read (a ReadableStream that
 // errored): the upload is abandoned.
 function bodyFailed(error) {
@@ -685,7 +699,8 @@ export class CloudKit {
   // credentials are the provider's secrets, e.g. an `s3` binding's
   // access_key_id, secret_access_key and session_token, an `azure` one's
   // account_name and account_key), timeoutMs
-  // (per call, default 30000), workerUrl (default: worker.js next to this module).
+  // (per call, and for start() itself; default 30000, 0 = none), workerUrl
+  // (default: worker.js next to this module).
   static async start({ workers = 2, bindings = [{ name: "default", provider: "memory" }], timeoutMs = 30000,
                        workerUrl = new URL("./worker.js", import.meta.url) } = {}) {
     // Everything that can be checked before a worker starts is.
@@ -698,8 +713,15 @@ export class CloudKit {
       seen.add(name);
     }
     const callTimeoutMs = optionalNumber("timeoutMs", timeoutMs);
-    const ck = new CloudKit(new WorkerPool(workerUrl, workers), callTimeoutMs);
+    const scriptUrl = absoluteUrl("workerUrl", workerUrl);
+    let pool;
     try {
+      pool = new WorkerPool(scriptUrl, workers);
+    } catch (error) {  // e.g. a SecurityError: a worker script of another origin
+      throw invalidArgument(`workerUrl ${scriptUrl} cannot start a worker: ${error.message}`);
+    }
+    const ck = new CloudKit(pool, callTimeoutMs);
+    const starting = (async () => {
       await ck.pool.ready();
       Object.assign(ck, servicesFrom(ck.pool.description));
       // Validate everything first, then create every actor at once: workers
@@ -727,9 +749,27 @@ export class CloudKit {
       }));
       // The first binding given is the default one, whatever order they came up in.
       ck.bindings = new Map(specs.map(({ name }) => [name, ck.bindings.get(name)]));
+    })();
+    starting.catch(() => {});  // after the deadline, its failure (the pool stopped) is nobody's
+    // Starting is bounded as a call is: a worker script or wasm that the
+    // server never answers fails start() instead of leaving it pending.
+    let timer;
+    const deadline = new Promise((_, reject) => {
+      if (callTimeoutMs === 0) return;
+      timer = setTimeout(() => {
+        const loaded = ck.pool.workers.filter((w) => w.loaded).length;
+        reject(new CloudKitError(StatusCode.DEADLINE_EXCEEDED,
+          `deadline exceeded: CloudKit did not start within ${callTimeoutMs} ms (${loaded} of ${workers} workers from ${scriptUrl} loaded)`,
+          { retryable: true }));
+      }, callTimeoutMs);
+    });
+    try {
+      await Promise.race([starting, deadline]);
     } catch (error) {
       ck.pool.terminate();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     const first = ck.bindings.values().next().value;
     ck.storage = first.storage;

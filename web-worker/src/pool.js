@@ -3,9 +3,9 @@
 // frames to its actor, enforces call timeouts, and recovers from a dead worker:
 // the worker is replaced, its actors are re-created on the new one, and its
 // calls in flight fail with UNAVAILABLE instead of hanging. A worker whose
-// script does not load is not replaced: its failure names the script's URL
-// and what fetching it answers. Once terminated, the pool starts nothing and
-// every call fails at once.
+// script (or wasm) does not load is not replaced: its failure names the
+// script's URL (or the wasm's) and what fetching it answers. Once
+// terminated, the pool starts nothing and every call fails at once.
 import { create, toBinary, fromBinary } from "@bufbuild/protobuf";
 import { RequestEnvelopeSchema, ResponseEnvelopeSchema, FrameKind } from "./gen/cloudkit/v1/envelope_pb.js";
 import { StatusCode } from "./gen/cloudkit/v1/status_pb.js";
@@ -58,6 +58,9 @@ class PoolWorker {
         break;
       }
       case "frame": this.pool.onFrame(data); break;
+      case "failed":  // the script ran but its wasm core did not load; `message` says why
+        this.pool.onWorkerFailedToLoad(this, data.message, { reported: true });
+        break;
     }
   }
 
@@ -240,21 +243,30 @@ export class WorkerPool {
     if (call) call.deliver(decoded, body, endsCall);
   }
 
-  // A worker that never became ready: its script (or the wasm it loads) did
-  // not load. Fetching the URL says why: most often an HTTP status.
-  async onWorkerFailedToLoad(worker, errorMessage) {
+  // A worker that never became ready. Either its script did not load, and
+  // fetching the URL says why (most often an HTTP status), or the script ran
+  // and `reported` why the wasm it loads did not (worker.js names the wasm's
+  // URL and what fetching it answered).
+  async onWorkerFailedToLoad(worker, errorMessage, { reported = false } = {}) {
     if (worker.loadFailure || this.terminated) return;
     worker.worker.terminate();
     const url = String(this.workerUrl);
-    let why;
-    try {
-      const response = await fetch(url, { cache: "no-store" });
-      why = response.ok ? `it loads (HTTP ${response.status}) but failed to start: ${errorMessage || "script error"}`
-                        : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
-    } catch (error) {
-      why = `fetching it failed: ${error.message}`;
+    let message;
+    if (reported) {
+      message = `unavailable: worker script ${url} loaded, but ${errorMessage}`;
+    } else {
+      let why;
+      try {
+        const response = await fetch(url, { cache: "no-store" });
+        why = response.ok ? `it loads (HTTP ${response.status}) but failed to start: ${errorMessage || "script error"}`
+                          : `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+      } catch (error) {
+        why = `fetching it failed: ${error.message}`;
+      }
+      if (worker.loadFailure || this.terminated) return;  // reported meanwhile, or stopped
+      message = `unavailable: worker script ${url} did not load: ${why}`;
     }
-    const failure = new CloudKitError(StatusCode.UNAVAILABLE, `unavailable: worker script ${url} did not load: ${why}`);
+    const failure = new CloudKitError(StatusCode.UNAVAILABLE, message);
     worker.loadFailure = failure;
     worker.readyReject?.(failure);
     for (const waiter of worker.spawnWaiters.values()) waiter({ code: failure.code, message: failure.message });

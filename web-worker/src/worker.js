@@ -3,8 +3,9 @@
 // Messages from the page: {op: "spawn", actorId, spec}, {op: "stop", actorId},
 // and call frames (frames.js: a packed Uint8Array, or {op: "frame", actorId,
 // envelope, body} when the body is large). To the page: {op: "ready"},
-// {op: "spawned", actorId, code, message}, and the actors' frames, packed the
-// same way ({op: "frame", ..., endsCall} when large). Envelopes and bodies are
+// {op: "spawned", actorId, code, message}, {op: "failed", message} when the
+// wasm core did not load, and the actors' frames, packed the same way
+// ({op: "frame", ..., endsCall} when large). Envelopes and bodies are
 // protobuf bytes; large bodies are transferred, never copied.
 import createCloudKitCore from "./core/cloudkit_core.mjs";
 import { Mailboxes } from "./mailboxes.js";
@@ -33,6 +34,24 @@ function emit(actorId, envelopePtr, envelopeSize, bodyPtr, bodySize, endsCall) {
 // actor's mailbox like a frame and reaches the core on one of its turns.
 const ports = { ckIdb: createIdbStorage(self.indexedDB), ckHttp: createFetchHttp(), ckTimer: createTimerPort() };
 
+// The wasm core's URL, noted as the core asks for it, and why it did not
+// load: the core's own error (an "Aborted(...)" RuntimeError) does not say
+// what the server answered.
+let wasmUrl = "";
+async function wasmFailure(error) {
+  const reason = error?.message ?? String(error);
+  if (!wasmUrl) return `its wasm core did not start: ${reason}`;
+  try {
+    const response = await fetch(wasmUrl, { cache: "no-store" });
+    if (!response.ok) {
+      return `its wasm ${wasmUrl} did not load: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    }
+    return `its wasm ${wasmUrl} loads (HTTP ${response.status}) but did not start: ${reason}`;
+  } catch (fetchError) {
+    return `fetching its wasm ${wasmUrl} failed: ${fetchError.message}`;
+  }
+}
+
 const core = await createCloudKitCore({
   ckHash: createHashPort(),
   ckEmit: emit,
@@ -46,7 +65,15 @@ const core = await createCloudKitCore({
   // actor look and arm again.
   ckArmTimer: (actorId, token, generation, delayMs) =>
     setTimeout(() => mailboxes.post(actorId, { timer: token, generation }), Math.min(delayMs, 2 ** 31 - 1)),
-  locateFile: (file) => new URL(file, self.location.href).href,
+  locateFile: (file) => {
+    const url = new URL(file, self.location.href).href;
+    if (file.endsWith(".wasm")) wasmUrl = url;
+    return url;
+  },
+}).catch(async (error) => {
+  // The page hears why and terminates this worker; nothing below runs.
+  self.postMessage({ op: "failed", message: await wasmFailure(error) });
+  return new Promise(() => {});
 });
 
 // A wasm heap region the worker reuses for the bytes of each delivery. A

@@ -399,6 +399,7 @@ describe("two tabs on one local binding", () => {
     assert.deepEqual(winnersOf(a, b), { both: 0, total: ATTEMPTS });
     await tabs.close();
   });
+
 });
 
 test("expired items leave IndexedDB on the actor's timer", async () => {
@@ -727,6 +728,83 @@ describe("lifecycle", () => {
         .then(() => "started", (e) => `${e.codeName}: ${e.message}`);
     });
     assert.match(message, /^UNAVAILABLE: .*http:\/\/127\.0\.0\.1:\d+\/web\/no-such-worker\.js.*HTTP 404/);
+    await page.context().close();
+  });
+
+  test("lifecycle: a wasm that does not load fails start() naming the wasm's URL and HTTP status", async () => {
+    // worker.js served alone, without cloudkit_core.wasm beside it.
+    const dir = await mkdtemp(join(tmpdir(), "cloudkit-no-wasm-"));
+    let server;
+    try {
+      await cp(`${BUILD_WEB}/worker.js`, `${dir}/worker.js`);
+      server = await serve({ "/web/": BUILD_WEB, "/no-wasm/": dir, "/": fileURLToPath(new URL("./pages", import.meta.url)) });
+      const context = await harness.browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${server.url}/index.html`);
+      const message = await page.evaluate(async () => {
+        const { CloudKit } = await import("/web/cloudkit.js");
+        return CloudKit.start({ workers: 1, workerUrl: "/no-wasm/worker.js" })
+          .then(() => "started", (e) => `${e.codeName} retryable=${e.retryable}: ${e.message}`);
+      });
+      assert.match(message, new RegExp("^UNAVAILABLE retryable=false: unavailable: worker script http://127\\.0\\.0\\.1:\\d+/no-wasm/worker\\.js " +
+                                       "loaded, but its wasm http://127\\.0\\.0\\.1:\\d+/no-wasm/cloudkit_core\\.wasm did not load: HTTP 404"));
+      await context.close();
+    } finally {
+      await server?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("lifecycle: a start() not done within timeoutMs rejects DEADLINE_EXCEEDED, retryable, and terminates its workers", async () => {
+    const page = await harness.newPage();
+    const result = await page.evaluate(async () => {
+      const { CloudKit, CloudKitError } = await import("/web/cloudkit.js");
+      const Original = window.Worker;
+      let created = 0;
+      const terminated = new Set();
+      window.Worker = class extends Original {
+        constructor(...args) { super(...args); ++created; }
+        terminate() { terminated.add(this); super.terminate(); }
+      };
+      const began = performance.now();
+      // The static server never answers under /hang/: the workers never load.
+      const outcome = await CloudKit.start({ workers: 2, timeoutMs: 500, workerUrl: "/hang/worker.js" }).then(() => "started",
+        (e) => (e instanceof CloudKitError ? `${e.codeName} retryable=${e.retryable}: ${e.message}` : `untyped ${e}`));
+      const elapsedMs = performance.now() - began;
+      window.Worker = Original;
+      return { outcome, elapsedMs, created, terminated: terminated.size };
+    });
+    assert.match(result.outcome, new RegExp("^DEADLINE_EXCEEDED retryable=true: deadline exceeded: CloudKit did not start within 500 ms " +
+                                            "\\(0 of 2 workers from http://127\\.0\\.0\\.1:\\d+/hang/worker\\.js loaded\\)$"));
+    assert.ok(result.elapsedMs >= 400 && result.elapsedMs < 5000, `rejected after ${result.elapsedMs} ms`);
+    assert.equal(result.created, 2);
+    assert.equal(result.terminated, 2, "every worker started was terminated");
+    await page.context().close();
+  });
+
+  test("lifecycle: a workerUrl that is not a URL is refused with INVALID_ARGUMENT before any worker starts", async () => {
+    const page = await harness.newPage();
+    const result = await page.evaluate(async () => {
+      const { CloudKit } = await import("/web/cloudkit.js");
+      const Original = window.Worker;
+      let created = 0;
+      window.Worker = class extends Original { constructor(...args) { super(...args); ++created; } };
+      const messages = [];
+      for (const workerUrl of ["http://[::1/worker.js", "https://exa mple.com/worker.js", "", 42]) {
+        messages.push(await CloudKit.start({ workerUrl }).then(() => "started", (e) => `${e.codeName}: ${e.message}`));
+      }
+      window.Worker = Original;
+      return { messages, created };
+    });
+    assert.deepEqual(result, {
+      messages: [
+        "INVALID_ARGUMENT: invalid argument: workerUrl is not a valid URL: 'http://[::1/worker.js'",
+        "INVALID_ARGUMENT: invalid argument: workerUrl is not a valid URL: 'https://exa mple.com/worker.js'",
+        "INVALID_ARGUMENT: invalid argument: workerUrl is empty",
+        "INVALID_ARGUMENT: invalid argument: workerUrl must be a URL or a string, got number",
+      ],
+      created: 0,
+    });
     await page.context().close();
   });
 

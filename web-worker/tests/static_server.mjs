@@ -16,7 +16,10 @@ const TYPES = {
 //                request's x-cloudkit-test), x-echo-host and x-echo-content-length
 //   /bytes?n=N   N bytes of a known pattern, streamed
 //   /slow?ms=T   answers after T ms
+//   /hang/...    never answers (a worker script that never arrives); the
+//                request ends when the client gives up or the server closes
 async function testEndpoint(req, res, url) {
+  if (url.pathname.startsWith("/hang/")) return true;
   if (url.pathname === "/echo") {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
