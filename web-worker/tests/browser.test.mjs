@@ -808,6 +808,51 @@ describe("lifecycle", () => {
     await page.context().close();
   });
 
+  test("lifecycle: stop() while a subscription stream and a download are open rejects both with UNAVAILABLE, not retryable", async () => {
+    const page = await harness.newPage();
+    const result = await page.evaluate(async () => {
+      const { CloudKit, CloudKitError } = await import("/web/cloudkit.js");
+      const ck = await CloudKit.start({ workers: 2 });
+      await ck.storage.createBucket("docs");
+      await ck.storage.putObject("docs", "big", new Uint8Array(8 * 1024 * 1024).fill(3));  // 32 chunks: more than one window
+      await ck.pubsub.createTopic("t");
+      await ck.pubsub.createSubscription("s", "t");
+      // A stream that delivered one message and waits for the next...
+      const stream = ck.pubsub.subscribe("s");
+      await ck.pubsub.publish("t", "first");
+      const first = await stream.next();
+      const waiting = stream.next();
+      // ...and a download whose first chunk was read, the rest not yet.
+      const download = await ck.storage.getObject("docs", "big");
+      const reader = download.body.getReader();
+      const chunk = await reader.read();
+      await ck.stop();
+      const outcome = (promise) => Promise.race([
+        promise.then((v) => `resolved ${v}`, (e) => (e instanceof CloudKitError ? `${e.codeName} retryable=${e.retryable}` : `untyped ${e}`)),
+        new Promise((r) => setTimeout(() => r("still pending after 2 s"), 2000)),
+      ]);
+      // Chunks that arrived before stop() are dropped with the stream; reading on ends in the failure.
+      const readOn = async () => {
+        let bytes = chunk.value.length;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return `ended after ${bytes} bytes`;
+          bytes += value.length;
+        }
+      };
+      return {
+        delivered: new TextDecoder().decode(first.value.body),
+        firstChunkRead: chunk.value.length > 0,
+        stream: await outcome(waiting),
+        streamAgain: await outcome(stream.next()),
+        download: await outcome(readOn()),
+      };
+    });
+    const refused = "UNAVAILABLE retryable=false";
+    assert.deepEqual(result, { delivered: "first", firstChunkRead: true, stream: refused, streamAgain: refused, download: refused });
+    await page.context().close();
+  });
+
   test("lifecycle: killWorker refuses an index out of range; duplicate binding names are refused", async () => {
     const page = await harness.newPage();
     const result = await page.evaluate(async () => {
