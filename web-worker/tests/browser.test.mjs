@@ -400,6 +400,29 @@ describe("two tabs on one local binding", () => {
     await tabs.close();
   });
 
+  test("two tabs: createQueue, createTopic and createSubscription report created to one tab per name", { timeout: 120_000 }, async () => {
+    const tabs = await twoTabs(`tabs-messaging-${Date.now()}`);
+    // Each tab creates with options of its own: what the store keeps tells whose creation landed.
+    const [qa, qb] = await race(tabs, `(tab) => window.winners(${JSON.stringify(names("q"))},
+      (queue) => window.ck.queue.create(queue, { visibilityTimeoutMs: 1000 * (tab + 1) }), "ALREADY_EXISTS")`);
+    assert.deepEqual(winnersOf(qa, qb), { both: 0, total: ATTEMPTS });
+    const [ta, tb] = await race(tabs, `(tab) => window.winners(${JSON.stringify(names("t"))},
+      (topic) => window.ck.pubsub.createTopic(topic), "ALREADY_EXISTS")`);
+    assert.deepEqual(winnersOf(ta, tb), { both: 0, total: ATTEMPTS });
+    const [sa, sb] = await race(tabs, `(tab) => window.winners(${JSON.stringify(names("s"))},
+      (subscription) => window.ck.pubsub.createSubscription(subscription, "t0", { ackDeadlineMs: 1000 * (tab + 1) }), "ALREADY_EXISTS")`);
+    assert.deepEqual(winnersOf(sa, sb), { both: 0, total: ATTEMPTS });
+    // Read back by the second tab: every queue and subscription holds its winner's options.
+    const kept = await tabs.pages[1].evaluate(async () => ({
+      queues: Object.fromEntries((await window.ck.queue.list()).queues.map((q) => [q.name, q.options.visibilityTimeoutMs])),
+      subscriptions: Object.fromEntries((await window.ck.pubsub.listSubscriptions("t0")).subscriptions
+        .map((s) => [s.name, s.ackDeadlineMs])),
+    }));
+    const expected = (a, b) => Object.fromEntries([...a.map((n) => [n, 1000]), ...b.map((n) => [n, 2000])]);
+    assert.deepEqual(kept.queues, expected(qa, qb));
+    assert.deepEqual(kept.subscriptions, expected(sa, sb));
+    await tabs.close();
+  });
 });
 
 test("expired items leave IndexedDB on the actor's timer", async () => {
