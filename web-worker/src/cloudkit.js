@@ -761,7 +761,7 @@ export class CloudKit {
         reject(new CloudKitError(StatusCode.DEADLINE_EXCEEDED,
           `deadline exceeded: CloudKit did not start within ${callTimeoutMs} ms (${loaded} of ${workers} workers from ${scriptUrl} loaded)`,
           { retryable: true }));
-      }, callTimeoutMs);
+      }, Math.min(callTimeoutMs, 2 ** 31 - 1));  // setTimeout fires at once beyond 2^31-1 ms
     });
     try {
       await Promise.race([starting, deadline]);
