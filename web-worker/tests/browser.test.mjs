@@ -813,7 +813,7 @@ describe("lifecycle", () => {
       let created = 0;
       window.Worker = class extends Original { constructor(...args) { super(...args); ++created; } };
       const messages = [];
-      for (const workerUrl of ["http://[::1/worker.js", "https://exa mple.com/worker.js", "", 42]) {
+      for (const workerUrl of ["http://[::1/worker.js", "http://host:99999/worker.js", "", 42]) {
         messages.push(await CloudKit.start({ workerUrl }).then(() => "started", (e) => `${e.codeName}: ${e.message}`));
       }
       window.Worker = Original;
@@ -822,7 +822,7 @@ describe("lifecycle", () => {
     assert.deepEqual(result, {
       messages: [
         "INVALID_ARGUMENT: invalid argument: workerUrl is not a valid URL: 'http://[::1/worker.js'",
-        "INVALID_ARGUMENT: invalid argument: workerUrl is not a valid URL: 'https://exa mple.com/worker.js'",
+        "INVALID_ARGUMENT: invalid argument: workerUrl is not a valid URL: 'http://host:99999/worker.js'",
         "INVALID_ARGUMENT: invalid argument: workerUrl is empty",
         "INVALID_ARGUMENT: invalid argument: workerUrl must be a URL or a string, got number",
       ],
