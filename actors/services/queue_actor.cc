@@ -151,14 +151,15 @@ void QueueActor::OnTimer(uint32_t token) { (void)parked_.OnTimer(token); }
 
 }  // namespace
 
-// The Queue service: "queue", cloudkit.v1.Queue, this actor. Not inline over
-// memory: Depth and Purge go through a whole queue in one turn.
+// The Queue service: "queue", cloudkit.v1.Queue, this actor. Inline over
+// memory: Depth and Purge walk a long queue over many turns
+// (core/next_turn.h), so no call holds the front door long.
 ServiceDescriptor QueueService() {
   ServiceDescriptor service;
   service.name = kQueueService;
   service.proto_service = "cloudkit.v1.Queue";
   for (const QueueActor::Method& method : QueueActor::Methods()) service.methods.push_back({method.name, false});
-  service.runs_inline_over_memory = false;
+  service.runs_inline_over_memory = true;
   service.make_actor = [](ServiceProvider& provider, const ActorContext& context) -> std::unique_ptr<Actor> {
     auto* queue = dynamic_cast<QueueProvider*>(&provider);
     if (!queue) return nullptr;

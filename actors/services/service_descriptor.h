@@ -42,7 +42,8 @@ struct ServiceDescriptor {
   std::vector<MethodDescriptor> methods;
   // May a host run the service's calls inline on its I/O thread when the
   // binding's ports never wait (memory)? Only when no call does much work in
-  // one turn: object storage copies whole objects, key-value never loops long.
+  // one turn: object storage copies whole objects; key-value never loops long,
+  // and queues walk long queues over many turns (core/next_turn.h).
   bool runs_inline_over_memory = false;
   // The actor serving the service over `provider` (the binding's provider of
   // this service; the factory knows its interface).

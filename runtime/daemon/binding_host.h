@@ -12,7 +12,8 @@
 //   message wakes the actor for all the frames and completions that arrived
 //   meanwhile.
 // - A binding whose ports never wait (`memory`) runs the actors of services
-//   that allow it (ServiceDescriptor::runs_inline_over_memory: key-value)
+//   that allow it (ServiceDescriptor::runs_inline_over_memory: key-value,
+//   queues, secrets)
 //   inline on the front door thread: their work (a map lookup) costs less
 //   than the two thread hand-offs a hop to CAF and back would
 //   (benchmarks/RESULTS.md), and their replies skip the ReplyQueue's lock and

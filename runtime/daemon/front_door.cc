@@ -143,6 +143,7 @@ void FrontDoor::Run(int signal_fd) {
     // noticed while sending).
     if (router_.get(zmq::sockopt::events) & ZMQ_POLLIN) timeout = 0;
     if (disconnects_.get(zmq::sockopt::events) & ZMQ_POLLIN) timeout = 0;
+    if (inline_executor_->has_pending()) timeout = 0;  // the next steps of inline actors' walks
     if (poll(items, 4, timeout) < 0 && errno != EINTR) {
       spdlog::error("poll failed: {}", std::strerror(errno));
       break;
@@ -445,6 +446,9 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   in.credits = env.credits();
   if (!env.idempotency_key().empty()) in.idempotency_key.swap(*env.mutable_idempotency_key());
   if (actor->runs_inline()) {
+    // As the call's deadline will be (FlushDeliveriesAndReplies): a long
+    // poll answers before it.
+    in.deadline_ms = clock_.NowMs() + timeout_ms;
     return DeliverInline(peer, request_id, binding, actor, std::move(in), timeout_ms, streaming);
   }
   Call& call = RegisterCall(call_id, peer, request_id, binding, actor, timeout_ms, streaming);

@@ -2,12 +2,13 @@
 // `memory` one (scratch): a long poll answered by another client's send,
 // redelivery when a visibility timeout ends, dead-lettering after N
 // receives, and kill -9: every acknowledged send survives, no acked message
-// comes back.
+// comes back. Over `memory`, a long queue's purge lets other calls through.
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "integration/daemon_fixture.h"
 #include "integration/test_helpers.h"
@@ -127,6 +128,68 @@ TEST_P(QueueTest, AMessageReceivedTooOftenMovesToTheDeadLetterQueue) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Bindings, QueueTest, ::testing::Values("default", "scratch"));
+
+using LongQueueTest = DaemonTest;
+
+// Over `memory` the queue actor runs on the front door's thread: counting
+// and purging a long queue go over many of its turns, so another client's
+// calls to the same binding's queues are answered while the purge runs,
+// and the counts stay exact.
+TEST_F(LongQueueTest, OtherCallsAreAnsweredWhileALongMemoryQueueIsPurged) {
+  constexpr int kBatches = 2'000, kPerBatch = 100, kInFlight = 16;
+  constexpr uint64_t kMessages = uint64_t{kBatches} * kPerBatch;
+  ClientOptions options;
+  options.binding = "scratch";
+  std::unique_ptr<Client> purger = Connect(options);
+  std::unique_ptr<Client> other = Connect(options);
+  QueueClient& queues = purger->queue();
+  for (const char* name : {"long", "short"}) {
+    v1::CreateQueueRequest create;
+    create.set_queue(name);
+    ASSERT_CK_OK(queues.CreateQueue(create));
+  }
+  v1::SendBatchRequest batch;
+  batch.set_queue("long");
+  for (int i = 0; i < kPerBatch; ++i) batch.add_entries()->set_body("message " + std::to_string(i));
+  std::vector<std::future<QueueClient::SendBatchResult>> sending;
+  for (int i = 0; i < kBatches; ++i) {
+    sending.push_back(queues.SendBatchAsync(batch));
+    if (sending.size() == kInFlight || i + 1 == kBatches) {
+      for (auto& sent : sending) ASSERT_CK_OK(sent.get());
+      sending.clear();
+    }
+  }
+  v1::DepthRequest depth;
+  depth.set_queue("long");
+  auto before = queues.Depth(depth);
+  ASSERT_CK_OK(before);
+  EXPECT_EQ(before->visible(), kMessages);
+
+  v1::PurgeRequest purge;
+  purge.set_queue("long");
+  auto purging = queues.PurgeAsync(purge);
+  v1::SendRequest meanwhile;
+  meanwhile.set_queue("short");
+  meanwhile.set_body("meanwhile");
+  int answered_during_purge = 0;
+  while (purging.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    auto sent = other->queue().Send(meanwhile);
+    ASSERT_CK_OK(sent);
+    if (purging.wait_for(std::chrono::seconds(0)) != std::future_status::ready) ++answered_during_purge;
+  }
+  auto purged = purging.get();
+  ASSERT_CK_OK(purged);
+  EXPECT_EQ(purged->purged(), kMessages);
+  // Not a timing: a purge run in one turn would answer every Send after it.
+  EXPECT_GE(answered_during_purge, 10) << "sends answered while the purge of " << kMessages << " messages ran";
+  auto after = queues.Depth(depth);
+  ASSERT_CK_OK(after);
+  EXPECT_EQ(after->visible() + after->in_flight() + after->delayed(), 0u);
+  depth.set_queue("short");
+  auto others = queues.Depth(depth);
+  ASSERT_CK_OK(others);
+  EXPECT_GE(others->visible(), static_cast<uint64_t>(answered_during_purge));
+}
 
 using QueueDurabilityTest = DaemonTest;
 

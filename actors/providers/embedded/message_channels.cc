@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "core/hex.h"
+#include "core/next_turn.h"
 #include "providers/embedded/message_keys.h"
 #include "providers/embedded/store_keys.h"
 #include "providers/names.h"
@@ -330,6 +331,7 @@ Task<Result<v1::DepthResponse>> MessageChannels::Count(const Channel& channel) {
     }
     if (entries->size() < kCountPage) break;
     from = entries->back().first + '\0';
+    co_await NextTurn();  // a long queue is counted over many turns
   }
   co_return depth;
 }
@@ -363,6 +365,7 @@ Task<Result<uint64_t>> MessageChannels::Collect(uint64_t channel) {
     CK_CO_RETURN_IF_ERROR(co_await Pending(issued));
     collected += entries->size();
     if (last) co_return collected;
+    co_await NextTurn();  // a long queue is collected over many turns
   }
 }
 
