@@ -182,6 +182,7 @@ TEST_F(LongQueueTest, OtherCallsAreAnsweredWhileALongMemoryQueueIsPurged) {
   EXPECT_EQ(purged->purged(), kMessages);
   // Not a timing: a purge run in one turn would answer every Send after it.
   EXPECT_GE(answered_during_purge, 10) << "sends answered while the purge of " << kMessages << " messages ran";
+  RecordProperty("answered_during_purge", answered_during_purge);
   auto after = queues.Depth(depth);
   ASSERT_CK_OK(after);
   EXPECT_EQ(after->visible() + after->in_flight() + after->delayed(), 0u);
