@@ -21,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # The integration tests of the daemon's threads (front door, actor threads,
 # disk workers, ZeroMQ's I/O) rather than of a provider's remote service.
-TSAN_TESTS='^(ProtocolTest|StreamingTest|ClientTest|ClientFailureTest|SupervisionTest|ConcurrencyTest|HeadOfLineTest|HostileClientsTest|IdempotencyTest|DurabilityTest|SweepTest|Bindings/(QueueTest|PubSubTest|VanishedWaitersTest))\.'
+TSAN_TESTS='^(ProtocolTest|StreamingTest|ClientTest|ClientFailureTest|SupervisionTest|ConcurrencyTest|HeadOfLineTest|HostileClientsTest|IdempotencyTest|DurabilityTest|SweepTest|LongQueueTest|Bindings/(QueueTest|PubSubTest|VanishedWaitersTest))\.'
 # Of those, the two that move gigabytes: under ThreadSanitizer's slowdown
 # their calls pass their deadlines (they run under ASan and in build/).
 TSAN_TOO_SLOW='LargeResultsPageOrFailButNeverComeBackEmpty|ClientThatNeverReadsRepliesCannotGrowTheDaemon'
