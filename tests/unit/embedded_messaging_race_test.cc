@@ -18,40 +18,14 @@
 #include "providers/embedded/embedded_queue.h"
 #include "providers/embedded/message_keys.h"
 #include "support/run_task.h"
+#include "support/shared_ordered_store.h"
 
 namespace cloudkit {
 namespace {
 
 using testing_util::RunTask;
 
-// One provider's handle on the shared store. When told to, it answers the
-// next read of one key as the store holds it, then runs `meanwhile` before
-// handing the answer back: another store's call lands between the read and
-// the write that relies on it.
-class SharedStore : public ports::OrderedStore {
- public:
-  explicit SharedStore(ports::MemoryOrderedStore* target) : target_(target) {}
-  Async<Result<std::string>> Get(const std::string& key) override {
-    Async<Result<std::string>> answer = target_->Get(key);
-    if (meanwhile_ && key == interleave_key_) std::exchange(meanwhile_, nullptr)();
-    return answer;
-  }
-  Async<Result<Entries>> Scan(const std::string& start, const std::string& end, size_t limit) override {
-    return target_->Scan(start, end, limit);
-  }
-  Async<Status> Write(ports::WriteBatch batch) override { return target_->Write(std::move(batch)); }
-
-  void AfterReading(std::string key, std::function<void()> meanwhile) {
-    interleave_key_ = std::move(key);
-    meanwhile_ = std::move(meanwhile);
-  }
-  bool interleaved() const { return meanwhile_ == nullptr; }
-
- private:
-  ports::MemoryOrderedStore* target_;
-  std::string interleave_key_;
-  std::function<void()> meanwhile_;
-};
+using SharedStore = testing_util::SharedOrderedStore;
 
 // Each "tab" has its own clock, so a record tells which one wrote it.
 class TwoStoresTest : public ::testing::Test {

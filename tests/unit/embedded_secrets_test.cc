@@ -10,6 +10,7 @@
 #include "ports/sodium_sealer.h"
 #include "providers/embedded/embedded_secrets.h"
 #include "support/run_task.h"
+#include "support/shared_ordered_store.h"
 
 namespace cloudkit {
 namespace {
@@ -17,18 +18,7 @@ namespace {
 using testing_util::RunTask;
 
 // A store the test keeps looking at while a provider owns its handle.
-class SharedStore : public ports::OrderedStore {
- public:
-  explicit SharedStore(ports::MemoryOrderedStore* target) : target_(target) {}
-  Async<Result<std::string>> Get(const std::string& key) override { return target_->Get(key); }
-  Async<Result<Entries>> Scan(const std::string& start, const std::string& end, size_t limit) override {
-    return target_->Scan(start, end, limit);
-  }
-  Async<Status> Write(ports::WriteBatch batch) override { return target_->Write(std::move(batch)); }
-
- private:
-  ports::MemoryOrderedStore* target_;
-};
+using SharedStore = testing_util::SharedOrderedStore;
 
 class EmbeddedSecretsSealingTest : public ::testing::Test {
  protected:
