@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/actor.h"
+#include "core/protobuf_log.h"
 #include "core/status.h"
 #include "ports/clock.h"
 
@@ -23,9 +24,9 @@ Outbound Data(uint64_t call_id, std::string chunk, bool end_of_stream);
 // INVALID_ARGUMENT naming the method when the body does not parse as Req.
 template <typename Req>
 Status Decode(const Inbound& in, Req* req) {
+  ClearProtobufComplaint();
   if (req->ParseFromString(in.body)) return Status::Ok();
-  return Status::InvalidArgument("request body of " + in.method + " is not a valid " +
-                                 req->GetTypeName());
+  return NotAValid("request body of " + in.method, req->GetTypeName());
 }
 
 // The most a reply may hold: below what clients accept (16 MiB), far below

@@ -7,11 +7,15 @@
 
 #include "cli/cli_context.h"
 #include "cli/commands.h"
+#include "core/protobuf_log.h"
 
 using cloudkit::cli::Action;
 using cloudkit::cli::CliContext;
 
 int main(int argc, char** argv) {
+  // Protobuf would print its own line for a name that is not UTF-8; cloudkitd's
+  // answer says the same as a one-line error.
+  cloudkit::RouteProtobufLog(nullptr);
   CliContext context;
   Action action;
 

@@ -6,11 +6,12 @@
 #include <sys/signalfd.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <optional>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,13 @@
 #include <spdlog/spdlog.h>
 
 #include "client/curve_keys.h"
+#include "core/protobuf_log.h"
 #include "daemon/binding_host.h"
 #include "daemon/config.h"
 #include "daemon/data_dir_lock.h"
 #include "daemon/front_door.h"
 #include "daemon/listen_safety.h"
+#include "daemon/log_limiter.h"
 #include "daemon/reply_queue.h"
 #include "ports/hiredis_client.h"
 #include "ports/lazy_ports.h"
@@ -41,6 +44,28 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitConfig = 2;     // bad flags or configuration
 constexpr int kExitStartup = 3;    // a binding or endpoint could not be set up
+
+// Protobuf's own lines ("invalid UTF-8" for each such message a client
+// sends) go to the log like the daemon's malformed-message lines: at most one
+// every 10 s, the others counted. Called on any thread.
+void LogProtobufLine(bool serious, const std::string& line) {
+  static std::mutex mutex;
+  static cloudkit::LogLimiter limiter;
+  uint64_t suppressed = 0;
+  {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!limiter.Allow(now_ms, &suppressed)) return;
+  }
+  const spdlog::level::level_enum level = serious ? spdlog::level::warn : spdlog::level::debug;
+  if (suppressed == 0) {
+    spdlog::log(level, "protobuf: {}", line);
+  } else {
+    spdlog::log(level, "protobuf: {} ({} more since the last such line)", line, suppressed);
+  }
+}
 
 // What the command line says, kept to read the configuration again (SIGHUP).
 struct CommandLine {
@@ -260,6 +285,7 @@ int main(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("cloudkitd");
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  cloudkit::RouteProtobufLog(&LogProtobufLine);
 
   cloudkit::Result<cloudkit::DaemonConfig> assembled = AssembleConfig(command_line);
   if (!assembled.ok()) {

@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cloudkit/v1/runtime.pb.h"
+#include "core/protobuf_log.h"
 #include "daemon/ipc_endpoint.h"
 #include "providers/names.h"
 #include "services/call_frames.h"
@@ -338,9 +339,10 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
                      Status::InvalidArgument("a message must have exactly 2 frames (envelope, body), got " +
                                              std::to_string(parts.size() - 1)));
   }
+  ClearProtobufComplaint();
   if (!env.ParseFromArray(parts[1].data(), static_cast<int>(parts[1].size()))) {
     LogMalformed("envelope does not parse (" + std::to_string(parts[1].size()) + " bytes)");
-    return SendError(peer, 0, Status::InvalidArgument("the first frame is not a valid cloudkit.v1.RequestEnvelope"));
+    return SendError(peer, 0, NotAValid("the first frame", "cloudkit.v1.RequestEnvelope"));
   }
   if (env.kind() != v1::REQUEST && env.kind() != v1::DATA && env.kind() != v1::CREDIT &&
       env.kind() != v1::CANCEL) {

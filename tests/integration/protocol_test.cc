@@ -323,6 +323,52 @@ TEST_F(ProtocolTest, MalformedMessagesAreLoggedAtARate) {
   EXPECT_LE(lines, 3u) << log.substr(0, 2000);
 }
 
+// A string field that is not UTF-8 makes protobuf complain on every parse:
+// the client learns why its message was refused, and the daemon's log gets
+// protobuf's line at a rate, not once per message.
+TEST_F(ProtocolTest, InvalidUtf8IsNamedInTheErrorAndLoggedAtARate) {
+  // Serialized with a placeholder, then made invalid: protobuf would complain while serializing too.
+  auto with_invalid_utf8 = [](std::string serialized) {
+    const size_t at = serialized.find("@@");
+    serialized.replace(at, 2, "\xff\xfe");
+    return serialized;
+  };
+  v1::PutRequest put;
+  put.set_table("t");
+  put.set_key("@@");
+  const std::string body = with_invalid_utf8(put.SerializeAsString());
+  constexpr int kCalls = 2000;
+  for (int i = 0; i < kCalls; ++i) Request(1000 + i, "cloudkit.v1.KeyValue/Put", body);
+  int refused = 0;
+  v1::ResponseEnvelope reply;
+  std::string reply_body;
+  while (refused < kCalls && Receive(&reply, &reply_body, 5000)) {
+    ASSERT_EQ(reply.status().code(), v1::INVALID_ARGUMENT) << reply.status().message();
+    EXPECT_EQ(reply.status().message(),
+              "invalid argument: request body of cloudkit.v1.KeyValue/Put is not a valid cloudkit.v1.PutRequest: "
+              "a string field is not valid UTF-8");
+    ++refused;
+  }
+  EXPECT_EQ(refused, kCalls);
+
+  v1::RequestEnvelope envelope;
+  envelope.set_request_id(7);
+  envelope.set_kind(v1::REQUEST);
+  envelope.set_method("cloudkit.v1.KeyValue/Get@@");
+  Send({with_invalid_utf8(envelope.SerializeAsString()), ""});
+  ASSERT_TRUE(Receive(&reply, &reply_body));
+  EXPECT_EQ(reply.status().message(),
+            "invalid argument: the first frame is not a valid cloudkit.v1.RequestEnvelope: a string field is not "
+            "valid UTF-8");
+
+  const std::string log = daemon_->Log();
+  EXPECT_EQ(log.find("[libprotobuf"), std::string::npos) << "protobuf's own line reached stderr";
+  size_t lines = 0;
+  for (size_t at = log.find("protobuf: "); at != std::string::npos; at = log.find("protobuf: ", at + 1)) ++lines;
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 3u) << log.substr(0, 2000);
+}
+
 // Thousands of random and mutated frames: the daemon answers or ignores each,
 // never dies, and serves a well-formed client afterwards.
 TEST_F(ProtocolTest, RandomGarbageNeverTakesTheDaemonDown) {

@@ -23,6 +23,7 @@
 #include "js_sleep.h"
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/web/v1/worker.pb.h"
+#include "core/protobuf_log.h"
 #include "ports/timer_generations.h"
 #include "ports/timers.h"
 #include "providers/registry.h"
@@ -134,6 +135,9 @@ struct Core {
     ports.http = &http;          // remote services (`s3`, `azure`), over fetch
     ports.sleep = &sleep;        // their backoff between tries, on setTimeout
     // No environment: a page has none, so credentials come from the binding alone.
+    // Protobuf's complaints about a page's bad message go back to it in the
+    // error (NotAValid), not to the console.
+    RouteProtobufLog(nullptr);
   }
   BrowserClock clock;
   JsHashPort hash;
@@ -254,8 +258,9 @@ EMSCRIPTEN_KEEPALIVE void ck_deliver(uint32_t actor_id, const char* envelope_byt
     frame.status = status;
     outbox.Send(std::move(frame));
   };
+  cloudkit::ClearProtobufComplaint();
   if (!envelope.ParseFromArray(envelope_bytes, static_cast<int>(envelope_size))) {
-    return fail(0, Status::InvalidArgument("the envelope is not a valid cloudkit.v1.RequestEnvelope"));
+    return fail(0, cloudkit::NotAValid("the envelope", "cloudkit.v1.RequestEnvelope"));
   }
   if (hosted == nullptr) {
     return fail(envelope.request_id(), Status::NotFound("actor " + std::to_string(actor_id) + " on this worker"));

@@ -203,10 +203,11 @@ Task<Result<v1::ListBucketsResponse>> EmbeddedObjectStorage::ListBuckets(const v
     Result<ports::OrderedStore::Entries> batch = co_await records_->Scan(start, end, kBatch);
     if (!batch.ok()) co_return batch.status();
     for (const auto& [key, value] : *batch) {
+      const std::string name = key.substr(kBucketPrefix.size());
       BucketRecord record;
-      record.ParseFromString(value);
+      if (!record.ParseFromString(value)) co_return Status::Internal("corrupt record of bucket " + names::Quote(name));
       v1::Bucket* bucket = resp.add_buckets();
-      bucket->set_name(key.substr(kBucketPrefix.size()));
+      bucket->set_name(name);
       bucket->set_created_ms(record.created_ms());
     }
     if (batch->size() < kBatch) break;
