@@ -5,17 +5,12 @@
 #include <atomic>
 #include <mutex>
 
+#include "ports/shared_library.h"
+
 namespace cloudkit::curl_http {
 namespace {
 
 std::atomic<const CurlLibrary*> loaded{nullptr};
-
-template <typename F>
-bool Bind(void* handle, const char* name, F* out, std::string* missing) {
-  *out = reinterpret_cast<F>(dlsym(handle, name));
-  if (*out == nullptr) *missing = name;
-  return *out != nullptr;
-}
 
 }  // namespace
 
@@ -34,31 +29,31 @@ const CurlLibrary* LoadCurl(std::string* error) {
     }
     static CurlLibrary curl;
     std::string missing;
-    bool bound = Bind(handle, "curl_global_init", &curl.global_init, &missing) &&
-                 Bind(handle, "curl_easy_init", &curl.easy_init, &missing) &&
-                 Bind(handle, "curl_easy_cleanup", &curl.easy_cleanup, &missing) &&
-                 Bind(handle, "curl_easy_setopt", &curl.easy_setopt, &missing) &&
-                 Bind(handle, "curl_easy_getinfo", &curl.easy_getinfo, &missing) &&
-                 Bind(handle, "curl_easy_nextheader", &curl.easy_nextheader, &missing) &&
-                 Bind(handle, "curl_easy_pause", &curl.easy_pause, &missing) &&
-                 Bind(handle, "curl_easy_strerror", &curl.easy_strerror, &missing) &&
-                 Bind(handle, "curl_free", &curl.free, &missing) &&
-                 Bind(handle, "curl_multi_init", &curl.multi_init, &missing) &&
-                 Bind(handle, "curl_multi_cleanup", &curl.multi_cleanup, &missing) &&
-                 Bind(handle, "curl_multi_setopt", &curl.multi_setopt, &missing) &&
-                 Bind(handle, "curl_multi_add_handle", &curl.multi_add_handle, &missing) &&
-                 Bind(handle, "curl_multi_remove_handle", &curl.multi_remove_handle, &missing) &&
-                 Bind(handle, "curl_multi_perform", &curl.multi_perform, &missing) &&
-                 Bind(handle, "curl_multi_poll", &curl.multi_poll, &missing) &&
-                 Bind(handle, "curl_multi_wakeup", &curl.multi_wakeup, &missing) &&
-                 Bind(handle, "curl_multi_info_read", &curl.multi_info_read, &missing) &&
-                 Bind(handle, "curl_multi_strerror", &curl.multi_strerror, &missing) &&
-                 Bind(handle, "curl_slist_append", &curl.slist_append, &missing) &&
-                 Bind(handle, "curl_slist_free_all", &curl.slist_free_all, &missing) &&
-                 Bind(handle, "curl_url", &curl.url, &missing) &&
-                 Bind(handle, "curl_url_cleanup", &curl.url_cleanup, &missing) &&
-                 Bind(handle, "curl_url_set", &curl.url_set, &missing) &&
-                 Bind(handle, "curl_url_get", &curl.url_get, &missing);
+    bool bound = BindSymbol(handle, "curl_global_init", &curl.global_init, &missing) &&
+                 BindSymbol(handle, "curl_easy_init", &curl.easy_init, &missing) &&
+                 BindSymbol(handle, "curl_easy_cleanup", &curl.easy_cleanup, &missing) &&
+                 BindSymbol(handle, "curl_easy_setopt", &curl.easy_setopt, &missing) &&
+                 BindSymbol(handle, "curl_easy_getinfo", &curl.easy_getinfo, &missing) &&
+                 BindSymbol(handle, "curl_easy_nextheader", &curl.easy_nextheader, &missing) &&
+                 BindSymbol(handle, "curl_easy_pause", &curl.easy_pause, &missing) &&
+                 BindSymbol(handle, "curl_easy_strerror", &curl.easy_strerror, &missing) &&
+                 BindSymbol(handle, "curl_free", &curl.free, &missing) &&
+                 BindSymbol(handle, "curl_multi_init", &curl.multi_init, &missing) &&
+                 BindSymbol(handle, "curl_multi_cleanup", &curl.multi_cleanup, &missing) &&
+                 BindSymbol(handle, "curl_multi_setopt", &curl.multi_setopt, &missing) &&
+                 BindSymbol(handle, "curl_multi_add_handle", &curl.multi_add_handle, &missing) &&
+                 BindSymbol(handle, "curl_multi_remove_handle", &curl.multi_remove_handle, &missing) &&
+                 BindSymbol(handle, "curl_multi_perform", &curl.multi_perform, &missing) &&
+                 BindSymbol(handle, "curl_multi_poll", &curl.multi_poll, &missing) &&
+                 BindSymbol(handle, "curl_multi_wakeup", &curl.multi_wakeup, &missing) &&
+                 BindSymbol(handle, "curl_multi_info_read", &curl.multi_info_read, &missing) &&
+                 BindSymbol(handle, "curl_multi_strerror", &curl.multi_strerror, &missing) &&
+                 BindSymbol(handle, "curl_slist_append", &curl.slist_append, &missing) &&
+                 BindSymbol(handle, "curl_slist_free_all", &curl.slist_free_all, &missing) &&
+                 BindSymbol(handle, "curl_url", &curl.url, &missing) &&
+                 BindSymbol(handle, "curl_url_cleanup", &curl.url_cleanup, &missing) &&
+                 BindSymbol(handle, "curl_url_set", &curl.url_set, &missing) &&
+                 BindSymbol(handle, "curl_url_get", &curl.url_get, &missing);
     if (!bound) {
       failure = "libcurl.so.4 lacks " + missing + " (too old a libcurl)";
       return;

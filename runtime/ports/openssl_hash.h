@@ -1,4 +1,5 @@
-// OpenSslHashPort: the native Hash port over OpenSSL 3's EVP digest API.
+// OpenSslHashPort: the native Hash port over OpenSSL 3's EVP digest API
+// (libcrypto is loaded by the first hasher: ports/crypto_library.h).
 // Hashers are independent of each other; the port itself is stateless and
 // thread-safe.
 #pragma once
