@@ -46,6 +46,7 @@ struct UnaryAttempts : std::enable_shared_from_this<UnaryAttempts> {
   std::string body;
   std::chrono::milliseconds timeout;
   uint32_t attempts_left;
+  bool caller_drives;
   std::function<void(ReplyFrame&&)> done;
 
   void Send() {
@@ -61,13 +62,14 @@ struct UnaryAttempts : std::enable_shared_from_this<UnaryAttempts> {
       }
       return true;
     };
-    transport->Start(envelope, std::move(attempt_body), timeout, /*idle_timeout=*/false, std::move(on_frame));
+    transport->Start(envelope, std::move(attempt_body), timeout, /*idle_timeout=*/false, std::move(on_frame),
+                     caller_drives);
   }
 };
 
 }  // namespace
 
-void Caller::StartUnary(const char* method, const CallOptions& call_options, std::string body,
+void Caller::StartUnary(const char* method, const CallOptions& call_options, std::string body, bool caller_drives,
                         std::function<void(ReplyFrame&&)> done) {
   auto call = std::make_shared<UnaryAttempts>();
   call->transport = transport_.get();
@@ -79,6 +81,7 @@ void Caller::StartUnary(const char* method, const CallOptions& call_options, std
   }
   call->body = std::move(body);
   call->timeout = Timeout(call_options);
+  call->caller_drives = caller_drives;
   call->done = std::move(done);
   call->Send();
 }

@@ -30,10 +30,22 @@ class Caller {
   const ClientOptions& options() const { return options_; }
   const std::string& endpoint() const { return transport_->endpoint(); }
 
-  // Sends `request` to `method` and resolves with the response or the status
-  // of the RESPONSE (or the transport's failure).
+  // Sends `request` to `method` and waits for the response or the status of
+  // the RESPONSE (or the transport's failure). The calling thread sends and
+  // receives the call itself when no other thread is using the connection.
   template <typename Resp, typename Req>
-  std::future<Result<Resp>> Unary(const char* method, const Req& request, const CallOptions& call_options) {
+  Result<Resp> Call(const char* method, const Req& request, const CallOptions& call_options) {
+    std::future<Result<Resp>> future = Unary<Resp>(method, request, call_options, /*caller_drives=*/true);
+    transport_->Drive([&future] { return future.wait_for(std::chrono::seconds(0)) != std::future_status::ready; });
+    return future.get();
+  }
+
+  // Sends `request` to `method` and resolves with the response or the status
+  // of the RESPONSE (or the transport's failure). With `caller_drives`, the
+  // caller Drive()s the transport next.
+  template <typename Resp, typename Req>
+  std::future<Result<Resp>> Unary(const char* method, const Req& request, const CallOptions& call_options,
+                                  bool caller_drives = false) {
     auto promise = std::make_shared<std::promise<Result<Resp>>>();
     std::future<Result<Resp>> future = promise->get_future();
     std::string body = request.SerializeAsString();
@@ -43,9 +55,9 @@ class Caller {
                                                    " bytes exceeds the protocol's 8 MiB message limit"));
       return future;
     }
-    // The handler runs on the transport's thread, which ends before the transport.
+    // The handler runs on the thread running the transport's loop, while the transport exists.
     const std::string* endpoint = &transport_->endpoint();
-    StartUnary(method, call_options, std::move(body), [promise, method, endpoint](ReplyFrame&& frame) {
+    StartUnary(method, call_options, std::move(body), caller_drives, [promise, method, endpoint](ReplyFrame&& frame) {
       if (!frame.status.ok()) return promise->set_value(frame.status);
       Resp response;
       if (!response.ParseFromString(frame.body)) {
@@ -69,8 +81,8 @@ class Caller {
  private:
   // Sends a unary call, again while it fails in a way a retry may mend and
   // attempts remain (CallOptions::attempts), and hands its last RESPONSE to
-  // `done` on the transport's thread.
-  void StartUnary(const char* method, const CallOptions& call_options, std::string body,
+  // `done` on the thread running the transport's loop.
+  void StartUnary(const char* method, const CallOptions& call_options, std::string body, bool caller_drives,
                   std::function<void(ReplyFrame&&)> done);
   v1::RequestEnvelope Envelope(const char* method, const CallOptions& call_options, uint32_t credits);
   std::chrono::milliseconds Timeout(const CallOptions& call_options) const {

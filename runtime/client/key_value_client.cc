@@ -11,7 +11,7 @@ namespace cloudkit {
   }                                                                                                    \
   KeyValueClient::Rpc##Result KeyValueClient::Rpc(const v1::Rpc##Request& request,                     \
                                                   const CallOptions& options) {                        \
-    return Rpc##Async(request, options).get();                                                         \
+    return caller_.Call<v1::Rpc##Response>("cloudkit.v1.KeyValue/" #Rpc, request, options);           \
   }
 
 CLOUDKIT_UNARY_CALL(Get)

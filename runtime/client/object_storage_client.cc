@@ -13,7 +13,7 @@ namespace cloudkit {
   }                                                                                                     \
   ObjectStorageClient::Rpc##Result ObjectStorageClient::Rpc(const v1::Rpc##Request& request,            \
                                                             const CallOptions& options) {               \
-    return Rpc##Async(request, options).get();                                                          \
+    return caller_.Call<v1::Rpc##Response>("cloudkit.v1.ObjectStorage/" #Rpc, request, options);        \
   }
 
 CLOUDKIT_UNARY_CALL(CreateBucket)

@@ -125,7 +125,7 @@ ObjectStorageClient::PutObjectResult ObjectStorageClient::PutObject(const v1::Pu
   Progress progress(options.progress, options.size_hint);
 
   if (*first_is_all) {  // small: inline in one REQUEST
-    PutObjectResult result = caller_.Unary<v1::PutObjectResponse>(kPutObject, head, options.call).get();
+    PutObjectResult result = caller_.Call<v1::PutObjectResponse>(kPutObject, head, options.call);
     if (result.ok()) progress.Add(first_size);
     return result;
   }
@@ -140,7 +140,7 @@ ObjectStorageClient::PutObjectResult ObjectStorageClient::PutObject(const v1::Pu
   if (request.data().size() <= caller_.options().chunk_bytes) {
     v1::PutObjectRequest inline_request = request;
     inline_request.set_more_data(false);
-    PutObjectResult result = caller_.Unary<v1::PutObjectResponse>(kPutObject, inline_request, options.call).get();
+    PutObjectResult result = caller_.Call<v1::PutObjectResponse>(kPutObject, inline_request, options.call);
     if (result.ok() && options.progress) options.progress(request.data().size(), request.data().size());
     return result;
   }

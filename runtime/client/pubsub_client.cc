@@ -19,7 +19,7 @@ constexpr std::chrono::milliseconds kMaxHeartbeat{5'000};
     return caller_.Unary<v1::Response>("cloudkit.v1.PubSub/" #Rpc, request, options);                \
   }                                                                                                   \
   PubSubClient::Rpc##Result PubSubClient::Rpc(const v1::Request& request, const CallOptions& options) { \
-    return Rpc##Async(request, options).get();                                                        \
+    return caller_.Call<v1::Response>("cloudkit.v1.PubSub/" #Rpc, request, options);                  \
   }
 
 CLOUDKIT_UNARY_CALL(CreateTopic, CreateTopicRequest, CreateTopicResponse)

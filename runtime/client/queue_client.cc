@@ -19,7 +19,7 @@ constexpr std::chrono::milliseconds kLongPollSlack{5'000};
     return caller_.Unary<v1::Rpc##Response>("cloudkit.v1.Queue/" #Rpc, request, options);      \
   }                                                                                              \
   QueueClient::Rpc##Result QueueClient::Rpc(const v1::Rpc##Request& request, const CallOptions& options) { \
-    return Rpc##Async(request, options).get();                                                   \
+    return caller_.Call<v1::Rpc##Response>("cloudkit.v1.Queue/" #Rpc, request, options);         \
   }
 
 CLOUDKIT_UNARY_CALL(CreateQueue)
@@ -34,17 +34,29 @@ CLOUDKIT_UNARY_CALL(Purge)
 
 #undef CLOUDKIT_UNARY_CALL
 
-std::future<QueueClient::ReceiveResult> QueueClient::ReceiveAsync(const v1::ReceiveRequest& request,
-                                                                  const CallOptions& options) {
+namespace {
+
+// A long poll's options: its deadline leaves room for the wait.
+CallOptions ForLongPoll(const v1::ReceiveRequest& request, const CallOptions& options,
+                        std::chrono::milliseconds default_timeout) {
   CallOptions call = options;
   if (!call.timeout) {
-    call.timeout = std::max(caller_.options().timeout, std::chrono::milliseconds(request.wait_ms()) + kLongPollSlack);
+    call.timeout = std::max(default_timeout, std::chrono::milliseconds(request.wait_ms()) + kLongPollSlack);
   }
-  return caller_.Unary<v1::ReceiveResponse>("cloudkit.v1.Queue/Receive", request, call);
+  return call;
+}
+
+}  // namespace
+
+std::future<QueueClient::ReceiveResult> QueueClient::ReceiveAsync(const v1::ReceiveRequest& request,
+                                                                  const CallOptions& options) {
+  return caller_.Unary<v1::ReceiveResponse>("cloudkit.v1.Queue/Receive", request,
+                                            ForLongPoll(request, options, caller_.options().timeout));
 }
 
 QueueClient::ReceiveResult QueueClient::Receive(const v1::ReceiveRequest& request, const CallOptions& options) {
-  return ReceiveAsync(request, options).get();
+  return caller_.Call<v1::ReceiveResponse>("cloudkit.v1.Queue/Receive", request,
+                                           ForLongPoll(request, options, caller_.options().timeout));
 }
 
 }  // namespace cloudkit

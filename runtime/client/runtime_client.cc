@@ -10,7 +10,7 @@ std::future<RuntimeClient::StatusResult> RuntimeClient::GetStatusAsync(const v1:
 }
 
 RuntimeClient::StatusResult RuntimeClient::GetStatus(const v1::StatusRequest& request, const CallOptions& options) {
-  return GetStatusAsync(request, options).get();
+  return caller_.Call<v1::StatusResponse>("cloudkit.v1.Runtime/Status", request, options);
 }
 
 }  // namespace cloudkit

@@ -10,7 +10,7 @@ namespace cloudkit {
     return caller_.Unary<v1::Response>("cloudkit.v1.Secrets/" #Rpc, request, options);                 \
   }                                                                                                     \
   SecretsClient::Rpc##Result SecretsClient::Rpc(const v1::Request& request, const CallOptions& options) { \
-    return Rpc##Async(request, options).get();                                                          \
+    return caller_.Call<v1::Response>("cloudkit.v1.Secrets/" #Rpc, request, options);                  \
   }
 
 CLOUDKIT_SECRETS_CALL(Put, PutSecretRequest, PutSecretResponse)

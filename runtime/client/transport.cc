@@ -94,7 +94,8 @@ Transport::Transport(std::string endpoint, TransportOptions options)
 
 Status Transport::Connect() {
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) return Status::Internal(std::string("eventfd: ") + std::strerror(errno));
+  io_wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0 || io_wake_fd_ < 0) return Status::Internal(std::string("eventfd: ") + std::strerror(errno));
   try {
     context_ = SharedContext();
     dealer_ = zmq::socket_t(*context_, zmq::socket_type::dealer);
@@ -124,6 +125,8 @@ Status Transport::Connect() {
     }
     monitor_.connect(monitor_address);
     dealer_.connect(endpoint_);
+    dealer_fd_ = dealer_.get(zmq::sockopt::fd);
+    monitor_fd_ = monitor_.get(zmq::sockopt::fd);
   } catch (const zmq::error_t& e) {
     return Status::InvalidArgument("endpoint '" + endpoint_ + "' (" + e.what() +
                                    "); expected e.g. tcp://127.0.0.1:7420 or ipc:///path");
@@ -139,16 +142,18 @@ Transport::~Transport() {
   if (io_thread_.joinable()) {
     uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+    WakeIoThread();
     io_thread_.join();
   }
   if (wake_fd_ >= 0) close(wake_fd_);
+  if (io_wake_fd_ >= 0) close(io_wake_fd_);
   // Before context_ is released (see transport.h).
   monitor_.close();
   dealer_.close();
 }
 
 void Transport::Start(const v1::RequestEnvelope& envelope, std::string body, std::chrono::milliseconds timeout,
-                      bool idle_timeout, FrameHandler handler) {
+                      bool idle_timeout, FrameHandler handler, bool caller_drives) {
   Command command;
   command.kind = Command::kStart;
   command.request_id = envelope.request_id();
@@ -158,7 +163,7 @@ void Transport::Start(const v1::RequestEnvelope& envelope, std::string body, std
   command.call.method = envelope.method();
   command.call.timeout = timeout;
   command.call.idle_timeout = idle_timeout;
-  Push(std::move(command));
+  Push(std::move(command), !caller_drives);
 }
 
 bool Transport::closing() {
@@ -172,7 +177,7 @@ void Transport::Send(const v1::RequestEnvelope& envelope, std::string body) {
   command.request_id = envelope.request_id();
   command.envelope = EnvelopeMessage(envelope);
   command.body = std::move(body);
-  Push(std::move(command));
+  Push(std::move(command), true);
 }
 
 void Transport::End(uint64_t request_id, bool cancel) {
@@ -180,22 +185,66 @@ void Transport::End(uint64_t request_id, bool cancel) {
   command.kind = Command::kEnd;
   command.request_id = request_id;
   command.cancel = cancel;
-  Push(std::move(command));
+  Push(std::move(command), true);
 }
 
-void Transport::Push(Command&& command) {
+void Transport::Push(Command&& command, bool wake_io_thread) {
   bool was_empty;
+  bool loop_taken;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     was_empty = commands_.empty();
     commands_.push_back(std::move(command));
+    loop_taken = loop_taken_;
   }
-  // One wake-up per batch: the I/O thread reads the eventfd before it takes
-  // the queue, so a push onto an empty queue always finds it listening.
-  if (was_empty) {
-    uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+  if (loop_taken) {
+    // One wake-up per batch: the loop's holder reads the eventfd before it
+    // takes the queue (and takes it when it takes the loop), so a push onto
+    // an empty queue always finds it listening.
+    if (was_empty) {
+      uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
+    }
+  } else if (wake_io_thread) {
+    WakeIoThread();
   }
+}
+
+void Transport::WakeIoThread() {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(io_wake_fd_, &one, sizeof one);
+}
+
+bool Transport::TryTakeLoop() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (loop_taken_) return false;
+  loop_taken_ = true;
+  return true;
+}
+
+bool Transport::GiveLoopBack(bool always) {
+  bool hand_over;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // Checked under the lock a Push takes: a command queued after this sees
+    // the loop free and wakes the I/O thread itself.
+    hand_over = !calls_.empty() || !commands_.empty() || stopping_;
+    if (hand_over && !always) return false;
+    loop_taken_ = false;
+  }
+  loop_given_back_.notify_all();
+  // Calls in flight need someone to read their replies and time them.
+  if (hand_over) WakeIoThread();
+  return true;
+}
+
+void Transport::Drive(const std::function<bool()>& pending) {
+  if (!TryTakeLoop()) return;
+  CatchUpOnConnectionEvents();
+  bool going = TakeCommands();
+  while (going && pending()) going = Turn();
+  if (!going) FailAll(Status::Unavailable("the client connected to cloudkitd at " + endpoint_ + " was closed"));
+  GiveLoopBack(/*always=*/true);
 }
 
 namespace {
@@ -213,6 +262,38 @@ bool HasInput(zmq::socket_t& socket) {
 }  // namespace
 
 void Transport::Run() {
+  // Idle, the I/O thread sleeps on its own eventfd, away from the sockets: a
+  // caller may be running the loop. It takes the loop when woken, if free,
+  // and keeps it while calls are in flight or commands queued.
+  while (true) {
+    pollfd idle{io_wake_fd_, POLLIN, 0};
+    if (poll(&idle, 1, -1) < 0 && errno != EINTR) break;
+    uint64_t count;
+    [[maybe_unused]] ssize_t n = read(io_wake_fd_, &count, sizeof count);
+    if (!TryTakeLoop()) {
+      // A caller runs the loop and hands it over when it is done. When
+      // stopping, wait for that, then end what is left.
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!stopping_) continue;
+      loop_given_back_.wait(lock, [this] { return !loop_taken_; });
+      loop_taken_ = true;
+    }
+    CatchUpOnConnectionEvents();
+    bool going = TakeCommands();
+    while (going && !GiveLoopBack(/*always=*/false)) going = Turn();
+    if (!going) break;
+  }
+  // Holding the loop (or, after a failed poll, nobody else can: the client is going).
+  FailAll(Status::Unavailable("the client connected to cloudkitd at " + endpoint_ + " was closed"));
+}
+
+void Transport::CatchUpOnConnectionEvents() {
+  // Before any command: a disconnection that happened while nobody held the
+  // loop must not fail the calls about to be sent on the new connection.
+  monitor_unread_ = !ReadMonitorEvents();
+}
+
+bool Transport::Turn() {
   // Plain poll(2) over the sockets' ZMQ_FDs, as in the daemon's front door:
   // zmq_poll builds and tears down a poller on every call. A ZMQ_FD only
   // signals that the socket's state changed, and any send, receive or
@@ -220,31 +301,26 @@ void Transport::Run() {
   // is read after the turn's last use of the socket, right before sleeping,
   // and the loop does not sleep while it says POLLIN; the monitor PAIR's the
   // same way.
-  const int dealer_fd = dealer_.get(zmq::sockopt::fd);
-  const int monitor_fd = monitor_.get(zmq::sockopt::fd);
-  bool monitor_unread = true;  // events may be queued since the monitor connected
-  while (true) {
-    const bool replies_waiting = HasInput(dealer_);
-    // As for the DEALER: a signal taken by a read that still found an event
-    // must not leave a later event unread while the loop sleeps.
-    monitor_unread = monitor_unread || HasInput(monitor_);
-    const int timeout = replies_waiting || monitor_unread ? 0 : PollTimeoutMs();
-    pollfd items[] = {
-        {dealer_fd, POLLIN, 0},
-        {monitor_fd, POLLIN, 0},
-        {wake_fd_, POLLIN, 0},
-    };
-    if (poll(items, 3, timeout) < 0 && errno != EINTR) break;
-    if (items[2].revents & POLLIN) {
-      uint64_t count;
-      [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
-    }
-    if (!TakeCommands()) break;
-    if (monitor_unread || items[1].revents != 0) monitor_unread = !ReadMonitorEvents();
-    if (replies_waiting || items[0].revents != 0) ReceiveReplies();
-    ExpireCalls();
+  const bool replies_waiting = HasInput(dealer_);
+  // As for the DEALER: a signal taken by a read that still found an event
+  // must not leave a later event unread while the loop sleeps.
+  monitor_unread_ = monitor_unread_ || HasInput(monitor_);
+  const int timeout = replies_waiting || monitor_unread_ ? 0 : PollTimeoutMs();
+  pollfd items[] = {
+      {dealer_fd_, POLLIN, 0},
+      {monitor_fd_, POLLIN, 0},
+      {wake_fd_, POLLIN, 0},
+  };
+  if (poll(items, 3, timeout) < 0 && errno != EINTR) return false;
+  if (items[2].revents & POLLIN) {
+    uint64_t count;
+    [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
   }
-  FailAll(Status::Unavailable("the client connected to cloudkitd at " + endpoint_ + " was closed"));
+  if (!TakeCommands()) return false;
+  if (monitor_unread_ || items[1].revents != 0) monitor_unread_ = !ReadMonitorEvents();
+  if (replies_waiting || items[0].revents != 0) ReceiveReplies();
+  ExpireCalls();
+  return true;
 }
 
 bool Transport::TakeCommands() {

@@ -1,16 +1,21 @@
 // Transport: the client's connection to one cloudkitd endpoint. It owns the
-// ZeroMQ DEALER socket and the one I/O thread allowed to touch it; the
-// ZeroMQ context (with ZeroMQ's own I/O thread) is shared by all transports
-// of the process. Any thread starts calls and sends stream frames by queueing
-// commands (a mutex-guarded queue plus an eventfd that wakes the I/O thread);
-// the I/O thread sends them, reads replies, routes each to its call by
-// request_id, and enforces client-side deadlines and connection loss, so
-// every call ends exactly once.
+// ZeroMQ DEALER socket; the ZeroMQ context (with ZeroMQ's own I/O thread) is
+// shared by all transports of the process. Any thread starts calls and sends
+// stream frames by queueing commands (a mutex-guarded queue plus an eventfd).
+// One thread at a time runs the loop that touches the socket: it sends the
+// commands, reads replies, routes each to its call by request_id, and
+// enforces client-side deadlines and connection loss, so every call ends
+// exactly once. That thread is the transport's own I/O thread, or a caller
+// waiting for its call's reply (Drive): a blocking call then costs no
+// hand-off between threads, which on a busy machine is most of a call's cost.
+// While calls that no thread blocks on (async calls, streams) are in flight,
+// the I/O thread keeps the loop, and blocking calls go through it.
 // Internal to the client library; see client.h for the public API.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,8 +78,15 @@ class Transport {
   // client closing), the handler gets one RESPONSE carrying that status and
   // the call is over. With `idle_timeout` the deadline restarts whenever a
   // frame of the call passes either way (streamed calls).
+  // With `caller_drives`, the calling thread is about to Drive() the call:
+  // the I/O thread is not woken for it.
   void Start(const v1::RequestEnvelope& envelope, std::string body, std::chrono::milliseconds timeout,
-             bool idle_timeout, FrameHandler handler);
+             bool idle_timeout, FrameHandler handler, bool caller_drives = false);
+  // Runs the loop on the calling thread while `pending()` says true, if no
+  // other thread runs it (otherwise returns at once: that thread serves the
+  // call, and the caller waits for its result as usual). What is left in
+  // flight when it returns goes back to the I/O thread.
+  void Drive(const std::function<bool()>& pending);
   // True once the transport is being closed: a call started now fails at once.
   bool closing();
   // Sends a DATA or CREDIT frame of a call in flight; dropped if it has ended.
@@ -104,10 +116,19 @@ class Transport {
 
   Transport(std::string endpoint, TransportOptions options);
   Status Connect();
-  void Push(Command&& command);
-  void Run();
+  void Push(Command&& command, bool wake_io_thread);
+  void WakeIoThread();
+  void Run();  // the I/O thread
 
-  // The rest runs on the I/O thread only.
+  // Whoever runs the loop holds it: taken and given back under mutex_.
+  bool TryTakeLoop();
+  // Gives the loop back when nothing is in flight or queued (or `always`);
+  // true when it did.
+  bool GiveLoopBack(bool always);
+
+  // The rest runs only on the thread holding the loop.
+  void CatchUpOnConnectionEvents();  // what happened to the connection while nobody held the loop
+  bool Turn();          // one turn: waits for and handles what is ready; false once stopping
   bool TakeCommands();  // false once the transport is stopping
   void Execute(Command& command);
   void ReceiveReplies();
@@ -136,14 +157,20 @@ class Transport {
   std::shared_ptr<zmq::context_t> context_;
   zmq::socket_t dealer_;   // opened by Connect()
   zmq::socket_t monitor_;  // PAIR receiving the DEALER's connection events
-  int wake_fd_ = -1;       // eventfd: "commands_ turned non-empty" or "stopping"
+  int dealer_fd_ = -1;     // their ZMQ_FDs
+  int monitor_fd_ = -1;
+  int wake_fd_ = -1;       // eventfd for the loop's holder: "commands_ turned non-empty" or "stopping"
+  int io_wake_fd_ = -1;    // eventfd for the idle I/O thread: "take the loop" or "stopping"
   std::atomic<uint64_t> next_request_id_{1};  // 0 is the daemon's "no id could be read"
 
   std::mutex mutex_;
+  std::condition_variable loop_given_back_;
   std::vector<Command> commands_;  // guarded by mutex_
   bool stopping_ = false;          // guarded by mutex_
+  bool loop_taken_ = false;        // guarded by mutex_
 
-  // I/O thread state.
+  // State of the loop's holder.
+  bool monitor_unread_ = true;  // events may be queued since the holder last looked
   std::vector<zmq::message_t> received_parts_;  // the reply being read, kept for its room
   // The commands being executed. Swapped with commands_, so that the two
   // vectors keep their capacity and queueing a command allocates nothing.

@@ -145,5 +145,69 @@ TEST_F(ConcurrencyTest, ManyClientsManyCallsInFlightNoErrorsEveryReplyMatched) {
   }
 }
 
+// Blocking calls run the connection on their own thread when it is free,
+// and hand what is left in flight to the client's I/O thread after. Here a
+// blocking long poll holds the connection while other threads block on the
+// same Client and calls nobody waits on start; once it returns, the I/O
+// thread must serve the call still in flight (a second long poll).
+TEST_F(ConcurrencyTest, BlockingCallsShareOneClientAndHandOverWhatIsInFlight) {
+  constexpr int kThreads = 6;
+  constexpr int kCallsPerThread = 200;
+  for (const char* name : {"jobs", "idle"}) {
+    v1::CreateQueueRequest queue;
+    queue.set_queue(name);
+    ASSERT_CK_OK(client_->queue().CreateQueue(queue));
+  }
+  std::unique_ptr<Client> shared = Connect();
+  ASSERT_TRUE(shared);
+
+  std::thread holder([&] {
+    v1::ReceiveRequest idle;
+    idle.set_queue("idle");
+    idle.set_wait_ms(1'500);
+    auto nothing = shared->queue().Receive(idle);
+    EXPECT_TRUE(nothing.ok() && nothing->messages_size() == 0) << StatusOf(nothing).message();
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its long poll is on the wire
+  v1::ReceiveRequest receive;
+  receive.set_queue("jobs");
+  receive.set_wait_ms(10'000);
+  auto long_poll = shared->queue().ReceiveAsync(receive);
+  std::vector<std::future<KeyValueClient::PutResult>> unwaited;
+  for (int i = 0; i < 50; ++i) unwaited.push_back(shared->kv().PutAsync(KvPut("u", std::to_string(i), "v")));
+
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCallsPerThread; ++i) {
+        const std::string key = std::to_string(t) + "/" + std::to_string(i);
+        auto put = shared->kv().Put(KvPut("b", key, Value(0, t, i)));
+        auto got = shared->kv().Get(KvGet("b", key));
+        if (!put.ok() || !got.ok() || got->item().value() != Value(0, t, i)) {
+          failures.fetch_add(1);
+          ADD_FAILURE() << key << ": " << (put.ok() ? got.status().message() : put.status().message());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  holder.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (auto& put : unwaited) EXPECT_CK_CODE(put.get(), v1::OK);
+
+  // Nobody blocks on `shared` now: its I/O thread must be reading for the long poll.
+  ASSERT_EQ(long_poll.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  v1::SendRequest send;
+  send.set_queue("jobs");
+  send.set_body("for the long poll");
+  ASSERT_CK_OK(client_->queue().Send(send));
+  ASSERT_EQ(long_poll.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  auto polled = long_poll.get();
+  ASSERT_CK_OK(polled);
+  ASSERT_EQ(polled->messages_size(), 1);
+  EXPECT_EQ(polled->messages(0).body(), "for the long poll");
+}
+
 }  // namespace
 }  // namespace cloudkit::integration
