@@ -268,6 +268,12 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
                                                        ": cycles/s, vs " + redis,
                         "cycles/s", durability->queue_cycles_per_s.cloudkit, durability->queue_cycles_per_s.redis,
                         Goal::kAtLeast, 1.0, "Redis: XADD, XREADGROUP, XACK from hiredis"});
+    if (durability == &messages->memory) {
+      figures->push_back({"queue_cycles_transport_ceiling",
+                          "raw ZeroMQ echo, " + clients + " clients one at a time: round trips/s / 3, vs " + redis,
+                          "cycles/s", messages->transport_ceiling_cycles_per_s, durability->queue_cycles_per_s.redis,
+                          Goal::kNone, 0, "what a daemon that costs nothing could serve over ZeroMQ"});
+    }
     for (int slot = 0; slot < 2; ++slot) {
       const std::string subscriptions = slot == 0 ? "1" : many;
       const std::string id = "publish_" + binding + "_" + subscriptions + "sub";

@@ -1,6 +1,7 @@
 #include "load/messaging.h"
 
 #include <hiredis/hiredis.h>
+#include <zmq.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "client/client.h"
 #include "load/daemon_process.h"
+#include "load/echo_server.h"
 #include "load/load_clients.h"
 #include "support/emulator.h"
 
@@ -327,8 +329,29 @@ Status MeasureRedis(const MessagingOptions& options, bool durable, Durability* f
 
 }  // namespace
 
+Result<double> TransportCeiling(const MessagingOptions& options) {
+  RawEchoServer echo;
+  auto context = std::make_shared<zmq::context_t>(1);  // shared, as the client library's is
+  auto round_trips = CallsPerSecond(options.queue_clients, options.queue_seconds, [&](int) -> Result<Call> {
+    auto socket = std::make_shared<zmq::socket_t>(*context, zmq::socket_type::dealer);
+    socket->set(zmq::sockopt::linger, 0);
+    socket->connect(echo.endpoint());
+    return Call([context, socket]() -> Status {
+      if (!socket->send(zmq::buffer(kBody), zmq::send_flags::none)) return Status::Unavailable("echo send failed");
+      zmq::message_t reply;
+      if (!socket->recv(reply)) return Status::Unavailable("echo receive failed");
+      return Status::Ok();
+    });
+  });
+  if (!round_trips.ok()) return round_trips.status();
+  return *round_trips / 3;
+}
+
 Result<MessagingFigures> MeasureMessaging(const MessagingOptions& options) {
   MessagingFigures figures;
+  auto ceiling = TransportCeiling(options);
+  if (!ceiling.ok()) return ceiling.status();
+  figures.transport_ceiling_cycles_per_s = *ceiling;
   CK_RETURN_IF_ERROR(MeasureRedis(options, false, &figures.memory));
   CK_RETURN_IF_ERROR(MeasureCloudkit(options, "memory", &figures.memory));
   CK_RETURN_IF_ERROR(MeasureRedis(options, true, &figures.local));

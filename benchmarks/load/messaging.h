@@ -38,6 +38,10 @@ struct Durability {
 struct MessagingFigures {
   Durability memory;  // cloudkitd `memory` vs redis-server without persistence
   Durability local;   // cloudkitd `local` vs redis-server appendfsync always
+  // What the transport alone allows: raw ZeroMQ round trips per second from
+  // as many clients, one at a time each (a DEALER each, one shared context,
+  // against a one-thread ROUTER echo), divided by a cycle's three calls.
+  double transport_ceiling_cycles_per_s = 0;
 };
 
 Result<MessagingFigures> MeasureMessaging(const MessagingOptions& options);

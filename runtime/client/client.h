@@ -10,7 +10,11 @@
 //
 // A Client owns one ZeroMQ DEALER socket and one I/O thread (transport.h);
 // the Clients of a process share one ZeroMQ context, whose I/O thread carries
-// all their connections. A Client is thread-safe: any number of threads may
+// all their connections. A blocking call sends and receives on the calling
+// thread itself while no other call of the Client is in flight (the fastest
+// path: one Client per thread that makes blocking calls gets it every time);
+// otherwise the thread holding the connection (the I/O thread, or another
+// caller) carries it. A Client is thread-safe: any number of threads may
 // call it at once, and the ...Async forms keep many calls in flight; replies
 // are matched to calls by request id. Connecting happens in the background: a
 // call made while the daemon cannot be reached fails UNAVAILABLE after
