@@ -14,7 +14,8 @@ endif()
 foreach(figure kv_get_p50_us kv_get_p99_us kv_get_throughput local_put_rate stream_throughput
                stream_peak_rss idle_rss start_to_ready idle_cpu http_fanout hol_p99_ratio
                s3_get_1k_p50 s3_get_8m_p50 s3_get_in_flight redis_get_p50 dynamodb_get_p50
-               queue_cycles_memory queue_cycles_local publish_memory_1sub_p50_us publish_local_2sub_p99_us)
+               queue_cycles_memory queue_cycles_transport_ceiling queue_cycles_local publish_memory_1sub_p50_us
+               publish_local_2sub_p99_us)
   string(JSON value ERROR_VARIABLE missing GET "${out}" figures)
   if(missing)
     message(FATAL_ERROR "cloudkit-bench printed no JSON figures:\n${out}")
