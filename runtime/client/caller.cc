@@ -39,7 +39,8 @@ bool WorthRetrying(const Status& status) {
 }
 
 // One unary call and what remains of its attempts; sends itself again from
-// the transport's thread when an attempt fails in a way a retry may mend.
+// the thread running the transport's loop when an attempt fails in a way a
+// retry may mend.
 struct UnaryAttempts : std::enable_shared_from_this<UnaryAttempts> {
   Transport* transport;
   v1::RequestEnvelope envelope;

@@ -1,5 +1,6 @@
 // StreamCall: one streamed call (PutObject, GetObject, Subscribe) seen from the thread
-// that drives it. The I/O thread puts the call's frames into an inbox; the
+// that drives it. The thread running the transport's loop (its I/O thread, or
+// a caller blocked on another call) puts the call's frames into an inbox; the
 // driving thread takes them with Next() (blocking) or Poll(), and sends DATA
 // and CREDIT frames back through the Transport. The inbox never holds more
 // than the DATA frames the driver granted, so memory stays bounded.
