@@ -12,10 +12,15 @@ thread_local bool t_invalid_utf8 = false;
 
 void Route(google::protobuf::LogLevel level, const char* /*file*/, int /*line*/, const std::string& message) {
   // The only complaint a parse makes; others (serializing, sizes) are the caller's own doing.
-  if (message.find("invalid UTF-8") != std::string::npos) t_invalid_utf8 = true;
+  const bool bad_input =
+      message.find("invalid UTF-8") != std::string::npos && message.find("when parsing") != std::string::npos;
+  if (bad_input) t_invalid_utf8 = true;
   if (ProtobufLogSink sink = g_sink.load(std::memory_order_acquire)) {
+    const ProtobufLine kind = bad_input                                  ? ProtobufLine::kBadInput
+                              : level == google::protobuf::LOGLEVEL_INFO ? ProtobufLine::kInfo
+                                                                         : ProtobufLine::kError;
     const size_t end = message.find_last_not_of(" \n");
-    sink(level != google::protobuf::LOGLEVEL_INFO, message.substr(0, end == std::string::npos ? 0 : end + 1));
+    sink(kind, message.substr(0, end == std::string::npos ? 0 : end + 1));
   }
 }
 

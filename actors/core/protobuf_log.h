@@ -12,9 +12,14 @@
 
 namespace cloudkit {
 
-// Where protobuf's lines go; `serious` is false for protobuf's INFO lines.
-// May be called from any thread. Null drops them.
-using ProtobufLogSink = void (*)(bool serious, const std::string& line);
+// What a line of protobuf's is about.
+enum class ProtobufLine {
+  kBadInput,  // a parse's complaint about the bytes it was given: a client can cause it at will
+  kError,     // anything else at WARNING or above (ours to fix; FATAL ends the process after it)
+  kInfo,
+};
+// Where protobuf's lines go. May be called from any thread. Null drops them.
+using ProtobufLogSink = void (*)(ProtobufLine kind, const std::string& line);
 
 // Installs the route for the whole process (replacing protobuf's default).
 void RouteProtobufLog(ProtobufLogSink sink);

@@ -45,10 +45,13 @@ constexpr int kExitOk = 0;
 constexpr int kExitConfig = 2;     // bad flags or configuration
 constexpr int kExitStartup = 3;    // a binding or endpoint could not be set up
 
-// Protobuf's own lines ("invalid UTF-8" for each such message a client
-// sends) go to the log like the daemon's malformed-message lines: at most one
-// every 10 s, the others counted. Called on any thread.
-void LogProtobufLine(bool serious, const std::string& line) {
+// Protobuf's complaints about what clients sent ("invalid UTF-8", one per
+// such message) go to the log like the daemon's malformed-message lines: at
+// most one every 10 s, the others counted. Its other lines are the daemon's
+// own faults, logged each. Called on any thread.
+void LogProtobufLine(cloudkit::ProtobufLine kind, const std::string& line) {
+  if (kind == cloudkit::ProtobufLine::kError) return spdlog::error("protobuf: {}", line);
+  if (kind == cloudkit::ProtobufLine::kInfo) return spdlog::debug("protobuf: {}", line);
   static std::mutex mutex;
   static cloudkit::LogLimiter limiter;
   uint64_t suppressed = 0;
@@ -59,11 +62,10 @@ void LogProtobufLine(bool serious, const std::string& line) {
     std::lock_guard<std::mutex> lock(mutex);
     if (!limiter.Allow(now_ms, &suppressed)) return;
   }
-  const spdlog::level::level_enum level = serious ? spdlog::level::warn : spdlog::level::debug;
   if (suppressed == 0) {
-    spdlog::log(level, "protobuf: {}", line);
+    spdlog::warn("protobuf: {}", line);
   } else {
-    spdlog::log(level, "protobuf: {} ({} more since the last such line)", line, suppressed);
+    spdlog::warn("protobuf: {} ({} more since the last such line)", line, suppressed);
   }
 }
 

@@ -12,10 +12,12 @@
 namespace cloudkit {
 namespace {
 
-std::vector<std::string>* g_lines = nullptr;
+std::vector<std::string>* g_lines = nullptr;   // kBadInput lines
+std::vector<std::string>* g_errors = nullptr;  // kError lines
 
-void Collect(bool serious, const std::string& line) {
-  if (g_lines != nullptr && serious) g_lines->push_back(line);
+void Collect(ProtobufLine kind, const std::string& line) {
+  if (g_lines != nullptr && kind == ProtobufLine::kBadInput) g_lines->push_back(line);
+  if (g_errors != nullptr && kind == ProtobufLine::kError) g_errors->push_back(line);
 }
 
 // A serialized PutRequest whose key is not UTF-8 (made after serializing:
@@ -33,13 +35,16 @@ class ProtobufLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
     g_lines = &lines_;
+    g_errors = &errors_;
     RouteProtobufLog(&Collect);
   }
   void TearDown() override {
     RouteProtobufLog(nullptr);
     g_lines = nullptr;
+    g_errors = nullptr;
   }
   std::vector<std::string> lines_;
+  std::vector<std::string> errors_;
 };
 
 TEST_F(ProtobufLogTest, DecodeNamesInvalidUtf8AndRoutesProtobufsLine) {
@@ -68,6 +73,19 @@ TEST_F(ProtobufLogTest, OtherFailuresSayNoMoreThanTheyKnow) {
   Status status = frames::Decode(in, &put);
   EXPECT_EQ(status.message(),
             "invalid argument: request body of cloudkit.v1.KeyValue/Put is not a valid cloudkit.v1.PutRequest");
+}
+
+// Serializing a bad string is the sender's own fault: an error line for its
+// log, never rate-limited as a client's, and no reason for a later decode.
+TEST_F(ProtobufLogTest, SerializingComplaintsAreTheSendersErrors) {
+  v1::PutRequest put;
+  put.set_key("\xc3\x28");
+  ClearProtobufComplaint();
+  (void)put.SerializeAsString();
+  EXPECT_TRUE(lines_.empty());
+  ASSERT_EQ(errors_.size(), 1u);
+  EXPECT_NE(errors_[0].find("serializing"), std::string::npos) << errors_[0];
+  EXPECT_EQ(ProtobufComplaint(), "");
 }
 
 TEST_F(ProtobufLogTest, ValidMessagesDecode) {
