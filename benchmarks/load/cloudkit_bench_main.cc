@@ -3,17 +3,22 @@
 // one with a local binding on a temp dir, measures round trips, throughput,
 // durable puts, a streamed object against a file copy, and idle cost, and
 // the native HTTP port's fan-out against a loopback Node server; prints every
-// figure beside its baseline and target, and stops every server.
+// figure beside its baseline and target, and stops every server. `--only`
+// runs some of its parts (http, memory, local, clouds, messaging).
 // benchmarks/RESULTS.md records the figures and what limits each.
 #include <linux/limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <set>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -58,7 +63,12 @@ struct BenchOptions {
   CloudGetOptions cloud;
   MessagingOptions messaging;
   bool json = false;
+  std::set<std::string> sections;  // what to run (kSections); empty: all
+  bool Runs(const std::string& section) const { return sections.empty() || sections.count(section) > 0; }
 };
+
+// The parts of a run, each with its own servers: --only picks some.
+const std::vector<std::string> kSections = {"http", "memory", "local", "clouds", "messaging"};
 
 std::string DefaultCloudkitd() {
   char self[PATH_MAX];
@@ -123,7 +133,7 @@ IdleFigures MeasureIdle(const DaemonUnderTest& daemon, double seconds) {
   return idle;
 }
 
-Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
+Status RunHttp(const BenchOptions& options, std::vector<Figure>* figures) {
   // ---- HTTP port: requests in flight at once from one actor ------------------
   Progress(std::to_string(options.http.requests) + " HTTP requests in flight against a " +
            std::to_string(options.http.delay_ms) + " ms loopback server");
@@ -136,7 +146,16 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
   figures->push_back({"http_fanout", std::to_string(options.http.requests) + " HTTP GETs in flight, one actor, vs the server delay",
                       "ms", fanout->median_ms, static_cast<double>(options.http.delay_ms), Goal::kAtMost, 1.5,
                       fanout_notes});
+  return Status::Ok();
+}
 
+// What the idle daemons of a run cost; the worse of those that ran is reported.
+struct IdleDaemons {
+  std::vector<IdleFigures> idle;
+  std::vector<double> start_to_ready_ms;
+};
+
+Status RunMemory(const BenchOptions& options, std::vector<Figure>* figures, IdleDaemons* idle) {
   // ---- servers --------------------------------------------------------------
   RawEchoServer echo;
   Progress("raw echo on " + echo.endpoint());
@@ -144,7 +163,8 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
                                        "  - {name: default, provider: memory}\n");
   if (!memory.ok()) return memory.status();
   Progress("memory cloudkitd on " + (*memory)->endpoint());
-  IdleFigures memory_idle = MeasureIdle(**memory, options.idle_seconds);
+  idle->idle.push_back(MeasureIdle(**memory, options.idle_seconds));
+  idle->start_to_ready_ms.push_back((*memory)->start_to_ready_ms());
   CK_RETURN_IF_ERROR(Seed((*memory)->endpoint(), options.value_bytes));
 
   // ---- one client, one request in flight ----------------------------------
@@ -186,13 +206,17 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
                       static_cast<double>(echo_total.completed) / echo_total.seconds, Goal::kAtLeast, 0.60, ""});
   int memory_exit = (*memory)->Stop();
   if (memory_exit != 0) return Status::Internal("memory cloudkitd exited " + std::to_string(memory_exit));
+  return Status::Ok();
+}
 
+Status RunLocal(const BenchOptions& options, std::vector<Figure>* figures, IdleDaemons* idle) {
   // ---- local binding: durable puts, streams ---------------------------------
   auto local = DaemonUnderTest::Start(options.cloudkitd, options.work_dir, "local",
                                       "  - {name: default, provider: local}\n");
   if (!local.ok()) return local.status();
   Progress("local cloudkitd on " + (*local)->endpoint());
-  IdleFigures local_idle = MeasureIdle(**local, options.idle_seconds);
+  idle->idle.push_back(MeasureIdle(**local, options.idle_seconds));
+  idle->start_to_ready_ms.push_back((*local)->start_to_ready_ms());
 
   Progress("durable puts, " + std::to_string(options.put_clients) + " clients");
   ThroughputFigures puts = MeasureThroughput((*local)->endpoint(), PutShape(options.value_bytes),
@@ -230,7 +254,10 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
                       hol->busy_p99_us, hol->idle_p99_us, Goal::kAtMost, 3.0, hol_notes});
   int local_exit = (*local)->Stop();
   if (local_exit != 0) return Status::Internal("local cloudkitd exited " + std::to_string(local_exit));
+  return Status::Ok();
+}
 
+Status RunClouds(const BenchOptions& options, std::vector<Figure>* figures) {
   // ---- remote services: gets through cloudkitd vs straight to the service ---
   Progress("gets from s3rver, redis-server and dynalite, through cloudkitd and straight");
   CloudGetOptions cloud = options.cloud;
@@ -250,7 +277,10 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
                       gets->redis_direct_p50_us, Goal::kAtMost, 1.15, ""});
   figures->push_back({"dynamodb_get_p50", "dynamodb kv get 64 B (dynalite), 1 call: p50, vs a plain libcurl GetItem",
                       "us", gets->dynamodb_p50_us, gets->dynamodb_direct_p50_us, Goal::kAtMost, 1.15, ""});
+  return Status::Ok();
+}
 
+Status RunMessaging(const BenchOptions& options, std::vector<Figure>* figures) {
   // ---- queues and pub/sub vs Redis streams ------------------------------------
   Progress("queue cycles and publish latency, beside Redis streams");
   MessagingOptions messaging = options.messaging;
@@ -286,17 +316,31 @@ Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
                           Goal::kNone, 0, ""});
     }
   }
+  return Status::Ok();
+}
 
-  // ---- idle cost: the worse of the two daemons ------------------------------
-  figures->push_back({"idle_rss", "idle daemon RSS (worse of memory, local)", "MB",
-                      std::max(memory_idle.rss_bytes, local_idle.rss_bytes) / 1e6, std::nullopt, Goal::kAtMost, 15,
-                      ""});
-  figures->push_back({"start_to_ready", "fork to 'ready' log line (worse of the two)", "ms",
-                      std::max((*memory)->start_to_ready_ms(), (*local)->start_to_ready_ms()), std::nullopt,
+Status Run(const BenchOptions& options, std::vector<Figure>* figures) {
+  IdleDaemons idle;
+  if (options.Runs("http")) CK_RETURN_IF_ERROR(RunHttp(options, figures));
+  if (options.Runs("memory")) CK_RETURN_IF_ERROR(RunMemory(options, figures, &idle));
+  if (options.Runs("local")) CK_RETURN_IF_ERROR(RunLocal(options, figures, &idle));
+  if (options.Runs("clouds")) CK_RETURN_IF_ERROR(RunClouds(options, figures));
+  if (options.Runs("messaging")) CK_RETURN_IF_ERROR(RunMessaging(options, figures));
+  if (idle.idle.empty()) return Status::Ok();
+
+  // ---- idle cost: the worse of the daemons that ran -------------------------
+  double rss = 0, cpu = 0;
+  for (const IdleFigures& one : idle.idle) {
+    rss = std::max(rss, one.rss_bytes);
+    cpu = std::max(cpu, one.cpu_percent);
+  }
+  const double ready = *std::max_element(idle.start_to_ready_ms.begin(), idle.start_to_ready_ms.end());
+  figures->push_back({"idle_rss", "idle daemon RSS (worse of memory, local)", "MB", rss / 1e6, std::nullopt,
+                      Goal::kAtMost, 15, ""});
+  figures->push_back({"start_to_ready", "fork to 'ready' log line (worse of the two)", "ms", ready, std::nullopt,
                       Goal::kAtMost, 100, ""});
-  figures->push_back({"idle_cpu", "idle daemon CPU over the idle window (worse)", "%core",
-                      std::max(memory_idle.cpu_percent, local_idle.cpu_percent), std::nullopt, Goal::kAtMost, 0.5,
-                      "utime+stime from /proc/PID/stat; one clock tick is 10 ms"});
+  figures->push_back({"idle_cpu", "idle daemon CPU over the idle window (worse)", "%core", cpu, std::nullopt,
+                      Goal::kAtMost, 0.5, "utime+stime from /proc/PID/stat; one clock tick is 10 ms"});
   return Status::Ok();
 }
 
@@ -379,6 +423,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("--json", options.json, "print the figures as JSON");
+  app.add_option("--only", options.sections, "run only these parts (default: all)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(cloudkit::bench::kSections));
   CLI11_PARSE(app, argc, argv);
 
   std::string work_template = work_parent + "/cloudkit-bench-XXXXXX";
