@@ -91,29 +91,24 @@ Async<Status> LaneOrderedStore::Write(ports::WriteBatch batch) {
   return done.async();
 }
 
+// One group per lane job. Writes asked for while it commits wait for the next
+// job, queued behind the reads asked for meanwhile: a read waits for the
+// writes asked for before it, never for a stream of later ones.
 void LaneOrderedStore::CommitPending() {
   std::vector<PendingWrite> group;
-  while (true) {
-    group.clear();
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (pending_.empty()) {
-        commit_queued_ = false;
-        return;
-      }
-      group.swap(pending_);
-    }
-    std::vector<const ports::WriteBatch*> batches;
-    batches.reserve(group.size());
-    for (const PendingWrite& write : group) batches.push_back(&write.batch);
-    std::vector<Status> committed = store_->WriteAll(batches);
-    // A failure of the whole commit is every batch's answer (ABORTED ones are skipped alone).
-    if (committed.front().code() == v1::RESOURCE_EXHAUSTED) {
-      CommitDeletesAlone(group, committed.front());
-      continue;
-    }
-    for (size_t i = 0; i < group.size(); ++i) group[i].done.PostTo(*group[i].executor, std::move(committed[i]));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    group.swap(pending_);
+    commit_queued_ = false;
   }
+  if (group.empty()) return;
+  std::vector<const ports::WriteBatch*> batches;
+  batches.reserve(group.size());
+  for (const PendingWrite& write : group) batches.push_back(&write.batch);
+  std::vector<Status> committed = store_->WriteAll(batches);
+  // A failure of the whole commit is every batch's answer (ABORTED ones are skipped alone).
+  if (committed.front().code() == v1::RESOURCE_EXHAUSTED) return CommitDeletesAlone(group, committed.front());
+  for (size_t i = 0; i < group.size(); ++i) group[i].done.PostTo(*group[i].executor, std::move(committed[i]));
 }
 
 void LaneOrderedStore::CommitDeletesAlone(std::vector<PendingWrite>& group, const Status& full) {

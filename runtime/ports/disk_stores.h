@@ -6,8 +6,10 @@
 //   so its calls run in the order they were made. Writes asked for while a
 //   commit is under way wait for it and then commit together, in one SQLite
 //   transaction and one sync (group commit); each is answered only once that
-//   sync is done. On a full disk the deletes of a group that failed are
-//   committed by themselves, so that they can use the store's reserve.
+//   sync is done. Reads asked for during a commit run before that next group:
+//   a read waits for the writes asked for before it, not for later ones. On
+//   a full disk the deletes of a group that failed are committed by
+//   themselves, so that they can use the store's reserve.
 // - PooledBlobStore: a FileBlobStore whose writes, reads, commits (fsync) and
 //   removals run on the shared pool: a long copy or upload occupies one
 //   worker at a time, never the actor.
@@ -49,7 +51,7 @@ class LaneOrderedStore : public ports::OrderedStore {
   std::shared_ptr<SqliteOrderedStore> store_;
   std::mutex mutex_;
   std::vector<PendingWrite> pending_;  // guarded by mutex_
-  bool commit_queued_ = false;         // guarded by mutex_: CommitPending is queued or running
+  bool commit_queued_ = false;         // guarded by mutex_: a CommitPending is queued, its group not yet taken
   DiskWorkers lane_;                   // last: stopped (its jobs run out) before the rest goes
 };
 

@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "ports/system_clock.h"
 #include "support/run_task.h"
@@ -92,6 +95,43 @@ TEST(NativeStoragePortTest, WritesMadeTogetherCommitInOrderAndReadsSeeEarlierWri
   auto all = Await((*store)->Scan("k", "l", 1000));
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(all->size(), 201u);
+}
+
+// Another actor keeps writing, so that writes are always waiting while one
+// group commits: a read must still be answered after the writes asked for
+// before it, not once the writes stop coming. (A lane whose commit took in
+// every write that arrived meanwhile kept this read waiting for thousands.)
+TEST(NativeStoragePortTest, AReadIsNotStarvedByAStreamOfWrites) {
+  TempDir dir;
+  NativeStoragePort port;
+  testing_util::TestTurn turn;
+  auto opened = port.OpenOrderedStore(dir / "s");
+  ASSERT_TRUE(opened.ok());
+  std::shared_ptr<ports::OrderedStore> store = std::move(*opened);
+  constexpr int kMaxWrites = 1'000;
+  std::atomic<int> issued{0};
+  std::atomic<bool> read_answered{false};
+  std::thread writer([&] {
+    testing_util::TestTurn writer_turn;
+    std::vector<Async<Status>> writes;
+    while (!read_answered.load() && issued.load() < kMaxWrites) {
+      ports::WriteBatch w;
+      w.Put("k", std::to_string(issued.load()));
+      writes.push_back(store->Write(std::move(w)));
+      issued.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    for (auto& write : writes) EXPECT_TRUE(Await(std::move(write)).ok());
+  });
+  while (issued.load() < 50) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int issued_before = issued.load();
+  Result<std::string> read = Await(store->Get("k"));
+  read_answered = true;
+  const int issued_by_answer = issued.load();
+  writer.join();
+  EXPECT_LT(issued_by_answer, kMaxWrites) << "the read was answered only once the writes stopped";
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_GE(std::stoi(*read), issued_before - 1) << "the read missed writes asked for before it";
 }
 
 TEST(NativeStoragePortTest, ExpectationsHoldAcrossTwoStoresOnOneLocation) {
