@@ -1,5 +1,6 @@
 #include "ports/disk_stores.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace cloudkit {
@@ -60,7 +61,7 @@ class PooledBlobReader : public ports::BlobReader {
 }  // namespace
 
 LaneOrderedStore::LaneOrderedStore(std::unique_ptr<SqliteOrderedStore> store)
-    : store_(std::move(store)), lane_(1) {}
+    : store_(std::move(store)), sync_thread_(1), lane_(1) {}
 
 LaneOrderedStore::~LaneOrderedStore() = default;
 
@@ -107,11 +108,20 @@ void LaneOrderedStore::CommitPending() {
   for (const PendingWrite& write : group) batches.push_back(&write.batch);
   std::vector<Status> committed = store_->WriteAll(batches);
   // A failure of the whole commit is every batch's answer (ABORTED ones are skipped alone).
-  if (committed.front().code() == v1::RESOURCE_EXHAUSTED) return CommitDeletesAlone(group, committed.front());
-  for (size_t i = 0; i < group.size(); ++i) group[i].done.PostTo(*group[i].executor, std::move(committed[i]));
+  if (committed.front().code() == v1::RESOURCE_EXHAUSTED) committed = CommitDeletesAlone(group, committed.front());
+  // Every answer goes through the sync thread, failures too, so that answers keep the writes' order.
+  bool queue_sync;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < group.size(); ++i) {
+      committed_.push_back({std::move(group[i].done), std::move(group[i].executor), std::move(committed[i])});
+    }
+    queue_sync = !std::exchange(sync_queued_, true);
+  }
+  if (queue_sync) sync_thread_.Run([this] { SyncCommitted(); });
 }
 
-void LaneOrderedStore::CommitDeletesAlone(std::vector<PendingWrite>& group, const Status& full) {
+std::vector<Status> LaneOrderedStore::CommitDeletesAlone(const std::vector<PendingWrite>& group, const Status& full) {
   std::vector<const ports::WriteBatch*> deletes;
   for (const PendingWrite& write : group) {
     if (SqliteOrderedStore::OnlyDeletes(write.batch)) deletes.push_back(&write.batch);
@@ -119,10 +129,30 @@ void LaneOrderedStore::CommitDeletesAlone(std::vector<PendingWrite>& group, cons
   // All of them were deletes: the store has tried them with its reserve already.
   std::vector<Status> deleted;
   if (deletes.size() < group.size() && !deletes.empty()) deleted = store_->WriteAll(deletes);
+  std::vector<Status> answers;
+  answers.reserve(group.size());
   size_t next = 0;
-  for (PendingWrite& write : group) {
+  for (const PendingWrite& write : group) {
     const bool alone = SqliteOrderedStore::OnlyDeletes(write.batch) && !deleted.empty();
-    write.done.PostTo(*write.executor, alone ? deleted[next++] : full);
+    answers.push_back(alone ? deleted[next++] : full);
+  }
+  return answers;
+}
+
+void LaneOrderedStore::SyncCommitted() {
+  std::vector<CommittedWrite> writes;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    writes.swap(committed_);
+    sync_queued_ = false;
+  }
+  const bool any_committed =
+      std::any_of(writes.begin(), writes.end(), [](const CommittedWrite& write) { return write.status.ok(); });
+  // A failed sync leaves the outcome of those writes unknown: they are in
+  // the WAL, perhaps not on disk. They fail (INTERNAL, naming the file).
+  const Status synced = any_committed ? store_->SyncWal() : Status::Ok();
+  for (CommittedWrite& write : writes) {
+    write.done.PostTo(*write.executor, write.status.ok() ? synced : std::move(write.status));
   }
 }
 

@@ -5,11 +5,15 @@
 // - LaneOrderedStore: a SqliteOrderedStore on a lane of its own (one thread),
 //   so its calls run in the order they were made. Writes asked for while a
 //   commit is under way wait for it and then commit together, in one SQLite
-//   transaction and one sync (group commit); each is answered only once that
-//   sync is done. Reads asked for during a commit run before that next group:
-//   a read waits for the writes asked for before it, not for later ones. On
-//   a full disk the deletes of a group that failed are committed by
-//   themselves, so that they can use the store's reserve.
+//   transaction (group commit). The WAL is synced on a second thread: the
+//   lane goes on with reads and the next commit meanwhile, and every commit
+//   made during one sync shares the next. A write is answered only once a
+//   sync after its commit is done (the answers keep the writes' order), so an
+//   acknowledged write is durable; a read may see a committed write whose
+//   sync is still under way (as readers of Redis with appendfsync always do).
+//   A read waits for the writes asked for before it, not for later ones, nor
+//   for any sync. On a full disk the deletes of a group that failed are
+//   committed by themselves, so that they can use the store's reserve.
 // - PooledBlobStore: a FileBlobStore whose writes, reads, commits (fsync) and
 //   removals run on the shared pool: a long copy or upload occupies one
 //   worker at a time, never the actor.
@@ -42,17 +46,28 @@ class LaneOrderedStore : public ports::OrderedStore {
     Completion<Status> done;
     std::shared_ptr<Executor> executor;
   };
-  // On the lane: commits every pending write, group by group, until none is left.
+  // A write committed (or refused), waiting for the sync that makes it durable.
+  struct CommittedWrite {
+    Completion<Status> done;
+    std::shared_ptr<Executor> executor;
+    Status status;
+  };
+  // On the lane: commits the writes pending now, as one group.
   void CommitPending();
   // On the lane, after `group` failed for want of space: commits its deletes
   // by themselves (they may use the store's reserve); the rest fail.
-  void CommitDeletesAlone(std::vector<PendingWrite>& group, const Status& full);
+  std::vector<Status> CommitDeletesAlone(const std::vector<PendingWrite>& group, const Status& full);
+  // On the sync thread: syncs the WAL once for every write committed so far, then answers them.
+  void SyncCommitted();
 
   std::shared_ptr<SqliteOrderedStore> store_;
   std::mutex mutex_;
-  std::vector<PendingWrite> pending_;  // guarded by mutex_
-  bool commit_queued_ = false;         // guarded by mutex_: a CommitPending is queued, its group not yet taken
-  DiskWorkers lane_;                   // last: stopped (its jobs run out) before the rest goes
+  std::vector<PendingWrite> pending_;      // guarded by mutex_
+  bool commit_queued_ = false;             // guarded by mutex_: a CommitPending is queued, its group not yet taken
+  std::vector<CommittedWrite> committed_;  // guarded by mutex_
+  bool sync_queued_ = false;               // guarded by mutex_: a SyncCommitted is queued, its writes not yet taken
+  DiskWorkers sync_thread_;                // stopped after the lane, whose last commits it syncs
+  DiskWorkers lane_;                       // last: stopped (its jobs run out) before the rest goes
 };
 
 class PooledBlobStore : public ports::BlobStore {

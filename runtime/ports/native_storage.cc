@@ -20,7 +20,9 @@ Status PrepareLocation(const std::string& location) {
 Result<std::unique_ptr<ports::OrderedStore>> NativeStoragePort::OpenOrderedStore(
     const std::string& location) {
   CK_RETURN_IF_ERROR(PrepareLocation(location));
-  auto store = SqliteOrderedStore::Open(location + "/meta.db");
+  SqliteOrderedStoreOptions options;
+  options.sync_each_commit = false;  // LaneOrderedStore syncs off its lane
+  auto store = SqliteOrderedStore::Open(location + "/meta.db", options);
   if (!store.ok()) return store.status();
   return std::unique_ptr<ports::OrderedStore>(std::make_unique<LaneOrderedStore>(std::move(*store)));
 }

@@ -4,7 +4,11 @@
 //
 // Durability: journal_mode=WAL with synchronous=FULL, so a Write that returned
 // OK has been fsynced to the WAL and survives kill -9 of the process and loss
-// of power. Keys compare as bytes (memcmp, then length), the same order as
+// of power. With `sync_each_commit` off (synchronous=NORMAL) a commit is in
+// the WAL, so it survives kill -9, but it is durable against power loss only
+// once SyncWal has returned after it: the caller syncs when it chooses, from
+// another thread if it likes, and many commits share one sync. SQLite still
+// syncs around its checkpoints, so the file is never corrupted either way. Keys compare as bytes (memcmp, then length), the same order as
 // std::string. Each Write is one BEGIN IMMEDIATE ... COMMIT transaction and is
 // rolled back as a whole on any error; its expectations are checked inside it.
 //
@@ -21,6 +25,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +45,8 @@ struct SqliteOrderedStoreOptions {
   // Space kept aside for deletes on a full disk (0: none). 4 MiB holds a
   // full WAL of deletes (SQLite checkpoints it every 1000 pages).
   uint64_t reserve_bytes = 4 << 20;
+  // Sync the WAL in each commit (synchronous=FULL); off: SyncWal does.
+  bool sync_each_commit = true;
 };
 
 class SqliteOrderedStore {
@@ -66,6 +73,11 @@ class SqliteOrderedStore {
   // again.
   std::vector<Status> WriteAll(const std::vector<const ports::WriteBatch*>& batches);
 
+  // Makes every transaction committed before the call durable (fdatasync of
+  // the WAL). Safe beside the store's other calls on another thread: it uses
+  // a descriptor of its own.
+  Status SyncWal();
+
   // Whether the batch has deletes only (it may then use the reserve).
   static bool OnlyDeletes(const ports::WriteBatch& batch);
 
@@ -85,6 +97,8 @@ class SqliteOrderedStore {
   std::vector<Status> WriteOnce(const std::vector<const ports::WriteBatch*>& batches);
 
   std::unique_ptr<DiskReserve> reserve_;
+  std::mutex wal_mutex_;
+  int wal_fd_ = -1;  // guarded by wal_mutex_: the WAL file, opened by the first SyncWal
 
   std::string path_;
   sqlite3* db_;
