@@ -30,6 +30,8 @@ class [[nodiscard]] Status {
   static Status FailedPrecondition(std::string m) { return {v1::FAILED_PRECONDITION, "failed precondition: " + m}; }
   static Status Aborted(std::string m) { return {v1::ABORTED, "aborted: " + m, true}; }
   static Status ResourceExhausted(std::string m) { return {v1::RESOURCE_EXHAUSTED, "resource exhausted: " + m, true}; }
+  // A limit the request itself breaks (too big, beyond its credit): sent again, it fails again.
+  static Status OverLimit(std::string m) { return {v1::RESOURCE_EXHAUSTED, "resource exhausted: " + m, false}; }
   static Status Unavailable(std::string m, uint32_t retry_after_ms = 0) {
     return {v1::UNAVAILABLE, "unavailable: " + m, true, retry_after_ms};
   }

@@ -73,7 +73,7 @@ void OperationActor::Receive(Inbound&& in) {
   switch (in.kind) {
     case v1::DATA:
       if (call.data_allowed_ == 0) {
-        Fail(call, Status::ResourceExhausted("DATA frame beyond the credit granted to call " + call.method()));
+        Fail(call, Status::OverLimit("DATA frame beyond the credit granted to call " + call.method()));
         call.cancelled_ = true;
       } else {
         call.data_allowed_--;

@@ -225,8 +225,11 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
   for (const auto& binding : config.bindings) {
     Status added = bindings.Add(binding, registry, ports);
     if (!added.ok()) {
-      spdlog::error("binding '{}': {}", binding.name, added.message());
-      return kExitStartup;
+      const std::string named = "binding '" + binding.name + "'";
+      if (added.message().find(named) == std::string::npos) spdlog::error("{}: {}", named, added.message());
+      else spdlog::error("{}", added.message());
+      // A provider refusing its options is a configuration error; one that cannot start is not.
+      return added.code() == cloudkit::v1::INVALID_ARGUMENT ? kExitConfig : kExitStartup;
     }
     spdlog::info("binding '{}': provider {}", binding.name, binding.provider);
   }

@@ -1,8 +1,11 @@
 #include "daemon/config.h"
 
-#include <cstdlib>
 #include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <ios>
 #include <set>
+#include <system_error>
 
 #include <yaml-cpp/yaml.h>
 
@@ -66,9 +69,15 @@ Status ReadCredentials(const YAML::Node& node, const std::string& path, BindingC
     if (!file.IsScalar()) return Invalid(path, "credentials_file of binding '" + binding->name + "' must be a path");
     const std::string file_path = file.as<std::string>();
     YAML::Node secrets;
+    std::error_code not_a_directory;
+    if (std::filesystem::is_directory(file_path, not_a_directory)) {
+      return Invalid(path, "binding '" + binding->name + "': credentials file '" + file_path + "' is a directory");
+    }
     try {
       secrets = YAML::LoadFile(file_path);
     } catch (const YAML::BadFile&) {
+      return Invalid(path, "binding '" + binding->name + "': cannot read credentials file '" + file_path + "'");
+    } catch (const std::ios_base::failure&) {
       return Invalid(path, "binding '" + binding->name + "': cannot read credentials file '" + file_path + "'");
     } catch (const YAML::Exception& e) {
       // The parser's message may quote the file: say only where it failed.
@@ -230,12 +239,16 @@ std::string DefaultDataDir() {
 
 Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   YAML::Node root;
+  std::error_code not_a_directory;
+  if (std::filesystem::is_directory(path, not_a_directory)) return Invalid(path, "it is a directory, not a file");
   try {
     root = YAML::LoadFile(path);
   } catch (const YAML::BadFile&) {
     return Status::NotFound("config file '" + path + "'");
   } catch (const YAML::Exception& e) {
     return Invalid(path, e.what());
+  } catch (const std::exception& e) {
+    return Invalid(path, std::string("cannot read it: ") + e.what());
   }
   DaemonConfig config;
   if (root.IsNull()) return config;

@@ -360,10 +360,11 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
     }
   }
   if (parts[2].size() > config_.limits.max_body_bytes) {
-    return SendError(peer, env.request_id(),
-                     Status::ResourceExhausted("body of " + std::to_string(parts[2].size()) +
-                                               " bytes exceeds the limit of " +
-                                               std::to_string(config_.limits.max_body_bytes)));
+    const Status over = Status::OverLimit("body of " + std::to_string(parts[2].size()) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(config_.limits.max_body_bytes));
+    if (env.kind() == v1::REQUEST) return SendError(peer, AnswerIdFor(peer, env.request_id()), over);
+    return EndStreamOverLimit(peer, env.request_id(), over);
   }
   // Into a kept buffer: an inline actor gives it back (see DeliverInline).
   std::string body = std::move(body_buffer_);
@@ -372,8 +373,29 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
   OnStreamFrame(peer, env, std::move(body));
 }
 
+// A stream frame too big to take ends its call, on both sides; one for no
+// call in flight is ignored, as late stream frames are.
+void FrontDoor::EndStreamOverLimit(const std::string& peer, uint64_t request_id, const Status& over) {
+  auto key = by_client_.find({peer, request_id});
+  if (key == by_client_.end()) return;
+  const uint64_t call_id = key->second;
+  HostedActor* actor = calls_.at(call_id).actor;
+  SendError(peer, request_id, over);
+  ForgetCall(call_id);
+  Inbound cancel;
+  cancel.call_id = call_id;
+  cancel.kind = v1::CANCEL;
+  DeliverLater(actor, std::move(cancel));
+}
+
 void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body) {
   uint64_t request_id = env.request_id();
+  if (request_id == 0) {
+    // Errors that belong to no request come under 0: a call there could not be told from them.
+    LogMalformed("a request with id 0");
+    return SendError(peer, 0, Status::InvalidArgument("request id 0 is reserved for errors that belong to no "
+                                                      "request: number requests from 1"));
+  }
   if (draining_) return SendError(peer, request_id, Status::Unavailable("cloudkitd is shutting down", 1000));
   if (!by_client_.empty() && by_client_.count({peer, request_id})) {
     // Under 0: under its own id the client would take it for the first call's answer.
@@ -394,7 +416,14 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
                                                    : "the connection carries no client key"));
     }
   }
-  if (method == kRuntimeStatusMethod) return AnswerStatus(peer, request_id, client);
+  if (method == kRuntimeStatusMethod) {
+    ClearProtobufComplaint();
+    v1::StatusRequest request;
+    if (!request.ParseFromString(body)) {
+      return SendError(peer, request_id, NotAValid("the body", "cloudkit.v1.StatusRequest"));
+    }
+    return AnswerStatus(peer, request_id, client);
+  }
 
   static const std::string kDefaultBinding = "default";
   const std::string& binding_name = env.binding().empty() ? kDefaultBinding : env.binding();

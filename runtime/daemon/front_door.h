@@ -88,6 +88,7 @@ class FrontDoor {
   bool OnClientMessage();
   void HandleClientMessage(std::vector<zmq::message_t>& parts);
   void OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
+  void EndStreamOverLimit(const std::string& peer, uint64_t request_id, const Status& over);
   void OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnActorFrames(bool woken);
   // Ends with INTERNAL the calls given to actors that failed and were replaced.

@@ -270,6 +270,27 @@ TEST_F(AzureProviderTest, BatchPutsAreOneTransactionOfAtMostAHundredKeys) {
   EXPECT_FALSE(kv.Unsupported().empty());
 }
 
+// Azure reads a backslash in a blob name as '/': such a key would be another
+// object's, so it is refused rather than let one put overwrite the other.
+TEST_F(AzureProviderTest, KeysWithABackslashAreRefused) {
+  BindingInstance binding = Open(Config());
+  ObjectStorageProvider& storage = Storage(binding);
+  v1::CreateBucketRequest create;
+  create.set_bucket("docs");
+  CK_ASSERT_OK(Sync(storage.CreateBucket(create)));
+  CK_ASSERT_OK(PutObject(storage, "bs/x/y", "slash"));
+  auto refused = PutObject(storage, "bs/x\\y", "backslash");
+  CK_EXPECT_CODE(refused, v1::INVALID_ARGUMENT);
+  EXPECT_NE(refused.status().message().find("Azure Blob reads as '/'"), std::string::npos)
+      << refused.status().message();
+  v1::HeadObjectRequest head;
+  head.set_bucket("docs");
+  head.set_key("bs/x/y");
+  auto kept = Sync(storage.HeadObject(head));
+  CK_ASSERT_OK(kept);
+  EXPECT_EQ(kept->object().size(), 5u);
+}
+
 TEST_F(AzureProviderTest, MultiBlockUploadsKeepTheirConditions) {
   BindingInstance binding = Open(Config());
   ObjectStorageProvider& storage = Storage(binding);

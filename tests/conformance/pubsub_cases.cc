@@ -181,6 +181,35 @@ TEST_P(PubSubConformance, APublishReachesEverySubscriptionAndEachAcksItsOwnCopy)
   CK_EXPECT_CODE(Ack("audit", {"not-an-ack-id"}), v1::INVALID_ARGUMENT);
 }
 
+// A client that repeats an ack id in one request acks that copy once: the
+// other subscriptions' copies of the message stay whole.
+TEST_P(PubSubConformance, AnAckIdRepeatedInOneRequestCountsOnce) {
+  CK_ASSERT_OK(CreateTopic("orders"));
+  CK_ASSERT_OK(Subscribe("shipping", "orders"));
+  CK_ASSERT_OK(Subscribe("billing", "orders"));
+  CK_ASSERT_OK(Subscribe("audit", "orders"));
+  CK_ASSERT_OK(Publish("orders", "order 8"));
+  auto shipped = Pull("shipping");
+  ASSERT_EQ(shipped.size(), 1u);
+  const std::string id = shipped[0].ack_id();
+  auto acked = Ack("shipping", {id, id, id});
+  CK_ASSERT_OK(acked);
+  EXPECT_EQ(acked->acked(), 1u);
+  EXPECT_EQ(acked->stale_ack_ids_size(), 0);
+  for (const std::string subscription : {"billing", "audit"}) {
+    auto pulled = Pull(subscription);
+    ASSERT_EQ(pulled.size(), 1u) << subscription;
+    EXPECT_EQ(pulled[0].body(), "order 8") << subscription;
+    auto nacked = Nack(subscription, {pulled[0].ack_id(), pulled[0].ack_id()});
+    CK_ASSERT_OK(nacked);
+    EXPECT_EQ(nacked->nacked(), 1u) << subscription;
+    auto again = Pull(subscription);
+    ASSERT_EQ(again.size(), 1u) << subscription;
+    EXPECT_EQ(again[0].body(), "order 8") << subscription;
+    CK_ASSERT_OK(Ack(subscription, {again[0].ack_id()}));
+  }
+}
+
 TEST_P(PubSubConformance, FiltersMatchEveryPairExactly) {
   CK_ASSERT_OK(CreateTopic("events"));
   CK_ASSERT_OK(Subscribe("eu-orders", "events", Filtered({{"kind", "order"}, {"region", "eu"}})));

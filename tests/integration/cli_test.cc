@@ -1,5 +1,6 @@
 // The `cloudkit` CLI as a user runs it: a child process against a real
 // cloudkitd, checking stdout, stderr, exit codes (docs/cli.md) and --json.
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include "integration/daemon_fixture.h"
 #include "integration/subprocess.h"
 #include "integration/test_helpers.h"
+#include "support/child_process.h"
 
 namespace cloudkit::integration {
 namespace {
@@ -218,6 +220,60 @@ TEST_F(CliTest, FailedGetLeavesNoFileBehind) {
   EXPECT_EQ(missing.err, "cloudkit: not found: object 'a.txt' in bucket 'docs'\n");
   EXPECT_FALSE(std::filesystem::exists(target));
   EXPECT_TRUE(std::filesystem::is_empty(files_)) << "no temporary file left";
+}
+
+// A get replaces a regular file (through a link, keeping its mode) and
+// writes into what it cannot replace: a FIFO stays a FIFO (so would
+// /dev/null), its reader gets the object.
+TEST_F(CliTest, GetWritesThroughLinksAndIntoFifos) {
+  Ok({"storage", "create-bucket", "docs"});
+  Ok({"storage", "put", "docs", "a.txt", File("in", "new body")});
+  const std::string real = File("real", "old");
+  ASSERT_EQ(chmod(real.c_str(), 0600), 0);
+  const std::string link = files_ + "/link";
+  std::filesystem::create_symlink(real, link);
+  Ok({"storage", "get", "docs", "a.txt", link});
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(Read(real), "new body");
+  struct stat info {};
+  ASSERT_EQ(stat(real.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 07777, 0600u);
+
+  const std::string fifo = files_ + "/fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  testing_util::ChildProcessOptions reader;
+  reader.argv = {"/bin/sh", "-c", "cat '" + fifo + "' > '" + files_ + "/from-fifo'"};
+  auto cat = testing_util::ChildProcess::Start(reader);
+  ASSERT_TRUE(cat.ok()) << cat.status().message();
+  Ok({"storage", "get", "docs", "a.txt", fifo});
+  ASSERT_TRUE((*cat)->WaitForExit(std::chrono::seconds(10))) << "nothing was written into the FIFO";
+  EXPECT_EQ(Read(files_ + "/from-fifo"), "new body");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+}
+
+// Ctrl-C in the middle of a download: the temporary file goes too.
+TEST_F(CliTest, InterruptedGetLeavesNoFileBehind) {
+  Ok({"storage", "create-bucket", "docs"});
+  Ok({"storage", "put", "docs", "big", File("big", MakeBody(96 << 20))});
+  std::filesystem::remove(files_ + "/big");
+  testing_util::ChildProcessOptions get;
+  get.argv = {CLOUDKIT_CLI_PATH, "storage", "get", "docs", "big", files_ + "/out"};
+  get.env = {{"CLOUDKIT_ENDPOINT", daemon_->endpoint()}};
+  auto cli = testing_util::ChildProcess::Start(get);
+  ASSERT_TRUE(cli.ok()) << cli.status().message();
+  const auto partial = [&] {
+    for (const auto& entry : std::filesystem::directory_iterator(files_)) {
+      std::error_code ignored;
+      if (entry.path().filename().string().rfind("out.cloudkit-", 0) == 0 && entry.file_size(ignored) > 0) return true;
+    }
+    return false;
+  };
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!partial() && !(*cli)->Exited() && std::chrono::steady_clock::now() < give_up) usleep(500);
+  (*cli)->SignalGroup(SIGINT);
+  ASSERT_TRUE((*cli)->WaitForExit(std::chrono::seconds(10)));
+  ASSERT_EQ((*cli)->term_signal(), SIGINT) << (*cli)->DescribeExit() << ": the get ended before it was interrupted";
+  EXPECT_TRUE(std::filesystem::is_empty(files_)) << "a partial or temporary file was left";
 }
 
 TEST_F(CliTest, DeleteCopyAndList) {

@@ -95,7 +95,9 @@ TEST_F(ClientFailureTest, ClosingTheClientEndsEveryCallInFlight) {
 
 TEST_F(ClientFailureTest, OversizedRequestsAreRefusedWithoutHurtingOtherCalls) {
   // Over the daemon's 4 MiB body limit: its RESOURCE_EXHAUSTED.
-  EXPECT_CK_CODE(client_->kv().Put(KvPut("t", "k", std::string(5 << 20, 'v'))), v1::RESOURCE_EXHAUSTED);
+  auto too_big = client_->kv().Put(KvPut("t", "k", std::string(5 << 20, 'v')));
+  EXPECT_CK_CODE(too_big, v1::RESOURCE_EXHAUSTED);
+  EXPECT_FALSE(too_big.status().retryable()) << "a body over the limit is over it again when sent again";
   // Over the 8 MiB message limit: refused by the client, since the daemon
   // would drop the connection and with it every call in flight.
   auto in_flight = client_->kv().PutAsync(KvPut("t", "other", "v"));

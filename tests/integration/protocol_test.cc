@@ -114,6 +114,18 @@ TEST_F(ProtocolTest, MalformedInputGetsOneErrorEachAndServingGoesOn) {
   reply = ReceiveEnvelope();
   EXPECT_EQ(reply.request_id(), 10u);
   EXPECT_EQ(reply.status().code(), v1::OK);
+
+  Request(11, "cloudkit.v1.Runtime/Status", "\x0a\xff");
+  reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.request_id(), 11u);
+  EXPECT_EQ(reply.status().code(), v1::INVALID_ARGUMENT) << reply.status().message();
+
+  // Id 0 is where errors that belong to no request come: a call there is refused.
+  Request(0, "cloudkit.v1.Runtime/Status", "");
+  reply = ReceiveEnvelope();
+  EXPECT_EQ(reply.request_id(), 0u);
+  EXPECT_EQ(reply.status().code(), v1::INVALID_ARGUMENT);
+  EXPECT_NE(reply.status().message().find("request id 0 is reserved"), std::string::npos) << reply.status().message();
 }
 
 TEST_F(ProtocolTest, UploadNeverNeedsMoreDataFramesThanCredited) {
@@ -526,6 +538,7 @@ TEST_F(ProtocolTest, UploadThatIgnoresCreditIsRefusedWithBoundedMemory) {
   while (Receive(&envelope, &body, 5000)) {
     if (envelope.kind() == v1::RESPONSE) {
       EXPECT_EQ(Status::CodeName(envelope.status().code()), "RESOURCE_EXHAUSTED") << envelope.status().message();
+      EXPECT_FALSE(envelope.status().retryable()) << "sent again, it breaks the credit again";
       refused = true;
       break;
     }
@@ -533,6 +546,35 @@ TEST_F(ProtocolTest, UploadThatIgnoresCreditIsRefusedWithBoundedMemory) {
   EXPECT_TRUE(refused) << "the call was never ended";
   EXPECT_CK_CODE(client_->storage().HeadObject(HeadRequest("docs", "flood")), v1::NOT_FOUND);
   if (testing_util::kRssBoundsHold) EXPECT_LT(daemon_->PeakRssBytes(), kAbuseRssLimit) << "cloudkitd peak RSS (VmHWM)";
+}
+
+// A stream frame over the body limit ends its call on both sides; one for
+// no call in flight is ignored, as any late stream frame is.
+TEST_F(ProtocolTest, AStreamFrameOverTheBodyLimitEndsItsCall) {
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  const std::string huge(5 << 20, 'x');
+  Frame(77, v1::DATA, huge);
+  v1::ResponseEnvelope envelope;
+  std::string body;
+  EXPECT_FALSE(Receive(&envelope, &body, 300)) << "answered a frame of no call";
+
+  v1::PutObjectRequest put = PutRequest("docs", "huge");
+  put.set_more_data(true);
+  Request(1, "cloudkit.v1.ObjectStorage/PutObject", put.SerializeAsString());
+  ASSERT_TRUE(Receive(&envelope, &body));
+  ASSERT_EQ(envelope.kind(), v1::CREDIT);
+  Frame(1, v1::DATA, huge, 0, true);
+  ASSERT_TRUE(Receive(&envelope, &body));
+  EXPECT_EQ(envelope.request_id(), 1u);
+  EXPECT_EQ(Status::CodeName(envelope.status().code()), "RESOURCE_EXHAUSTED") << envelope.status().message();
+  EXPECT_FALSE(envelope.status().retryable());
+  EXPECT_FALSE(Receive(&envelope, &body, 300)) << "the call went on in the daemon";
+  EXPECT_CK_CODE(client_->storage().HeadObject(HeadRequest("docs", "huge")), v1::NOT_FOUND);
+  // The id is free again.
+  Request(1, "cloudkit.v1.Runtime/Status", "");
+  ASSERT_TRUE(Receive(&envelope, &body));
+  EXPECT_EQ(envelope.request_id(), 1u);
+  EXPECT_EQ(envelope.status().code(), v1::OK);
 }
 
 TEST_F(ProtocolTest, DownloadAskingForAMillionCreditsGetsAWindow) {

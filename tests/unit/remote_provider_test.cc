@@ -73,6 +73,10 @@ TEST(S3ErrorsTest, S3CodesBecomeTheRightStatuses) {
   EXPECT_EQ(s3::MapS3Error(403, {}, S3ErrorBody("SignatureDoesNotMatch"), what).code(), v1::UNAUTHENTICATED);
   EXPECT_EQ(s3::MapS3Error(403, {}, S3ErrorBody("InvalidAccessKeyId"), what).code(), v1::UNAUTHENTICATED);
   EXPECT_EQ(s3::MapS3Error(403, {}, S3ErrorBody("AccessDenied"), what).code(), v1::PERMISSION_DENIED);
+  // A HEAD's 403 cannot say whether the credentials were refused: the message says both.
+  Status head_refused = s3::MapS3Error(403, {}, "", what);
+  EXPECT_EQ(head_refused.code(), v1::PERMISSION_DENIED);
+  EXPECT_NE(head_refused.message().find("credentials are wrong"), std::string::npos) << head_refused.message();
   Status slow = s3::MapS3Error(503, {{"retry-after", "2"}}, S3ErrorBody("SlowDown"), what);
   EXPECT_EQ(slow.code(), v1::UNAVAILABLE);
   EXPECT_TRUE(slow.retryable());

@@ -20,6 +20,17 @@
 namespace cloudkit::azure {
 namespace {
 
+// Azure Blob reads a backslash in a blob name as '/' ("a\b" is the blob
+// "a/b"): a put of one would overwrite the other. Such keys are refused.
+Status CheckBlobKey(std::string_view key) {
+  CK_RETURN_IF_ERROR(names::CheckObjectKey(key));
+  if (key.find('\\') != std::string_view::npos) {
+    return Status::InvalidArgument("object key " + names::Quote(key) +
+                                   " has a '\\', which Azure Blob reads as '/'");
+  }
+  return Status::Ok();
+}
+
 using ports::HttpHeaders;
 using remote::HeaderValue;
 
@@ -227,7 +238,7 @@ Task<Result<v1::BucketExistsResponse>> AzureBlobStorage::BucketExists(const v1::
 Task<Result<std::unique_ptr<ObjectUpload>>> AzureBlobStorage::BeginPut(const v1::PutObjectRequest& req) {
   const int64_t deadline = blob_->client.http.CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.bucket()));
-  CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
+  CK_CO_RETURN_IF_ERROR(CheckBlobKey(req.key()));
   CK_CO_RETURN_IF_ERROR(CheckMetadata(req.metadata()));
   CK_CO_RETURN_IF_ERROR(co_await RequireBucket(req.bucket(), deadline));
   std::string azure_if_match;
@@ -256,7 +267,7 @@ Task<Result<std::unique_ptr<ObjectDownload>>> AzureBlobStorage::BeginGet(const v
                                                                          v1::GetObjectResponse* head) {
   const int64_t deadline = blob_->client.http.CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.bucket()));
-  CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
+  CK_CO_RETURN_IF_ERROR(CheckBlobKey(req.key()));
   CK_CO_RETURN_IF_ERROR(co_await EnsureContainer(deadline));
   const std::string what = DescribeObject(req.bucket(), req.key());
   HttpHeaders headers;
@@ -304,7 +315,7 @@ Task<Result<std::unique_ptr<ObjectDownload>>> AzureBlobStorage::BeginGet(const v
 Task<Result<v1::HeadObjectResponse>> AzureBlobStorage::HeadObject(const v1::HeadObjectRequest& req) {
   const int64_t deadline = blob_->client.http.CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.bucket()));
-  CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
+  CK_CO_RETURN_IF_ERROR(CheckBlobKey(req.key()));
   Result<Head> head = co_await HeadOf(req.bucket(), req.key(), deadline);
   if (!head.ok()) co_return head.status();
   v1::HeadObjectResponse response;
@@ -315,7 +326,7 @@ Task<Result<v1::HeadObjectResponse>> AzureBlobStorage::HeadObject(const v1::Head
 Task<Result<v1::DeleteObjectResponse>> AzureBlobStorage::DeleteObject(const v1::DeleteObjectRequest& req) {
   const int64_t deadline = blob_->client.http.CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.bucket()));
-  CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
+  CK_CO_RETURN_IF_ERROR(CheckBlobKey(req.key()));
   const std::string what = DescribeObject(req.bucket(), req.key());
   HttpHeaders headers;
   if (!req.if_match().empty()) {
@@ -356,7 +367,7 @@ Task<Result<v1::DeleteObjectsResponse>> AzureBlobStorage::DeleteObjects(const v1
   std::vector<std::string> keys;
   std::set<std::string> seen;
   for (const std::string& key : req.keys()) {
-    Status valid = names::CheckObjectKey(key);
+    Status valid = CheckBlobKey(key);
     if (!valid.ok()) {
       v1::DeleteError& error = invalid.emplace_back();
       error.set_key(key);
@@ -413,9 +424,9 @@ Task<Status> AzureBlobStorage::AwaitCopy(const std::string& name, const std::str
 Task<Result<v1::CopyObjectResponse>> AzureBlobStorage::CopyObject(const v1::CopyObjectRequest& req) {
   const int64_t deadline = blob_->client.http.CallDeadline();
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.source_bucket()));
-  CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.source_key()));
+  CK_CO_RETURN_IF_ERROR(CheckBlobKey(req.source_key()));
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.bucket()));
-  CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
+  CK_CO_RETURN_IF_ERROR(CheckBlobKey(req.key()));
   CK_CO_RETURN_IF_ERROR(co_await RequireBucket(req.bucket(), deadline));
   const std::string source = DescribeObject(req.source_bucket(), req.source_key());
   const std::string destination = DescribeObject(req.bucket(), req.key());
@@ -497,7 +508,7 @@ Task<Result<v1::ListObjectsResponse>> AzureBlobStorage::ListObjects(const v1::Li
 
 Task<Result<v1::PresignObjectResponse>> AzureBlobStorage::PresignObject(const v1::PresignObjectRequest& req) {
   CK_CO_RETURN_IF_ERROR(names::CheckContainerName("bucket", req.bucket()));
-  CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
+  CK_CO_RETURN_IF_ERROR(CheckBlobKey(req.key()));
   const std::string method = req.method().empty() ? "GET" : req.method();
   if (method != "GET" && method != "PUT") {
     co_return Status::InvalidArgument("presigned URLs are for GET or PUT, not " + names::Quote(method));

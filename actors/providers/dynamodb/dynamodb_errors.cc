@@ -22,7 +22,7 @@ Status ForCancelledTransaction(const DynamoError& error, const std::string& what
     return Status::FailedPrecondition(what + " does not meet the request's condition" + detail);
   }
   if (Any(reasons, {"ItemCollectionSizeLimitExceeded"})) {
-    return Status(v1::RESOURCE_EXHAUSTED, "resource exhausted: " + what + detail);
+    return Status::OverLimit(what + detail);
   }
   if (Any(reasons, {"ProvisionedThroughputExceeded", "ThrottlingError"})) {
     return Status::ResourceExhausted("DynamoDB throttled " + what + detail);
@@ -94,7 +94,7 @@ Status MapDynamoError(int http_status, const ports::HttpHeaders& headers, std::s
     return Status::PermissionDenied("the binding's credentials may not access " + what + detail);
   }
   if (type == "ItemCollectionSizeLimitExceededException") {
-    return Status(v1::RESOURCE_EXHAUSTED, "resource exhausted: " + what + detail);
+    return Status::OverLimit(what + detail);
   }
   if (type == "ValidationException" || type == "SerializationException") {
     return Status::InvalidArgument(what + ": DynamoDB refused it" + detail);

@@ -1,7 +1,11 @@
 #include "providers/embedded/embedded_pubsub.h"
 
 #include <algorithm>
+#include <string>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "providers/embedded/message_keys.h"
 #include "providers/embedded/store_keys.h"
@@ -101,15 +105,23 @@ Status CheckAckIds(const google::protobuf::RepeatedPtrField<std::string>& ack_id
   return Status::Ok();
 }
 
-Result<std::vector<Receipt>> DecodeAckIds(const google::protobuf::RepeatedPtrField<std::string>& ack_ids) {
+struct AckId {
+  const std::string* text;
+  Receipt receipt;
+};
+
+// Each ack id once: a repeated one would be acked (and its shared payload
+// released) twice in one batch.
+Result<std::vector<AckId>> DecodeAckIds(const google::protobuf::RepeatedPtrField<std::string>& ack_ids) {
   CK_RETURN_IF_ERROR(CheckAckIds(ack_ids));
-  std::vector<Receipt> receipts;
+  std::vector<AckId> decoded;
+  std::unordered_set<std::string_view> seen;
   for (const std::string& ack_id : ack_ids) {
     Result<Receipt> receipt = DecodeReceipt(ack_id);
     if (!receipt.ok()) return Status::InvalidArgument("not an ack id: " + names::Quote(ack_id));
-    receipts.push_back(*receipt);
+    if (seen.insert(ack_id).second) decoded.push_back({&ack_id, *receipt});
   }
-  return receipts;
+  return decoded;
 }
 
 // An awaitable of a write already issued (g++ 12 wants prvalue awaiters).
@@ -502,18 +514,18 @@ Task<Result<v1::PublishBatchResponse>> EmbeddedPubSub::Fan(
 
 Task<Result<v1::AckMessagesResponse>> EmbeddedPubSub::Ack(const v1::AckMessagesRequest& req) {
   const std::string& subscription = req.subscription();
-  Result<std::vector<Receipt>> receipts = DecodeAckIds(req.ack_ids());
-  if (!receipts.ok()) co_return receipts.status();
+  Result<std::vector<AckId>> ack_ids = DecodeAckIds(req.ack_ids());
+  if (!ack_ids.ok()) co_return ack_ids.status();
   Result<Held> held = co_await HoldMessages(subscription);
   if (!held.ok()) co_return held.status();
   const Channel channel = ChannelOf(subscription, held->record);
   ports::WriteBatch batch;
   std::vector<uint64_t> shared;
   v1::AckMessagesResponse resp;
-  for (size_t i = 0; i < receipts->size(); ++i) {
-    Status acked = co_await channels_.StageAck(channel, (*receipts)[i], &batch, &shared);
+  for (const AckId& ack_id : *ack_ids) {
+    Status acked = co_await channels_.StageAck(channel, ack_id.receipt, &batch, &shared);
     if (acked.code() == v1::FAILED_PRECONDITION) {
-      resp.add_stale_ack_ids(req.ack_ids(static_cast<int>(i)));
+      resp.add_stale_ack_ids(*ack_id.text);
       continue;
     }
     CK_CO_RETURN_IF_ERROR(acked);
@@ -529,18 +541,18 @@ Task<Result<v1::AckMessagesResponse>> EmbeddedPubSub::Ack(const v1::AckMessagesR
 
 Task<Result<v1::NackMessagesResponse>> EmbeddedPubSub::Nack(const v1::NackMessagesRequest& req) {
   const std::string& subscription = req.subscription();
-  Result<std::vector<Receipt>> receipts = DecodeAckIds(req.ack_ids());
-  if (!receipts.ok()) co_return receipts.status();
+  Result<std::vector<AckId>> ack_ids = DecodeAckIds(req.ack_ids());
+  if (!ack_ids.ok()) co_return ack_ids.status();
   Result<Held> held = co_await HoldMessages(subscription);
   if (!held.ok()) co_return held.status();
   const Channel channel = ChannelOf(subscription, held->record);
   const int64_t now = clock_->NowMs();
   ports::WriteBatch batch;
   v1::NackMessagesResponse resp;
-  for (size_t i = 0; i < receipts->size(); ++i) {
-    Result<Receipt> moved = co_await channels_.StageVisibility(channel, (*receipts)[i], now, &batch);
+  for (const AckId& ack_id : *ack_ids) {
+    Result<Receipt> moved = co_await channels_.StageVisibility(channel, ack_id.receipt, now, &batch);
     if (moved.status().code() == v1::FAILED_PRECONDITION) {
-      resp.add_stale_ack_ids(req.ack_ids(static_cast<int>(i)));
+      resp.add_stale_ack_ids(*ack_id.text);
       continue;
     }
     if (!moved.ok()) co_return moved.status();

@@ -142,6 +142,12 @@ Status MapS3Error(int http_status, const HttpHeaders& headers, std::string_view 
   if (code == "AccessDenied" || code == "AllAccessDisabled") {
     return Status::PermissionDenied("the binding's credentials may not access " + what + detail);
   }
+  if (http_status == 403 && code.empty()) {
+    // A HEAD's 403 has no body to say which: refused credentials or no access.
+    return Status::PermissionDenied("S3 refused access to " + what +
+                                    " (HTTP 403, no reason given: the binding's credentials are wrong, or may not "
+                                    "access it)");
+  }
   if (code == "SlowDown" || code == "ServiceUnavailable" || code == "RequestTimeout" || code == "InternalError" ||
       code == "Throttling" || code == "ThrottlingException") {
     return Status::Unavailable("S3 could not serve " + what + " now" + detail, error.retry_after_ms);
@@ -410,13 +416,16 @@ Task<Result<v1::CreateBucketResponse>> S3ObjectStorage::CreateBucket(const v1::C
     if (exists.ok()) co_return Status::AlreadyExists(what);
     if (exists.code() != v1::NOT_FOUND) co_return exists;
   }
+  // With If-None-Match: *, a 412 means the bucket's marker is there: the bucket is.
+  // (Other failed preconditions, such as the binding's own S3 bucket missing, are not that.)
   Result<remote::HttpAnswer> put = co_await s3_->service.Fetch(
       deadline, s3_->Request("PUT", s3_->location.UrlOf(s3_->location.MarkerKey(req.bucket())), std::move(headers)),
-      Errors(what));
-  if (!put.ok()) {
-    if (put.status().code() == v1::FAILED_PRECONDITION) co_return Status::AlreadyExists(what);
-    co_return put.status();
-  }
+      [what](int status, const HttpHeaders& answer_headers, std::string_view body) {
+        const S3Error parsed = ParseError(body);
+        if (status == 412 || parsed.code == "PreconditionFailed") return Status::AlreadyExists(what);
+        return MapS3Error(status, answer_headers, body, what);
+      });
+  if (!put.ok()) co_return put.status();
   v1::CreateBucketResponse response;
   response.mutable_bucket()->set_name(req.bucket());
   response.mutable_bucket()->set_created_ms(
