@@ -7,6 +7,7 @@
 
 #include "cli/cli_context.h"
 #include "cli/commands.h"
+#include "cli/number_checks.h"
 #include "core/protobuf_log.h"
 
 using cloudkit::cli::Action;
@@ -29,7 +30,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", context.options.json, "Machine-readable output (results and errors as JSON)");
   app.add_option("--timeout", context.options.timeout_ms,
                  "Deadline per call in milliseconds (for transfers: the longest pause)")
-      ->check(CLI::PositiveNumber)
+      ->check(cloudkit::cli::WholeNumber(1, UINT32_MAX))
       ->capture_default_str();
   app.add_option("--key", context.options.key_file, "This client's CURVE key pair file (cloudkit keygen)")
       ->envname("CLOUDKIT_KEY");

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/number_checks.h"
 #include "cli/formatting.h"
 
 namespace cloudkit::cli {
@@ -117,9 +118,15 @@ void AddKeyValueCommands(CLI::App& kv, CliContext& context, Action* action) {
   CLI::App* put = add("put", "Write an item");
   put->add_option("key", args->key, "Key")->required();
   put->add_option("value", args->value, "Value")->required();
-  put->add_option("--ttl", args->ttl_ms, "Expire the item after this many milliseconds");
-  put->add_flag("--if-absent", args->if_absent, "Only if the key is absent (else ALREADY_EXISTS)");
-  put->add_option("--if-match", args->if_match, "Only if the item's current ETag is this (else FAILED_PRECONDITION)");
+  put->add_option("--ttl", args->ttl_ms, "Expire the item after this many milliseconds")
+      ->check(WholeNumber(1, uint64_t{1} << 50));
+  CLI::Option* if_absent =
+      put->add_flag("--if-absent", args->if_absent, "Only if the key is absent (else ALREADY_EXISTS)");
+  // An empty ETag (an unset $ETAG in a script) would make the put unconditional.
+  put->add_option("--if-match", args->if_match, "Only if the item's current ETag is this (else FAILED_PRECONDITION)")
+      ->check(CLI::Validator([](std::string& etag) { return etag.empty() ? std::string("the ETag is empty") : std::string(); },
+                             "", "NotEmpty"))
+      ->excludes(if_absent);
   put->callback([&context, action, args] { *action = [&context, args] { return Put(context, *args); }; });
 
   CLI::App* get = add("get", "Print an item's value");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/number_checks.h"
 #include "cli/formatting.h"
 #include "cli/message_args.h"
 
@@ -274,7 +275,7 @@ void AddPubSubCommands(CLI::App& pubsub, CliContext& context, Action* action) {
   subscribe->add_option("--filter", args->filter, "Only messages with attribute KEY=VALUE (repeatable: all must match)")
       ->take_all();
   subscribe->add_option("--ack-deadline", args->ack_deadline_s, "Seconds a delivered message waits for its ack (default 30)")
-      ->check(CLI::Range(0.0, 600.0));
+      ->check(Seconds(600));
   subscribe->add_option("--dead-letter", args->dead_letter, "Subscription that takes messages delivered too often");
   subscribe->add_option("--max-deliveries", args->max_deliveries, "Deliveries before a message moves to --dead-letter")
       ->check(CLI::Range(1, 1000));
@@ -288,7 +289,8 @@ void AddPubSubCommands(CLI::App& pubsub, CliContext& context, Action* action) {
 
   CLI::App* listen = add("listen", "Print a subscription's messages as they arrive, acking each", &Listen);
   subscription(listen);
-  listen->add_option("--max", args->max_messages, "End after this many messages (default: at SIGINT or SIGTERM)");
+  listen->add_option("--max", args->max_messages, "End after this many messages (default: at SIGINT or SIGTERM)")
+      ->check(WholeNumber(1, UINT32_MAX));
 }
 
 }  // namespace cloudkit::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/number_checks.h"
 #include "cli/formatting.h"
 #include "cli/message_args.h"
 
@@ -241,7 +242,7 @@ void AddQueueCommands(CLI::App& queue, CliContext& context, Action* action) {
   create->add_option("--max-receives", args->max_receives, "Receives before a message moves to --dead-letter")
       ->check(CLI::Range(1, 1000));
   create->add_option("--visibility", args->visibility_s, "Default visibility timeout in seconds (default 30)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(Seconds(kMaxSecondsInMs32));
 
   add("delete", "Delete a queue and its messages", &Delete);
   CLI::App* list = add("list", "List queues (all pages)", &List, /*names_queue=*/false);
@@ -249,16 +250,16 @@ void AddQueueCommands(CLI::App& queue, CliContext& context, Action* action) {
 
   CLI::App* send = add("send", "Send a message", &Send);
   send->add_option("message", args->message, "The message, or - for stdin")->required();
-  send->add_option("--delay", args->delay_s, "Invisible this many seconds first")->check(CLI::NonNegativeNumber);
+  send->add_option("--delay", args->delay_s, "Invisible this many seconds first")->check(Seconds(kMaxSecondsInMs32));
   send->add_option("--attr", args->attributes, "Attribute KEY=VALUE (repeatable)")->take_all();
   send->add_option("--dedup", args->dedup_id, "Deduplication id: a resend within 5 minutes is not enqueued");
 
   CLI::App* receive = add("receive", "Receive messages: RECEIPT<TAB>BODY per line", &Receive);
   receive->add_option("--max", args->max_messages, "At most this many messages (default 1)")->check(CLI::Range(1, 100));
   receive->add_option("--wait", args->wait_s, "Wait up to this many seconds for one (at most 20)")
-      ->check(CLI::Range(0.0, 20.0));
+      ->check(Seconds(20));
   receive->add_option("--visibility", args->visibility_s, "Invisible this many seconds (default: the queue's)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(Seconds(kMaxSecondsInMs32));
 
   CLI::App* ack = add("ack", "Delete a received message", &Ack);
   ack->add_option("receipt", args->receipt, "The receipt handle receive printed")->required();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/number_checks.h"
 #include "cli/formatting.h"
 
 namespace cloudkit::cli {
@@ -158,7 +159,7 @@ void AddSecretsCommands(CLI::App& secrets, CliContext& context, Action* action) 
   put->callback([&context, action, args] { *action = [&context, args] { return Put(context, *args); }; });
 
   CLI::App* get = add("get", "Print a secret's value (the latest version unless --version)", true);
-  get->add_option("--version", args->version, "Version to read")->check(CLI::PositiveNumber);
+  get->add_option("--version", args->version, "Version to read")->check(WholeNumber(1, UINT32_MAX));
   get->callback([&context, action, args] { *action = [&context, args] { return Get(context, *args); }; });
 
   CLI::App* list = add("list", "List secret names (all pages; never values)", false);

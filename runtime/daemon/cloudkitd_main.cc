@@ -33,6 +33,7 @@
 #include "ports/lazy_ports.h"
 #include "ports/native_storage.h"
 #include "ports/openssl_hash.h"
+#include "ports/posix_fs.h"
 #include "ports/sodium_sealer.h"
 #include "ports/system_clock.h"
 #include "providers/binding_url.h"
@@ -190,6 +191,29 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
   if (!data_dir_lock.ok()) {
     spdlog::error("{}", data_dir_lock.status().message());
     return kExitStartup;
+  }
+
+  // A `local` binding's directory is this daemon's alone, like its data dir: a
+  // binding of another daemon pointing into it (--bind x=file:///that/dir)
+  // would share its files and sweep its uploads under way.
+  std::vector<std::unique_ptr<DataDirLock>> binding_dir_locks;
+  for (const auto& binding : config.bindings) {
+    if (binding.provider != "local") continue;
+    auto path_option = binding.options.find("path");
+    const std::string path =
+        path_option != binding.options.end() ? path_option->second : config.data_dir + "/" + binding.name;
+    std::error_code same_error;
+    if (std::filesystem::equivalent(path, config.data_dir, same_error)) continue;  // locked already
+    if (Status made = posix_fs::MakeDirs(path, 0700); !made.ok()) {
+      spdlog::error("binding '{}': {}", binding.name, made.message());
+      return kExitStartup;
+    }
+    auto lock = DataDirLock::Acquire(path);
+    if (!lock.ok()) {
+      spdlog::error("binding '{}': {}", binding.name, lock.status().message());
+      return kExitStartup;
+    }
+    binding_dir_locks.push_back(std::move(*lock));
   }
 
   SystemClock clock;

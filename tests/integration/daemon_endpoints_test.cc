@@ -114,6 +114,21 @@ TEST_F(DaemonEndpointsTest, ASecondDaemonOnTheSameDataDirRefusesToStart) {
   EXPECT_TRUE(Answers((*first)->endpoint())) << "the first daemon serves on";
 }
 
+// Nor may it reach the first one's files through a binding's path.
+TEST_F(DaemonEndpointsTest, ASecondDaemonCannotBindTheDirectoryOfTheFirstsBinding) {
+  auto first = DaemonProcess::Start();
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  const std::string taken = (*first)->dir() + "/data/default";
+  ProcessResult second = RunRefused({"--listen", UnusedEndpoint(), "--data-dir", dir_ + "/data", "--bind",
+                                     "x=file://" + taken});
+  EXPECT_EQ(second.exit_code, 3) << second.err;
+  EXPECT_NE(second.err.find("binding 'x': failed precondition: data dir '" + taken + "' is in use by another cloudkitd (pid " +
+                            std::to_string((*first)->pid()) + ")"),
+            std::string::npos)
+      << second.err;
+  EXPECT_TRUE(Answers((*first)->endpoint())) << "the first daemon serves on";
+}
+
 TEST_F(DaemonEndpointsTest, AFileThatIsNotASocketIsNeverReplaced) {
   const std::string path = dir_ + "/precious.txt";
   std::ofstream(path) << "keep me";

@@ -188,6 +188,16 @@ remote::HttpService::MapError Errors(std::string what) {
   };
 }
 
+// A bucket's marker put with If-None-Match: *: a 412 means the marker is
+// there, so the bucket is. (Other failed preconditions, such as the binding's
+// own S3 bucket missing, are not that.)
+remote::HttpService::MapError CreateBucketErrors(std::string what) {
+  return [what = std::move(what)](int status, const HttpHeaders& headers, std::string_view body) {
+    if (status == 412 || ParseError(body).code == "PreconditionFailed") return Status::AlreadyExists(what);
+    return MapS3Error(status, headers, body, what);
+  };
+}
+
 // A download: the body of one GET, read as the client takes it.
 class S3Download : public ObjectDownload {
  public:
@@ -416,15 +426,9 @@ Task<Result<v1::CreateBucketResponse>> S3ObjectStorage::CreateBucket(const v1::C
     if (exists.ok()) co_return Status::AlreadyExists(what);
     if (exists.code() != v1::NOT_FOUND) co_return exists;
   }
-  // With If-None-Match: *, a 412 means the bucket's marker is there: the bucket is.
-  // (Other failed preconditions, such as the binding's own S3 bucket missing, are not that.)
   Result<remote::HttpAnswer> put = co_await s3_->service.Fetch(
       deadline, s3_->Request("PUT", s3_->location.UrlOf(s3_->location.MarkerKey(req.bucket())), std::move(headers)),
-      [what](int status, const HttpHeaders& answer_headers, std::string_view body) {
-        const S3Error parsed = ParseError(body);
-        if (status == 412 || parsed.code == "PreconditionFailed") return Status::AlreadyExists(what);
-        return MapS3Error(status, answer_headers, body, what);
-      });
+      CreateBucketErrors(what));
   if (!put.ok()) co_return put.status();
   v1::CreateBucketResponse response;
   response.mutable_bucket()->set_name(req.bucket());
