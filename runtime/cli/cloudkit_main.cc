@@ -1,6 +1,8 @@
 // cloudkit: the command-line client of cloudkitd (docs/cli.md).
 //   cloudkit [--endpoint E] [--binding B] [--json] [--timeout MS] <group> <verb> ...
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -78,5 +80,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cloudkit: no command given (see cloudkit --help)\n");
     return cloudkit::cli::kExitUsage;
   }
-  return action();
+  const int exit_code = action();
+  // What was printed must have reached stdout (a full disk, a closed descriptor).
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (!flushed || std::ferror(stdout)) {
+    std::fprintf(stderr, "cloudkit: cannot write stdout: %s\n", !flushed && error != 0 ? std::strerror(error) : "a write failed");
+    return exit_code == 0 ? cloudkit::cli::kExitLocalError : exit_code;
+  }
+  return exit_code;
 }

@@ -276,6 +276,19 @@ TEST_F(CliTest, InterruptedGetLeavesNoFileBehind) {
   EXPECT_TRUE(std::filesystem::is_empty(files_)) << "a partial or temporary file was left";
 }
 
+TEST_F(CliTest, AStdoutThatCannotBeWrittenIsALocalError) {
+  testing_util::ChildProcessOptions status;
+  status.argv = {CLOUDKIT_CLI_PATH, "status"};
+  status.env = {{"CLOUDKIT_ENDPOINT", daemon_->endpoint()}};
+  status.stdout_path = "/dev/full";
+  status.stderr_path = files_ + "/stderr";
+  auto cli = testing_util::ChildProcess::Start(status);
+  ASSERT_TRUE(cli.ok()) << cli.status().message();
+  ASSERT_TRUE((*cli)->WaitForExit(std::chrono::seconds(30)));
+  EXPECT_EQ((*cli)->exit_code(), 1) << (*cli)->DescribeExit();
+  EXPECT_EQ(Read(files_ + "/stderr"), "cloudkit: cannot write stdout: No space left on device\n");
+}
+
 TEST_F(CliTest, DeleteCopyAndList) {
   Ok({"storage", "create-bucket", "docs"});
   Ok({"storage", "create-bucket", "archive"});
