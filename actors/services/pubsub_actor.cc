@@ -227,7 +227,7 @@ ServiceDescriptor PubSubService() {
   service.name = kPubSubService;
   service.proto_service = "cloudkit.v1.PubSub";
   for (const PubSubActor::Method& method : PubSubActor::Methods()) {
-    service.methods.push_back({method.name, method.streams});
+    service.methods.push_back({method.name, method.streams, /*waits_for_events=*/method.streams});
   }
   service.runs_inline_over_memory = false;
   service.make_actor = [](ServiceProvider& provider, const ActorContext& context) -> std::unique_ptr<Actor> {

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "services/call_frames.h"
@@ -158,7 +159,9 @@ ServiceDescriptor QueueService() {
   ServiceDescriptor service;
   service.name = kQueueService;
   service.proto_service = "cloudkit.v1.Queue";
-  for (const QueueActor::Method& method : QueueActor::Methods()) service.methods.push_back({method.name, false});
+  for (const QueueActor::Method& method : QueueActor::Methods()) {
+    service.methods.push_back({method.name, false, /*waits_for_events=*/std::string_view(method.name) == "Receive"});
+  }
   service.runs_inline_over_memory = true;
   service.make_actor = [](ServiceProvider& provider, const ActorContext& context) -> std::unique_ptr<Actor> {
     auto* queue = dynamic_cast<QueueProvider*>(&provider);

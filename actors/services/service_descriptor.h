@@ -26,6 +26,10 @@ namespace cloudkit {
 struct MethodDescriptor {
   std::string name;      // "Get"
   bool streams = false;  // the call stays open after its first frame (DATA / CREDIT follow)
+  // The call may wait on the world rather than work (a long poll, a
+  // subscription): a daemon that stops ends it at once, retryable, instead
+  // of waiting for it through its drain.
+  bool waits_for_events = false;
 };
 
 // What a host lends the actor it makes. All must outlive the actor.

@@ -172,8 +172,10 @@ void FrontDoor::Run(int signal_fd) {
       } else if (!draining_) {
         draining_ = true;
         drain_deadline = clock_.NowMs() + config_.limits.drain_timeout_ms;
+        EndCallsThatWait();
         spdlog::info("signal {}: draining {} call(s) in flight (up to {} ms)", info.ssi_signo,
                      calls_.size(), config_.limits.drain_timeout_ms);
+        FlushDeliveriesAndReplies();  // the cancels
       }
     }
     ExpireDeadlines();
@@ -373,6 +375,23 @@ void FrontDoor::HandleClientMessage(std::vector<zmq::message_t>& parts) {
   OnStreamFrame(peer, env, std::move(body));
 }
 
+void FrontDoor::EndCallsThatWait() {
+  std::vector<uint64_t> waiting;
+  for (const auto& [call_id, call] : calls_) {
+    if (call.waits_for_events) waiting.push_back(call_id);
+  }
+  for (uint64_t call_id : waiting) {
+    Call& call = calls_.at(call_id);
+    SendError(call.peer, call.request_id, Status::Unavailable("cloudkitd is shutting down", 1000));
+    HostedActor* actor = call.actor;
+    ForgetCall(call_id);
+    Inbound cancel;
+    cancel.call_id = call_id;
+    cancel.kind = v1::CANCEL;
+    DeliverLater(actor, std::move(cancel));
+  }
+}
+
 // A stream frame too big to take ends its call, on both sides; one for no
 // call in flight is ignored, as late stream frames are.
 void FrontDoor::EndStreamOverLimit(const std::string& peer, uint64_t request_id, const Status& over) {
@@ -465,6 +484,7 @@ void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std
   const uint32_t timeout_ms = std::min(env.timeout_ms() ? env.timeout_ms() : config_.limits.default_timeout_ms,
                                        config_.limits.max_timeout_ms);
   const bool streaming = rpc->streams;
+  request_waits_ = rpc->waits_for_events;
   uint64_t call_id = next_call_id_++;
   Inbound in;
   in.call_id = call_id;
@@ -524,6 +544,7 @@ FrontDoor::Call& FrontDoor::RegisterCall(uint64_t call_id, const std::string& pe
   call.incarnation = actor->incarnation();
   call.timeout_ms = timeout_ms;
   call.streaming = streaming;
+  call.waits_for_events = request_waits_;
   call.connection_fd = message_fd_;
   call.connection_inode = SocketInode(message_fd_);
   if (access_) {

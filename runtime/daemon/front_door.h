@@ -65,6 +65,7 @@ class FrontDoor {
     int64_t deadline_ms = 0;
     uint32_t timeout_ms = 0;
     bool streaming = false;    // deadline restarts with each client frame
+    bool waits_for_events = false;  // a long poll or subscription: ended at once by a drain
     int connection_fd = -1;    // the client's connection (ZMQ_SRCFD): its disconnect ends the call
     uint64_t connection_inode = 0;  // the socket behind connection_fd then (its fd may be reused)
     // With client keys: whose call it is, and what its method needs.
@@ -88,6 +89,8 @@ class FrontDoor {
   bool OnClientMessage();
   void HandleClientMessage(std::vector<zmq::message_t>& parts);
   void OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
+  // At the start of a drain: calls that wait on events end now, retryable.
+  void EndCallsThatWait();
   void EndStreamOverLimit(const std::string& peer, uint64_t request_id, const Status& over);
   void OnStreamFrame(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
   void OnActorFrames(bool woken);
@@ -154,6 +157,7 @@ class FrontDoor {
   std::unique_ptr<ZapHandler> zap_;
   std::function<Result<AuthConfig>()> client_keys_source_;
   Rights request_rights_ = 0;  // what the request being handled needs (with client keys)
+  bool request_waits_ = false;  // whether the request being handled waits on events (a long poll, a subscription)
   // The rights each method needs, by the service's index and the method's
   // position in its descriptor (services_).
   std::vector<std::vector<Rights>> method_rights_;

@@ -12,6 +12,7 @@
 #include "cloudkit/v1/envelope.pb.h"
 #include "cloudkit/v1/key_value.pb.h"
 #include "cloudkit/v1/object_storage.pb.h"
+#include "cloudkit/v1/queue.pb.h"
 #include "integration/daemon_fixture.h"
 #include "integration/test_helpers.h"
 #include "support/sanitized.h"
@@ -487,6 +488,38 @@ TEST_F(ProtocolTest, SigtermDrainsCallsInFlightThenExitsZero) {
   auto head = client_->storage().HeadObject(HeadRequest("docs", "draining"));
   ASSERT_CK_OK(head);
   EXPECT_EQ(head->object().size(), result->object().size());
+}
+
+// Calls that only wait (long polls) do not hold a stopping daemon for its
+// whole drain: they end at once, retryable, and the daemon exits.
+TEST_F(ProtocolTest, SigtermEndsLongPollsAtOnce) {
+  std::vector<std::future<Result<v1::ReceiveResponse>>> polls;
+  std::vector<std::unique_ptr<Client>> pollers;
+  for (const char* binding : {"default", "scratch"}) {
+    ClientOptions options;
+    options.binding = binding;
+    pollers.push_back(Connect(options));
+    v1::CreateQueueRequest create;
+    create.set_queue("jobs");
+    ASSERT_CK_OK(pollers.back()->queue().CreateQueue(create));
+    polls.push_back(std::async(std::launch::async, [client = pollers.back().get()] {
+      v1::ReceiveRequest receive;
+      receive.set_queue("jobs");
+      receive.set_wait_ms(20'000);
+      return client->queue().Receive(receive);
+    }));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both are waiting in the daemon
+  ASSERT_EQ(::kill(daemon_->pid(), SIGTERM), 0);
+  for (auto& poll : polls) {
+    auto ended = poll.get();
+    EXPECT_CK_CODE(ended, v1::UNAVAILABLE);
+    EXPECT_TRUE(ended.status().retryable());
+    EXPECT_NE(ended.status().message().find("cloudkitd is shutting down"), std::string::npos)
+        << ended.status().message();
+  }
+  EXPECT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  EXPECT_NE(daemon_->Log().find("stopped: 0 call(s) abandoned"), std::string::npos) << daemon_->Log();
 }
 
 // A slow operation on one binding stalls neither another binding nor the other
