@@ -317,8 +317,29 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   return config;
 }
 
+namespace {
+
+// ZeroMQ would take "tcp://127.0.0.1:99999" as port 34463 (the number
+// wrapped to 16 bits) and an empty endpoint as nothing: check first.
+Status CheckListenEndpoint(const std::string& endpoint) {
+  const std::string quoted = "'" + endpoint + "'";
+  if (endpoint.empty()) return Status::InvalidArgument("an empty listen endpoint");
+  if (endpoint.rfind("tcp://", 0) != 0) return Status::Ok();
+  const size_t colon = endpoint.rfind(':');
+  const std::string port = colon == std::string::npos || colon < 6 ? "" : endpoint.substr(colon + 1);
+  if (port == "*") return Status::Ok();  // any free port
+  const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+    return Status::InvalidArgument("listen endpoint " + quoted + ": the port must be a number from 1 to 65535 (or *)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status FinalizeConfig(DaemonConfig* config) {
   if (config->listen.empty()) config->listen.push_back(kDefaultListenEndpoint);
+  for (const std::string& endpoint : config->listen) CK_RETURN_IF_ERROR(CheckListenEndpoint(endpoint));
   if (config->data_dir.empty()) config->data_dir = DefaultDataDir();
   if (config->bindings.empty()) {
     config->bindings.push_back(BindingConfig{"default", "local", {}, {}, {}});
@@ -330,6 +351,9 @@ Status FinalizeConfig(DaemonConfig* config) {
     }
   }
   CK_RETURN_IF_ERROR(CheckAuth(*config));
+  if (config->limits.max_in_flight_per_binding < 1 || config->limits.max_in_flight_per_client < 1) {
+    return Status::InvalidArgument("limits: max_in_flight_per_binding and max_in_flight_per_client must be at least 1");
+  }
   if (config->limits.disk_workers < 1 || config->limits.disk_workers > 256) {
     return Status::InvalidArgument("limits: disk_workers must be between 1 and 256, got " +
                                    std::to_string(config->limits.disk_workers));

@@ -102,7 +102,14 @@ Status FrontDoor::RequireClientKeys(const CurveKeyPair& server_key) {
 }
 
 Status FrontDoor::Bind() {
+  // ZeroMQ binds IPv6 addresses only when told to, and reads "localhost" as
+  // an interface name; both are loopback endpoints the daemon accepts.
   for (const auto& endpoint : config_.listen) {
+    if (endpoint.rfind("tcp://[", 0) == 0) router_.set(zmq::sockopt::ipv6, 1);
+  }
+  for (const auto& configured : config_.listen) {
+    std::string endpoint = configured;
+    if (endpoint.rfind("tcp://localhost:", 0) == 0) endpoint.replace(6, 9, "127.0.0.1");
     const std::string ipc_path = IpcPath(endpoint);
     if (!ipc_path.empty()) CK_RETURN_IF_ERROR(CheckIpcPathFree(endpoint, ipc_path));
     // The socket is created by ZeroMQ's I/O thread with the process's umask:
@@ -112,7 +119,7 @@ Status FrontDoor::Bind() {
       router_.bind(endpoint);
     } catch (const zmq::error_t& e) {
       if (!ipc_path.empty()) umask(umask_before);
-      return Status::Unavailable("cannot listen on '" + endpoint + "': " + e.what());
+      return Status::Unavailable("cannot listen on '" + configured + "': " + e.what());
     }
     if (!ipc_path.empty()) {
       umask(umask_before);

@@ -55,6 +55,29 @@ TEST(ConfigTest, DiskWorkersMustBeAtLeastOne) {
   EXPECT_NE(finalized.message().find("disk_workers"), std::string::npos) << finalized.message();
 }
 
+TEST(ConfigTest, InFlightLimitsMustBeAtLeastOne) {
+  auto config = Load("limits: {max_in_flight_per_binding: 0}\n");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  Status finalized = FinalizeConfig(&*config);
+  EXPECT_EQ(finalized.code(), v1::INVALID_ARGUMENT);
+  EXPECT_NE(finalized.message().find("max_in_flight_per_binding"), std::string::npos) << finalized.message();
+}
+
+TEST(ConfigTest, ListenPortsAreCheckedNotWrapped) {
+  for (const char* bad : {"tcp://127.0.0.1:99999", "tcp://127.0.0.1:-1", "tcp://127.0.0.1:0", "tcp://127.0.0.1",
+                          "tcp://127.0.0.1:7a", ""}) {
+    DaemonConfig config;
+    config.listen = {bad};
+    Status finalized = FinalizeConfig(&config);
+    EXPECT_EQ(finalized.code(), v1::INVALID_ARGUMENT) << "'" << bad << "': " << finalized.message();
+  }
+  for (const char* good : {"tcp://127.0.0.1:7420", "tcp://127.0.0.1:*", "tcp://[::1]:65535", "ipc:///tmp/ck.sock"}) {
+    DaemonConfig config;
+    config.listen = {good};
+    EXPECT_TRUE(FinalizeConfig(&config).ok()) << good;
+  }
+}
+
 TEST(ConfigTest, ABindingCanBeAUrl) {
   auto config = Load("bindings:\n"
                      "  - {name: scratch, url: 'mem://?services=key_value'}\n"
