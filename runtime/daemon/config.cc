@@ -327,10 +327,11 @@ Status CheckListenEndpoint(const std::string& endpoint) {
   if (endpoint.rfind("tcp://", 0) != 0) return Status::Ok();
   const size_t colon = endpoint.rfind(':');
   const std::string port = colon == std::string::npos || colon < 6 ? "" : endpoint.substr(colon + 1);
-  if (port == "*") return Status::Ok();  // any free port
+  if (port == "*") return Status::Ok();  // any free port, as 0 is
   const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits || std::stoi(port) < 1 || std::stoi(port) > 65535) {
-    return Status::InvalidArgument("listen endpoint " + quoted + ": the port must be a number from 1 to 65535 (or *)");
+  if (!digits || std::stoi(port) > 65535) {
+    return Status::InvalidArgument("listen endpoint " + quoted +
+                                   ": the port must be a number from 0 to 65535 (0 or * for any free port)");
   }
   return Status::Ok();
 }
