@@ -82,6 +82,9 @@ std::string Quote(std::string_view name) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", c);
       out += buf;
+    } else if (c == '\'' || c == '\\') {
+      out += '\\';  // so that the quotes end where the name does
+      out += static_cast<char>(c);
     } else {
       out += static_cast<char>(c);
     }

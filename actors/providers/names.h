@@ -25,7 +25,8 @@ Status CheckItemKey(std::string_view key);
 // 1..255 of [A-Za-z0-9._/-], starting with a letter or digit ("db/password").
 Status CheckSecretName(std::string_view name);
 
-// For messages: the name in quotes, shortened and with control bytes escaped.
+// For messages: the name in quotes, shortened, with control bytes escaped
+// (\xNN) and its own quotes and backslashes too (\' and \\).
 std::string Quote(std::string_view name);
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.

@@ -68,6 +68,12 @@ TEST(DynamoItemsTest, RecordsOfOtherTypesAreInternalErrors) {
     EXPECT_EQ(parsed.status().code(), v1::INTERNAL) << text;
     EXPECT_NE(parsed.status().message().find("item 'k' in table 't'"), std::string::npos);
   }
+  // In a listing, the item another program wrote is named by its key.
+  Result<StoredItem> listed =
+      ParseItem(Json::parse(R"({"sk":{"S":"ext"},"v":{"N":"42"}})"), "the items of table 't'");
+  EXPECT_EQ(listed.status().code(), v1::INTERNAL);
+  EXPECT_NE(listed.status().message().find("item 'ext' (the items of table 't')"), std::string::npos)
+      << listed.status().message();
 }
 
 TEST(DynamoItemsTest, AnswersThatAreNotJsonObjectsAreInternalErrors) {

@@ -49,6 +49,7 @@ TEST(NamesTest, QuoteEscapesControlBytesAndShortens) {
   EXPECT_EQ(names::Quote("a.txt"), "'a.txt'");
   EXPECT_EQ(names::Quote(std::string("a\0b\n", 4)), "'a\\x00b\\x0a'");
   EXPECT_EQ(names::Quote(std::string(100, 'k')), "'" + std::string(80, 'k') + "...'");
+  EXPECT_EQ(names::Quote("a'b\\c"), "'a\\'b\\\\c'");  // the quotes end where the name does
 }
 
 TEST(StoreKeysTest, PrefixSuccessorBoundsEveryExtension) {

@@ -1,18 +1,20 @@
 #include "providers/azure/table_entities.h"
 
 #include <charconv>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
+#include "providers/names.h"
 
 namespace cloudkit::azure {
 namespace {
 
 using nlohmann::json;
 
-Status NotAnEntity(const char* why) {
-  return Status::Internal(std::string("the Azure table service answered with an entity this provider cannot read (") +
+Status NotAnEntity(const std::string& why) {
+  return Status::Internal("the Azure table service answered with an entity this provider cannot read (" +
                           why + ")");
 }
 
@@ -39,9 +41,11 @@ Result<StoredEntity> FromJson(const json& object) {
   for (size_t piece = 0;; ++piece) {
     auto v = object.find("v" + std::to_string(piece));
     if (v == object.end()) break;
-    if (!v->is_string()) return NotAnEntity("a value piece is not base64");
+    // Named by its RowKey: an entity another program wrote is then easy to find.
+    const std::string which = "entity with RowKey " + names::Quote(entity.row_key) + ": ";
+    if (!v->is_string()) return NotAnEntity(which + "a value piece is not base64");
     std::optional<std::string> bytes = Base64Decode(v->get<std::string>());
-    if (!bytes) return NotAnEntity("a value piece is not base64");
+    if (!bytes) return NotAnEntity(which + "a value piece is not base64");
     entity.value += *bytes;
   }
   return entity;

@@ -85,7 +85,7 @@ struct Continuation {
 };
 Continuation ContinuationOf(const HttpHeaders& headers) {
   return {std::string(HeaderValue(headers, "x-ms-continuation-nextpartitionkey")),
-          std::string(HeaderValue(headers, "x-ms-continuation-nextrowkey"))};
+          std::string(HeaderValue(headers, "x-ms-continuation-nextrowkey")), std::string()};
 }
 
 }  // namespace

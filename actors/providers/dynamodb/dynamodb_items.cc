@@ -1,8 +1,10 @@
 #include "providers/dynamodb/dynamodb_items.h"
 
 #include <charconv>
+#include <string>
 
 #include "core/base64.h"
+#include "providers/names.h"
 
 namespace cloudkit::dynamodb {
 
@@ -58,8 +60,12 @@ std::optional<int64_t> NumberAttribute(const Json& attributes, const char* name)
 }
 
 Result<StoredItem> ParseItem(const Json& attributes, const std::string& what) {
-  auto corrupt = [&](const char* why) { return Status::Internal("DynamoDB's record of " + what + " " + why); };
   StoredItem item;
+  // Named by its key once known: an item another program wrote is then easy to find.
+  auto corrupt = [&](const char* why) {
+    const std::string whose = item.key.empty() ? what : "item " + names::Quote(item.key) + " (" + what + ")";
+    return Status::Internal("DynamoDB's record of " + whose + " " + why + ", not as CloudKit writes it");
+  };
   std::optional<std::string> key = StringAttribute(attributes, kKeyAttr);
   if (!key) return corrupt("has no key");
   item.key = std::move(*key);
