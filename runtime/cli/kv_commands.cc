@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/message_args.h"
 #include "cli/number_checks.h"
 #include "cli/formatting.h"
 
@@ -20,12 +21,17 @@ struct KeyValueArgs {
   std::string prefix;
 };
 
+// The most a request body may carry (the daemon's default limits.max_body_bytes).
+constexpr size_t kMaxValueFromStdin = 4 << 20;
+
 int Put(CliContext& context, const KeyValueArgs& args) {
+  std::optional<std::string> value = ArgOrStdin(args.value, kMaxValueFromStdin);
+  if (!value) return context.FailLocal("the value on stdin is over 4 MiB, more than a request may carry");
   return WithClient(context, [&](Client& client) {
     v1::PutRequest request;
     request.set_table(args.table);
     request.set_key(args.key);
-    request.set_value(args.value);
+    request.set_value(std::move(*value));
     request.set_ttl_ms(args.ttl_ms);
     request.set_if_absent(args.if_absent);
     request.set_if_match(args.if_match);
@@ -117,7 +123,7 @@ void AddKeyValueCommands(CLI::App& kv, CliContext& context, Action* action) {
 
   CLI::App* put = add("put", "Write an item");
   put->add_option("key", args->key, "Key")->required();
-  put->add_option("value", args->value, "Value")->required();
+  put->add_option("value", args->value, "Value, or - for stdin")->required();
   put->add_option("--ttl", args->ttl_ms, "Expire the item after this many milliseconds")
       ->check(WholeNumber(1, uint64_t{1} << 50));
   CLI::Option* if_absent =

@@ -12,7 +12,9 @@
 namespace cloudkit::cli {
 
 // `arg` itself, or all of stdin when `arg` is "-"; nullopt when stdin holds
-// more than a message may (1 MiB).
+// more than `max_bytes`.
+std::optional<std::string> ArgOrStdin(const std::string& arg, size_t max_bytes);
+// The same for a message: at most 1 MiB.
 std::optional<std::string> MessageFrom(const std::string& arg);
 // Puts each KEY=VALUE of `pairs` into `out`. Answers the first pair that is
 // not one (no '=' or an empty KEY), or "" when all are.

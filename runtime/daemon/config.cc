@@ -1,5 +1,7 @@
 #include "daemon/config.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -7,6 +9,7 @@
 #include <set>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include "client/curve_keys.h"
@@ -72,6 +75,11 @@ Status ReadCredentials(const YAML::Node& node, const std::string& path, BindingC
     std::error_code not_a_directory;
     if (std::filesystem::is_directory(file_path, not_a_directory)) {
       return Invalid(path, "binding '" + binding->name + "': credentials file '" + file_path + "' is a directory");
+    }
+    struct stat info {};
+    if (::stat(file_path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
+      spdlog::warn("binding '{}': credentials file '{}' may be read by other users (mode {:o}): chmod 600 it",
+                   binding->name, file_path, info.st_mode & 0777);
     }
     try {
       secrets = YAML::LoadFile(file_path);

@@ -374,6 +374,16 @@ TEST_F(CliTest, KeyValueVerbs) {
   ProcessResult missing = Cli({"kv", "get", "settings", "font"});
   EXPECT_EQ(missing.exit_code, 12);
   ExpectOneErrorLine(missing, "not found: ");
+
+  // From stdin: any bytes, NUL included.
+  ProcessOptions from_stdin;
+  from_stdin.stdin_data = std::string("bin\0ary", 7);
+  Ok({"kv", "put", "settings", "blob", "-"}, from_stdin);
+  EXPECT_EQ(Ok({"kv", "get", "settings", "blob"}), std::string("bin\0ary\n", 8));
+  // Numbers and conditions a script could get wrong are usage errors.
+  EXPECT_EQ(Cli({"kv", "put", "settings", "theme", "x", "--ttl", "-1"}).exit_code, 2);
+  EXPECT_EQ(Cli({"kv", "put", "settings", "theme", "x", "--if-match", ""}).exit_code, 2);
+  EXPECT_EQ(Cli({"kv", "put", "settings", "theme", "x", "--if-absent", "--if-match", etag}).exit_code, 2);
 }
 
 TEST_F(CliTest, QueueVerbs) {
