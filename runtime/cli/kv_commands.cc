@@ -98,9 +98,7 @@ int List(CliContext& context, const KeyValueArgs& args) {
         if (context.json()) {
           items.push_back(ItemJson(item));
         } else {
-          std::printf("%s\t", item.key().c_str());
-          std::fwrite(item.value().data(), 1, item.value().size(), stdout);
-          std::fputc('\n', stdout);
+          std::printf("%s\t%s\n", Printable(item.key()).c_str(), Printable(item.value()).c_str());
         }
       }
       request.set_continuation_token(page->next_continuation_token());

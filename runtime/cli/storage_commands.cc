@@ -84,11 +84,14 @@ int HeadObject(CliContext& context, const StorageArgs& args) {
       return kExitOk;
     }
     std::printf("bucket: %s\nkey: %s\nsize: %llu\netag: %s\nlast-modified: %s\ncontent-type: %s\n",
-                object.bucket().c_str(), object.key().c_str(), (unsigned long long)object.size(),
-                object.etag().c_str(), IsoTime(object.last_modified_ms()).c_str(), object.content_type().c_str());
+                object.bucket().c_str(), Printable(object.key()).c_str(), (unsigned long long)object.size(),
+                object.etag().c_str(), IsoTime(object.last_modified_ms()).c_str(),
+                Printable(object.content_type()).c_str());
     // Sorted, so the output is stable (the map's order is not).
     std::map<std::string, std::string> metadata(object.metadata().begin(), object.metadata().end());
-    for (const auto& [key, value] : metadata) std::printf("metadata.%s: %s\n", key.c_str(), value.c_str());
+    for (const auto& [key, value] : metadata) {
+      std::printf("metadata.%s: %s\n", Printable(key).c_str(), Printable(value).c_str());
+    }
     return kExitOk;
   });
 }
@@ -118,7 +121,9 @@ int DeleteObjects(CliContext& context, const StorageArgs& args) {
       context.PrintJson({{"bucket", args.bucket}, {"deleted", keys}, {"errors", errors}});
       return exit_code;
     }
-    for (const auto& key : deleted->deleted()) std::printf("deleted %s/%s\n", args.bucket.c_str(), key.c_str());
+    for (const auto& key : deleted->deleted()) {
+      std::printf("deleted %s/%s\n", args.bucket.c_str(), Printable(key).c_str());
+    }
     for (const auto& error : deleted->errors()) std::fprintf(stderr, "cloudkit: %s\n", error.status().message().c_str());
     return exit_code;
   });
@@ -160,7 +165,7 @@ int ListObjects(CliContext& context, const StorageArgs& args) {
         if (context.json()) {
           prefixes.push_back(prefix);
         } else {
-          std::printf("%30s %s\n", "PRE", prefix.c_str());
+          std::printf("%30s %s\n", "PRE", Printable(prefix).c_str());
         }
       }
       for (const auto& object : page->objects()) {
@@ -168,7 +173,7 @@ int ListObjects(CliContext& context, const StorageArgs& args) {
           objects.push_back(ObjectJson(object));
         } else {
           std::printf("%s %10llu %s\n", ListingTime(object.last_modified_ms()).c_str(),
-                      (unsigned long long)object.size(), object.key().c_str());
+                      (unsigned long long)object.size(), Printable(object.key()).c_str());
         }
       }
       request.set_continuation_token(page->next_continuation_token());

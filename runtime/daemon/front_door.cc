@@ -672,9 +672,14 @@ void FrontDoor::ExpireDeadlines() {
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
     uint64_t call_id = deadlines_.begin()->second;
     Call& call = calls_.at(call_id);
+    // A stream's deadline restarts with every frame either way: when it
+    // passes, the client may as well be the one that went quiet.
+    const std::string& binding = call.binding->config.name;
+    const std::string waited = std::to_string(call.timeout_ms) + " ms";
     SendError(call.peer, call.request_id,
-              Status::DeadlineExceeded("no reply from binding '" + call.binding->config.name + "' within " +
-                                       std::to_string(call.timeout_ms) + " ms"));
+              Status::DeadlineExceeded(call.streaming ? "the stream on binding '" + binding + "' was idle for " + waited +
+                                                            ": no frame from the client nor from the binding"
+                                                      : "no reply from binding '" + binding + "' within " + waited));
     Inbound cancel;
     cancel.call_id = call_id;
     cancel.kind = v1::CANCEL;

@@ -380,6 +380,9 @@ TEST_F(CliTest, KeyValueVerbs) {
   from_stdin.stdin_data = std::string("bin\0ary", 7);
   Ok({"kv", "put", "settings", "blob", "-"}, from_stdin);
   EXPECT_EQ(Ok({"kv", "get", "settings", "blob"}), std::string("bin\0ary\n", 8));
+  // Listings escape control bytes: a key cannot recolour the terminal or split its line.
+  Ok({"kv", "put", "esc", "a\x1b[31m\nb\\", "v\tw"});
+  EXPECT_EQ(Ok({"kv", "list", "esc"}), "a\\x1b[31m\\x0ab\\\\\tv\\x09w\n");
   // Numbers and conditions a script could get wrong are usage errors.
   EXPECT_EQ(Cli({"kv", "put", "settings", "theme", "x", "--ttl", "-1"}).exit_code, 2);
   EXPECT_EQ(Cli({"kv", "put", "settings", "theme", "x", "--if-match", ""}).exit_code, 2);
