@@ -179,10 +179,9 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
 
   RaiseOpenFilesLimit();
 
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) {
-    spdlog::error("cannot create data dir '{}': {}", config.data_dir, ec.message());
+  // Private whatever the umask: it holds every binding's data and secrets' keys.
+  if (Status made = posix_fs::MakeDirs(config.data_dir, 0700); !made.ok()) {
+    spdlog::error("cannot create data dir '{}': {}", config.data_dir, made.message());
     return kExitStartup;
   }
 
