@@ -387,31 +387,14 @@ void FrontDoor::EndCallsThatWait() {
   for (const auto& [call_id, call] : calls_) {
     if (call.waits_for_events) waiting.push_back(call_id);
   }
-  for (uint64_t call_id : waiting) {
-    Call& call = calls_.at(call_id);
-    SendError(call.peer, call.request_id, Status::Unavailable("cloudkitd is shutting down", 1000));
-    HostedActor* actor = call.actor;
-    ForgetCall(call_id);
-    Inbound cancel;
-    cancel.call_id = call_id;
-    cancel.kind = v1::CANCEL;
-    DeliverLater(actor, std::move(cancel));
-  }
+  for (uint64_t call_id : waiting) EndCall(call_id, Status::Unavailable("cloudkitd is shutting down", 1000));
 }
 
 // A stream frame too big to take ends its call, on both sides; one for no
 // call in flight is ignored, as late stream frames are.
 void FrontDoor::EndStreamOverLimit(const std::string& peer, uint64_t request_id, const Status& over) {
   auto key = by_client_.find({peer, request_id});
-  if (key == by_client_.end()) return;
-  const uint64_t call_id = key->second;
-  HostedActor* actor = calls_.at(call_id).actor;
-  SendError(peer, request_id, over);
-  ForgetCall(call_id);
-  Inbound cancel;
-  cancel.call_id = call_id;
-  cancel.kind = v1::CANCEL;
-  DeliverLater(actor, std::move(cancel));
+  if (key != by_client_.end()) EndCall(key->second, over);
 }
 
 void FrontDoor::OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body) {
@@ -676,17 +659,23 @@ void FrontDoor::ExpireDeadlines() {
     // passes, the client may as well be the one that went quiet.
     const std::string& binding = call.binding->config.name;
     const std::string waited = std::to_string(call.timeout_ms) + " ms";
-    SendError(call.peer, call.request_id,
-              Status::DeadlineExceeded(call.streaming ? "the stream on binding '" + binding + "' was idle for " + waited +
-                                                            ": no frame from the client nor from the binding"
-                                                      : "no reply from binding '" + binding + "' within " + waited));
-    Inbound cancel;
-    cancel.call_id = call_id;
-    cancel.kind = v1::CANCEL;
-    HostedActor* actor = call.actor;
-    ForgetCall(call_id);
-    DeliverLater(actor, std::move(cancel));
+    EndCall(call_id, Status::DeadlineExceeded(call.streaming ? "the stream on binding '" + binding +
+                                                                   "' was idle for " + waited +
+                                                                   ": no frame from the client nor from the binding"
+                                                             : "no reply from binding '" + binding + "' within " +
+                                                                   waited));
   }
+}
+
+void FrontDoor::EndCall(uint64_t call_id, const Status& why) {
+  Call& call = calls_.at(call_id);
+  SendError(call.peer, call.request_id, why);
+  HostedActor* actor = call.actor;
+  ForgetCall(call_id);
+  Inbound cancel;
+  cancel.call_id = call_id;
+  cancel.kind = v1::CANCEL;
+  DeliverLater(actor, std::move(cancel));
 }
 
 void FrontDoor::SetDeadline(uint64_t call_id, Call& call) {

@@ -89,6 +89,8 @@ class FrontDoor {
   bool OnClientMessage();
   void HandleClientMessage(std::vector<zmq::message_t>& parts);
   void OnRequest(const std::string& peer, v1::RequestEnvelope& env, std::string&& body);
+  // Answers the call `why` and cancels it in its actor.
+  void EndCall(uint64_t call_id, const Status& why);
   // At the start of a drain: calls that wait on events end now, retryable.
   void EndCallsThatWait();
   void EndStreamOverLimit(const std::string& peer, uint64_t request_id, const Status& over);
