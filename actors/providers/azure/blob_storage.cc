@@ -15,6 +15,7 @@
 #include "providers/azure/blob_xml.h"
 #include "providers/remote/bounded_parallel.h"
 #include "providers/remote/http_errors.h"
+#include "providers/remote/ranged_download.h"
 #include "providers/remote/timestamps.h"
 
 namespace cloudkit::azure {
@@ -39,12 +40,6 @@ constexpr int kMaxDeleteKeys = 1000;
 constexpr size_t kParallelDeletes = 16;
 constexpr int64_t kCopyPollMs = 200;
 constexpr char kTokenTag[] = "ck1:";
-
-uint64_t ToUnsigned(std::string_view text) {
-  uint64_t value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
 
 // "name=value&..." with values percent-encoded; empty values left out.
 std::string Query(const std::vector<std::pair<std::string, std::string>>& params) {
@@ -80,19 +75,6 @@ std::string ListingTag(ports::HashPort& hash, const v1::ListObjectsRequest& req)
   sha->Update(req.delimiter());
   return sha->FinishHex().substr(0, 16);
 }
-
-// A download: the body of one GET, read as the client takes it.
-class BlobDownload : public ObjectDownload {
- public:
-  explicit BlobDownload(std::unique_ptr<ports::HttpBodyReader> body) : body_(std::move(body)) {}
-  Task<Result<std::string>> Next(size_t max_bytes) override {
-    if (!body_) co_return std::string();
-    co_return co_await body_->Read(max_bytes);
-  }
-
- private:
-  std::unique_ptr<ports::HttpBodyReader> body_;
-};
 
 }  // namespace
 
@@ -271,14 +253,12 @@ Task<Result<std::unique_ptr<ObjectDownload>>> AzureBlobStorage::BeginGet(const v
   CK_CO_RETURN_IF_ERROR(co_await EnsureContainer(deadline));
   const std::string what = DescribeObject(req.bucket(), req.key());
   HttpHeaders headers;
-  if (req.has_range()) {
-    std::string range = "bytes=" + std::to_string(req.range_start()) + "-";
-    if (req.range_length() > 0) range += std::to_string(req.range_start() + req.range_length() - 1);
-    headers.emplace_back("x-ms-range", range);
-  }
+  const remote::RequestedRange asked = remote::RangeOf(req);
+  if (asked.ranged) headers.emplace_back("x-ms-range", remote::RangeHeader(asked));
   const std::string url = blob_->location.BlobUrl(blob_->location.BlobName(req.bucket(), req.key()));
   Result<ports::HttpResponse> got = co_await blob_->client.http.Send(
       deadline, blob_->client.Request("GET", url, std::move(headers)), blob_->Errors(what), true);
+  remote::BodySlice slice;
   if (!got.ok()) {
     if (got.status().code() == v1::NOT_FOUND) co_return co_await NotFound(req.bucket(), req.key(), deadline);
     if (got.status().code() == v1::INVALID_ARGUMENT && req.has_range()) {
@@ -290,17 +270,20 @@ Task<Result<std::unique_ptr<ObjectDownload>>> AzureBlobStorage::BeginGet(const v
                                           std::to_string(current->info.size()) + " bytes of " + what);
       }
       got = ports::HttpResponse{200, {}, nullptr};
+      slice = remote::BodySlice{req.range_start(), 0, 0, current->info.size()};
       *head->mutable_object() = current->info;
-      head->set_range_start(req.range_start());
-      head->set_content_length(0);
     } else {
       co_return got.status();
     }
   } else {
+    Result<remote::BodySlice> answered = remote::SliceOfAnswer(got->status, got->headers, asked, what);
+    if (!answered.ok()) co_return answered.status();
+    slice = *answered;
     *head->mutable_object() = InfoFromHeaders(req.bucket(), req.key(), got->headers);
-    head->set_range_start(req.has_range() ? req.range_start() : 0);
-    head->set_content_length(ToUnsigned(HeaderValue(got->headers, "content-length")));
+    head->mutable_object()->set_size(slice.object_size);
   }
+  head->set_range_start(slice.range_start);
+  head->set_content_length(slice.length);
   // The conditions, on the version this answer carries.
   const std::string& etag = head->object().etag();
   if (!req.if_match().empty() && !EtagMatches(req.if_match(), etag)) {
@@ -309,7 +292,7 @@ Task<Result<std::unique_ptr<ObjectDownload>>> AzureBlobStorage::BeginGet(const v
   if (!req.if_none_match().empty() && EtagMatches(req.if_none_match(), etag)) {
     co_return Status::FailedPrecondition(what + " still has ETag " + etag);
   }
-  co_return std::unique_ptr<ObjectDownload>(std::make_unique<BlobDownload>(std::move(got->body)));
+  co_return remote::NewSlicedDownload(std::move(got->body), slice, what);
 }
 
 Task<Result<v1::HeadObjectResponse>> AzureBlobStorage::HeadObject(const v1::HeadObjectRequest& req) {

@@ -12,6 +12,7 @@
 #include "providers/aws/request_signer.h"
 #include "providers/names.h"
 #include "providers/remote/http_errors.h"
+#include "providers/remote/ranged_download.h"
 #include "providers/remote/timestamps.h"
 #include "providers/s3/s3_xml.h"
 #include "providers/resilience/concurrency_limit.h"
@@ -199,18 +200,6 @@ remote::HttpService::MapError CreateBucketErrors(std::string what) {
 }
 
 // A download: the body of one GET, read as the client takes it.
-class S3Download : public ObjectDownload {
- public:
-  explicit S3Download(std::unique_ptr<ports::HttpBodyReader> body) : body_(std::move(body)) {}
-  Task<Result<std::string>> Next(size_t max_bytes) override {
-    if (!body_) co_return std::string();
-    co_return co_await body_->Read(max_bytes);
-  }
-
- private:
-  std::unique_ptr<ports::HttpBodyReader> body_;
-};
-
 // An upload: one PUT when the body fits in a part, else a multipart upload
 // with up to `parallel_parts` parts in flight.
 class S3Upload : public ObjectUpload {
@@ -522,11 +511,8 @@ Task<Result<std::unique_ptr<ObjectDownload>>> S3ObjectStorage::BeginGet(const v1
   CK_CO_RETURN_IF_ERROR(names::CheckObjectKey(req.key()));
   const std::string what = Describe(req.bucket(), req.key());
   HttpHeaders headers;
-  if (req.has_range()) {
-    std::string range = "bytes=" + std::to_string(req.range_start()) + "-";
-    if (req.range_length() > 0) range += std::to_string(req.range_start() + req.range_length() - 1);
-    headers.emplace_back("range", range);
-  }
+  const remote::RequestedRange asked = remote::RangeOf(req);
+  if (asked.ranged) headers.emplace_back("range", remote::RangeHeader(asked));
   if (!req.if_match().empty()) headers.emplace_back("if-match", req.if_match());
   if (!req.if_none_match().empty()) headers.emplace_back("if-none-match", req.if_none_match());
   Result<ports::HttpResponse> got = co_await s3_->service.Send(
@@ -545,14 +531,17 @@ Task<Result<std::unique_ptr<ObjectDownload>>> S3ObjectStorage::BeginGet(const v1
       *head->mutable_object() = *info;
       head->set_range_start(req.range_start());
       head->set_content_length(0);
-      co_return std::unique_ptr<ObjectDownload>(std::make_unique<S3Download>(nullptr));
+      co_return remote::NewSlicedDownload(nullptr, {req.range_start(), 0, 0, info->size()}, what);
     }
     co_return got.status();
   }
+  Result<remote::BodySlice> slice = remote::SliceOfAnswer(got->status, got->headers, asked, what);
+  if (!slice.ok()) co_return slice.status();
   *head->mutable_object() = InfoFromHeaders(req.bucket(), req.key(), got->headers);
-  head->set_range_start(req.has_range() ? req.range_start() : 0);
-  head->set_content_length(ToUnsigned(HeaderValue(got->headers, "content-length")));
-  co_return std::unique_ptr<ObjectDownload>(std::make_unique<S3Download>(std::move(got->body)));
+  head->mutable_object()->set_size(slice->object_size);
+  head->set_range_start(slice->range_start);
+  head->set_content_length(slice->length);
+  co_return remote::NewSlicedDownload(std::move(got->body), *slice, what);
 }
 
 Task<Result<v1::HeadObjectResponse>> S3ObjectStorage::HeadObject(const v1::HeadObjectRequest& req) {
