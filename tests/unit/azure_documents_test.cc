@@ -6,6 +6,7 @@
 
 #include "providers/azure/azure_errors.h"
 #include "providers/azure/azure_location.h"
+#include "providers/azure/blob_properties.h"
 #include "providers/azure/blob_xml.h"
 #include "providers/azure/connection_string.h"
 #include "providers/azure/table_batch.h"
@@ -106,6 +107,16 @@ TEST(AzureDocumentsTest, BlobListingsGiveBlobsPrefixesAndTheNextMarker) {
   EXPECT_EQ(listing->next_marker, "2!token");
   EXPECT_EQ(BlockListBody({"QQ==", "Qg=="}),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest>QQ==</Latest><Latest>Qg==</Latest></BlockList>");
+}
+
+// Listings give Azure's ETag bare, HEADs quoted: the API shows one ETag for one blob either way.
+TEST(AzureDocumentsTest, ABlobHasOneApiEtagWhereverItIsRead) {
+  EXPECT_EQ(ApiEtag("", "\"0x8D9A1B2C3D4E5F6\""), "\"0x8D9A1B2C3D4E5F6\"");
+  EXPECT_EQ(ApiEtag("", "0x8D9A1B2C3D4E5F6"), "\"0x8D9A1B2C3D4E5F6\"");
+  EXPECT_EQ(ApiEtag("", ""), "");
+  // With a Content-MD5 (every blob this provider writes), the quoted hex MD5.
+  EXPECT_EQ(ApiEtag("XUFAKrxLKna5cZ2REBfFkg==", "0x8D9A1B2C3D4E5F6"), "\"5d41402abc4b2a76b9719d911017c592\"");
+  EXPECT_TRUE(EtagMatches("0x8D9A1B2C3D4E5F6", ApiEtag("", "0x8D9A1B2C3D4E5F6")));
 }
 
 TEST(AzureDocumentsTest, EntitiesSplitValuesIntoPiecesAndReadBack) {

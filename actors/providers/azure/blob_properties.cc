@@ -38,7 +38,9 @@ std::string ApiEtag(std::string_view content_md5_base64, std::string_view azure_
   if (std::optional<std::string> md5 = Base64Decode(content_md5_base64); md5 && md5->size() == 16) {
     return "\"" + ToHex(*md5) + "\"";
   }
-  return std::string(azure_etag);
+  // Quoted like the MD5 ones, whether it came quoted (a header) or not (a listing's <Etag>).
+  if (azure_etag.empty()) return std::string();
+  return "\"" + std::string(Unquote(azure_etag)) + "\"";
 }
 
 std::string Md5Base64FromHex(std::string_view hex) {

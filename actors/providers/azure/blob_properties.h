@@ -23,7 +23,8 @@ namespace cloudkit::azure {
 
 inline constexpr char kMetaPrefix[] = "x-ms-meta-";
 
-// The API's ETag of a blob: from its Content-MD5 (base64), else its Azure ETag.
+// The API's ETag of a blob: from its Content-MD5 (base64), else its Azure ETag
+// (quoted, as a HEAD gives it; a listing gives it bare).
 std::string ApiEtag(std::string_view content_md5_base64, std::string_view azure_etag);
 
 // The base64 Content-MD5 for an MD5 given in lower-case hex.
