@@ -41,6 +41,10 @@ struct BindingConfig {
   // list: kept apart from the options so that nothing that shows a binding
   // (logs, status, error messages) can show them.
   std::map<std::string, std::string> credentials;
+  // Where options naming files (a `local` binding's path...) are read from
+  // when relative: the directory of the config file that defined the
+  // binding. Empty: as given (the host's working directory).
+  std::string base_dir;
 };
 
 // What the host lends to providers.

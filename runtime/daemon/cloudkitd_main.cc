@@ -38,6 +38,7 @@
 #include "ports/system_clock.h"
 #include "providers/binding_url.h"
 #include "providers/builtin_providers.h"
+#include "providers/embedded/embedded_providers.h"
 
 namespace {
 
@@ -198,9 +199,7 @@ int Serve(cloudkit::DaemonConfig& config, const std::optional<cloudkit::CurveKey
   std::vector<std::unique_ptr<DataDirLock>> binding_dir_locks;
   for (const auto& binding : config.bindings) {
     if (binding.provider != "local") continue;
-    auto path_option = binding.options.find("path");
-    const std::string path =
-        path_option != binding.options.end() ? path_option->second : config.data_dir + "/" + binding.name;
+    const std::string path = embedded::LocalBindingPath(binding, config.data_dir);
     std::error_code same_error;
     if (std::filesystem::equivalent(path, config.data_dir, same_error)) continue;  // locked already
     if (Status made = posix_fs::MakeDirs(path, 0700); !made.ok()) {

@@ -22,6 +22,18 @@ Status Invalid(const std::string& path, const std::string& what) {
   return Status::InvalidArgument("config file '" + path + "': " + what);
 }
 
+// A file named in the config file: relative names are read from the config
+// file's directory, whatever the daemon's working directory (a service
+// manager starts it in /). Absolute, so that nothing later depends on it.
+std::string ConfigDir(const std::string& config_path) {
+  std::error_code no_cwd;
+  return std::filesystem::absolute(config_path, no_cwd).lexically_normal().parent_path().string();
+}
+std::string FromConfigDir(const std::string& config_path, const std::string& name) {
+  if (name.empty() || name.front() == '/') return name;
+  return (std::filesystem::path(ConfigDir(config_path)) / name).lexically_normal().string();
+}
+
 template <typename T>
 Status ReadScalar(const YAML::Node& node, const char* key, const std::string& path, T* out) {
   if (!node[key]) return Status::Ok();
@@ -70,7 +82,7 @@ Status ReadCredentials(const YAML::Node& node, const std::string& path, BindingC
   }
   if (const YAML::Node file = node["credentials_file"]) {
     if (!file.IsScalar()) return Invalid(path, "credentials_file of binding '" + binding->name + "' must be a path");
-    const std::string file_path = file.as<std::string>();
+    const std::string file_path = FromConfigDir(path, file.as<std::string>());
     YAML::Node secrets;
     std::error_code not_a_directory;
     if (std::filesystem::is_directory(file_path, not_a_directory)) {
@@ -133,6 +145,7 @@ Result<BindingConfig> ReadBinding(const YAML::Node& node, const std::string& pat
     }
   }
   CK_RETURN_IF_ERROR(ReadCredentials(node, path, &binding));
+  binding.base_dir = ConfigDir(path);
   for (const auto& entry : node) {
     std::string key = entry.first.as<std::string>();
     if (key != "name" && key != "provider" && key != "url" && key != "services" && key != "options" &&
@@ -166,7 +179,7 @@ Result<ClientKeyConfig> ReadClientKey(const YAML::Node& node, const std::string&
     return Invalid(path, where + " needs one of 'public_key' (Z85) and 'public_key_file'");
   }
   if (!key_file.empty()) {
-    Result<std::string> key = ReadPublicKey(key_file);
+    Result<std::string> key = ReadPublicKey(FromConfigDir(path, key_file));
     if (!key.ok()) return Invalid(path, where + ": " + key.status().message());
     client.public_key = std::move(*key);
   } else if (!IsZ85Key(client.public_key)) {
@@ -197,6 +210,7 @@ Status ReadAuth(const YAML::Node& auth, const std::string& path, AuthConfig* out
   if (!auth.IsMap()) return Invalid(path, "'auth' must be a map");
   CK_RETURN_IF_ERROR(CheckKeys(auth, "auth", {"server_key_file", "clients"}, path));
   CK_RETURN_IF_ERROR(ReadScalar(auth, "server_key_file", path, &out->server_key_file));
+  out->server_key_file = FromConfigDir(path, out->server_key_file);
   if (const YAML::Node clients = auth["clients"]) {
     if (!clients.IsSequence()) return Invalid(path, "auth.clients must be a list");
     for (const auto& node : clients) {
@@ -288,6 +302,7 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
   }
   if (const YAML::Node auth = root["auth"]) CK_RETURN_IF_ERROR(ReadAuth(auth, path, &config.auth));
   CK_RETURN_IF_ERROR(ReadScalar(root, "data_dir", path, &config.data_dir));
+  config.data_dir = FromConfigDir(path, config.data_dir);
   CK_RETURN_IF_ERROR(ReadScalar(root, "log_level", path, &config.log_level));
   if (const YAML::Node limits = root["limits"]) {
     if (!limits.IsMap()) return Invalid(path, "'limits' must be a map");

@@ -19,6 +19,7 @@
 #include "cloudkit/v1/runtime.pb.h"
 #include "core/protobuf_log.h"
 #include "daemon/ipc_endpoint.h"
+#include "providers/embedded/embedded_providers.h"
 #include "providers/names.h"
 #include "services/call_frames.h"
 
@@ -41,9 +42,10 @@ FrontDoor::FrontDoor(const DaemonConfig& config, BindingHost& bindings, ReplyQue
   // layout of the server's disk is none of their business. Bindings' own
   // paths first: they may lie inside the data dir.
   for (const BindingConfig& binding : config.bindings) {
-    auto path = binding.options.find("path");
-    if (path == binding.options.end() || path->second.empty()) continue;
-    server_paths_.emplace_back(std::filesystem::absolute(path->second).lexically_normal().string(),
+    if (binding.options.count("path") == 0) continue;  // in the data dir
+    const std::string path = embedded::LocalBindingPath(binding, config.data_dir);
+    if (path.empty()) continue;
+    server_paths_.emplace_back(std::filesystem::absolute(path).lexically_normal().string(),
                                "<binding " + binding.name + ">");
   }
   if (!config.data_dir.empty()) {

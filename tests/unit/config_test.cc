@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "providers/embedded/embedded_providers.h"
 #include "unit/temp_dir.h"
 
 namespace cloudkit {
@@ -128,6 +129,33 @@ TEST(ConfigTest, AMissingCredentialsFileIsAnErrorNamingIt) {
   auto config = Load("bindings:\n  - {name: files, url: 's3://b', credentials_file: /nonexistent/aws.yaml}\n");
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.status().message().find("/nonexistent/aws.yaml"), std::string::npos) << config.status().message();
+}
+
+// A service manager starts the daemon in /: files the config names are found
+// from the config file's directory, not from wherever the daemon runs.
+TEST(ConfigTest, RelativeFilesAreReadFromTheConfigFilesDirectory) {
+  testing_util::TempDir dir;
+  std::filesystem::create_directories(dir / "etc");
+  const std::string etc = std::filesystem::canonical(dir / "etc").string();
+  std::ofstream(etc + "/aws.yaml") << "access_key_id: AKIDFROMFILE\nsecret_access_key: s\n";
+  std::ofstream(etc + "/cloudkitd.yaml") << "data_dir: ../data\n"
+                                            "bindings:\n"
+                                            "  - {name: docs, provider: local, options: {path: docs-data}}\n"
+                                            "  - {name: other, provider: local, options: {path: /abs/other}}\n"
+                                            "  - {name: plain, provider: local}\n"
+                                            "  - {name: files, url: 's3://b', credentials_file: aws.yaml}\n";
+  // Read from elsewhere, through a relative name of the file.
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  auto config = LoadConfigFile("etc/cloudkitd.yaml");
+  std::filesystem::current_path(cwd);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const std::string root = std::filesystem::canonical(dir.path()).string();
+  EXPECT_EQ(config->data_dir, root + "/data");
+  EXPECT_EQ(embedded::LocalBindingPath(config->bindings.at(0), config->data_dir), etc + "/docs-data");
+  EXPECT_EQ(embedded::LocalBindingPath(config->bindings.at(1), config->data_dir), "/abs/other");
+  EXPECT_EQ(embedded::LocalBindingPath(config->bindings.at(2), config->data_dir), root + "/data/plain");
+  EXPECT_EQ(config->bindings.at(3).credentials.at("access_key_id"), "AKIDFROMFILE");
 }
 
 }  // namespace

@@ -16,6 +16,11 @@
 namespace cloudkit::embedded {
 namespace {
 
+std::string FromBaseDir(const BindingConfig& config, const std::string& path) {
+  if (path.empty() || path.front() == '/' || config.base_dir.empty()) return path;
+  return config.base_dir + "/" + path;
+}
+
 bool Serves(const BindingConfig& config, const char* service) {
   return config.services.empty() ||
          std::find(config.services.begin(), config.services.end(), service) != config.services.end();
@@ -56,7 +61,7 @@ Result<std::unique_ptr<SecretsProvider>> CreateLocalSecrets(const BindingConfig&
   if (auto it = config.credentials.find("secrets_key"); it != config.credentials.end()) key.key_base64 = it->second;
   key.key_source = "secrets_key (the binding's credential or CLOUDKIT_SECRETS_KEY)";
   auto file = config.options.find("secrets_key_file");
-  key.key_file = file != config.options.end() ? file->second : path + "/secrets.key";
+  key.key_file = file != config.options.end() ? FromBaseDir(config, file->second) : path + "/secrets.key";
   auto sealer = ports.sealer->OpenSealer(key);
   if (!sealer.ok()) return sealer.status();
   auto records = ports.durable_storage->OpenOrderedStore(path + "/secrets");
@@ -71,14 +76,9 @@ Result<BindingInstance> CreateLocal(const BindingConfig& config, const HostPorts
   if (ports.durable_storage == nullptr) {
     return Status::FailedPrecondition("provider 'local' needs durable storage, which this host lacks");
   }
-  std::string path;
-  if (auto it = config.options.find("path"); it != config.options.end()) {
-    path = it->second;
-  } else {
-    if (ports.data_dir.empty()) {
-      return Status::InvalidArgument("binding " + names::Quote(config.name) + ": no data dir and no 'path' option");
-    }
-    path = ports.data_dir + "/" + config.name;
+  const std::string path = LocalBindingPath(config, ports.data_dir);
+  if (path.empty()) {
+    return Status::InvalidArgument("binding " + names::Quote(config.name) + ": no data dir and no 'path' option");
   }
   BindingInstance instance;
   instance.blocking_io = true;
@@ -122,6 +122,12 @@ void RegisterMemoryProvider(ProviderRegistry* registry) {
                           {},
                           &CreateMemory};
   if (!registry->Register(std::move(factory)).ok()) std::abort();  // registered twice: a programming error
+}
+
+std::string LocalBindingPath(const BindingConfig& config, const std::string& data_dir) {
+  if (auto it = config.options.find("path"); it != config.options.end()) return FromBaseDir(config, it->second);
+  if (data_dir.empty()) return std::string();
+  return data_dir + "/" + config.name;
 }
 
 void RegisterLocalProvider(ProviderRegistry* registry) {

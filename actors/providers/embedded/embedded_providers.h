@@ -15,4 +15,8 @@ void RegisterMemoryProvider(ProviderRegistry* registry);
 // durable storage.
 void RegisterLocalProvider(ProviderRegistry* registry);
 
+// The directory of a `local` binding: its `path` option (relative ones from
+// the binding's base_dir), else <data_dir>/<name>. Empty when neither is known.
+std::string LocalBindingPath(const BindingConfig& config, const std::string& data_dir);
+
 }  // namespace cloudkit::embedded
