@@ -48,47 +48,72 @@ Status CheckToken(std::string_view what, std::string_view name, size_t max, std:
 
 }  // namespace
 
+namespace {
+
+// The length of the valid UTF-8 sequence at s[i] (0 if there is none), and its code point.
+size_t Utf8SequenceAt(std::string_view s, size_t i, uint32_t* code_point) {
+  const unsigned char c = s[i];
+  size_t extra;
+  uint32_t cp;
+  if (c < 0x80) { *code_point = c; return 1; }
+  if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
+  else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
+  else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
+  else return 0;
+  if (i + extra >= s.size()) return 0;
+  for (size_t k = 1; k <= extra; ++k) {
+    const unsigned char cc = s[i + k];
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  *code_point = cp;
+  return extra + 1;
+}
+
+void AppendByteEscape(unsigned char c, std::string* out) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\x%02x", c);
+  *out += buf;
+}
+
+}  // namespace
+
 bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    unsigned char c = s[i];
-    size_t extra;
-    uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { extra = 1; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { extra = 2; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { extra = 3; cp = c & 0x07; }
-    else return false;
-    if (i + extra >= s.size()) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      unsigned char cc = s[i + k];
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
+  uint32_t code_point;
+  for (size_t i = 0; i < s.size();) {
+    const size_t length = Utf8SequenceAt(s, i, &code_point);
+    if (length == 0) return false;
+    i += length;
   }
   return true;
 }
 
+std::string Escaped(std::string_view text, std::string_view also) {
+  std::string out;
+  out.reserve(text.size());
+  uint32_t cp;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceAt(text, i, &cp);
+    const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);  // C0, DEL and C1 (U+0080-U+009F)
+    if (length == 0 || control) {
+      const size_t bytes = length == 0 ? 1 : length;
+      for (size_t k = 0; k < bytes; ++k) AppendByteEscape(static_cast<unsigned char>(text[i + k]), &out);
+      i += bytes;
+      continue;
+    }
+    if (text[i] == '\\' || (length == 1 && also.find(text[i]) != std::string_view::npos)) out += '\\';
+    out.append(text, i, length);
+    i += length;
+  }
+  return out;
+}
 
 std::string Quote(std::string_view name) {
   constexpr size_t kShown = 80;
-  std::string out = "'";
-  for (size_t i = 0; i < name.size() && i < kShown; ++i) {
-    unsigned char c = name[i];
-    if (c < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    } else if (c == '\'' || c == '\\') {
-      out += '\\';  // so that the quotes end where the name does
-      out += static_cast<char>(c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
+  // Its own quotes escaped too, so that the quotes end where the name does.
+  std::string out = "'" + Escaped(name.substr(0, kShown), "'");
   if (name.size() > kShown) out += "...";
   return out + "'";
 }

@@ -25,8 +25,13 @@ Status CheckItemKey(std::string_view key);
 // 1..255 of [A-Za-z0-9._/-], starting with a letter or digit ("db/password").
 Status CheckSecretName(std::string_view name);
 
-// For messages: the name in quotes, shortened, with control bytes escaped
-// (\xNN) and its own quotes and backslashes too (\' and \\).
+// `text` safe to show on one line of a terminal: control characters (C0,
+// DEL, and C1 as UTF-8 encodes them) and bytes that are not UTF-8 become
+// \xNN, and backslashes and the characters of `also` get a backslash.
+std::string Escaped(std::string_view text, std::string_view also = {});
+
+// For messages: the name in quotes, shortened, escaped as above, its own
+// quotes too (\').
 std::string Quote(std::string_view name);
 
 // Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.

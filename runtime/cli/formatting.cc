@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "core/base64.h"
+#include "providers/names.h"
 
 namespace cloudkit::cli {
 namespace {
@@ -33,22 +34,7 @@ std::string IsoTime(int64_t epoch_ms) {
 
 std::string ListingTime(int64_t epoch_ms) { return FormatUtc(epoch_ms, "%Y-%m-%d %H:%M:%S"); }
 
-std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7F) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+std::string Printable(std::string_view text) { return names::Escaped(text); }
 
 std::string HumanBytes(double bytes) {
   static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -23,8 +23,9 @@ std::string IsoTime(int64_t epoch_ms);
 std::string ListingTime(int64_t epoch_ms);
 // "1.5 MiB".
 std::string HumanBytes(double bytes);
-// Text for a terminal: control bytes as \xNN and backslashes doubled, so a
-// key cannot move the cursor, change colours or split one entry in two.
+// Text for a terminal (names::Escaped): control characters as \xNN and
+// backslashes doubled, so a key cannot move the cursor, change colours or
+// split one entry in two.
 std::string Printable(std::string_view text);
 
 // The core's strict check: what it accepts is what JSON output may show as text.

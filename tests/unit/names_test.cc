@@ -52,6 +52,20 @@ TEST(NamesTest, QuoteEscapesControlBytesAndShortens) {
   EXPECT_EQ(names::Quote("a'b\\c"), "'a\\'b\\\\c'");  // the quotes end where the name does
 }
 
+// C1 controls (U+0080-U+009F: U+009B is a terminal's CSI) and bytes that are
+// not UTF-8 are escaped too; other characters are shown as they are.
+TEST(NamesTest, EscapedLeavesNoControlCharacterForATerminal) {
+  EXPECT_EQ(names::Escaped("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  EXPECT_EQ(names::Escaped("a\xc2\x9b" "31mred"), "a\\xc2\\x9b31mred");
+  EXPECT_EQ(names::Escaped("\x1b[2J\x7f"), "\\x1b[2J\\x7f");
+  EXPECT_EQ(names::Escaped("\x9b\xff\xc3"), "\\x9b\\xff\\xc3");                 // not UTF-8
+  EXPECT_EQ(names::Escaped("\xed\xa0\x80"), "\\xed\\xa0\\x80");                // a surrogate
+  EXPECT_EQ(names::Escaped("a\\b'c", "'"), "a\\\\b\\'c");
+  // Cut inside a character, a quoted name shows the cut bytes escaped.
+  const std::string long_name = std::string(79, 'k') + "\xc3\xa9";
+  EXPECT_EQ(names::Quote(long_name), "'" + std::string(79, 'k') + "\\xc3...'");
+}
+
 TEST(StoreKeysTest, PrefixSuccessorBoundsEveryExtension) {
   EXPECT_EQ(embedded::PrefixSuccessor("abc"), "abd");
   EXPECT_EQ(embedded::PrefixSuccessor(std::string("a\xff\xff")), "b");
