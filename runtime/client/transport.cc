@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "client/endpoint_port.h"
+
 namespace cloudkit::client_internal {
 namespace {
 
@@ -93,6 +95,7 @@ Transport::Transport(std::string endpoint, TransportOptions options)
     : endpoint_(std::move(endpoint)), options_(options) {}
 
 Status Transport::Connect() {
+  CK_RETURN_IF_ERROR(CheckEndpointPort(endpoint_, AnyPort::kRefused));
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   io_wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0 || io_wake_fd_ < 0) return Status::Internal(std::string("eventfd: ") + std::strerror(errno));

@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "client/curve_keys.h"
+#include "client/endpoint_port.h"
 #include "providers/binding_url.h"
 
 namespace cloudkit {
@@ -342,21 +343,10 @@ Result<DaemonConfig> LoadConfigFile(const std::string& path) {
 
 namespace {
 
-// ZeroMQ would take "tcp://127.0.0.1:99999" as port 34463 (the number
-// wrapped to 16 bits) and an empty endpoint as nothing: check first.
+// An empty endpoint would be nothing to ZeroMQ; a port out of range, another port.
 Status CheckListenEndpoint(const std::string& endpoint) {
-  const std::string quoted = "'" + endpoint + "'";
   if (endpoint.empty()) return Status::InvalidArgument("an empty listen endpoint");
-  if (endpoint.rfind("tcp://", 0) != 0) return Status::Ok();
-  const size_t colon = endpoint.rfind(':');
-  const std::string port = colon == std::string::npos || colon < 6 ? "" : endpoint.substr(colon + 1);
-  if (port == "*") return Status::Ok();  // any free port, as 0 is
-  const bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits || std::stoi(port) > 65535) {
-    return Status::InvalidArgument("listen endpoint " + quoted +
-                                   ": the port must be a number from 0 to 65535 (0 or * for any free port)");
-  }
-  return Status::Ok();
+  return CheckEndpointPort(endpoint, AnyPort::kAllowed);
 }
 
 }  // namespace

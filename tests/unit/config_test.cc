@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "client/endpoint_port.h"
 #include "providers/embedded/embedded_providers.h"
 #include "unit/temp_dir.h"
 
@@ -77,6 +78,12 @@ TEST(ConfigTest, ListenPortsAreCheckedNotWrapped) {
     config.listen = {good};
     EXPECT_TRUE(FinalizeConfig(&config).ok()) << good;
   }
+  // A client connects to a port, never to "any".
+  for (const char* bad : {"tcp://127.0.0.1:99999", "tcp://127.0.0.1:0", "tcp://127.0.0.1:*", "tcp://h:+80"}) {
+    EXPECT_EQ(CheckEndpointPort(bad, AnyPort::kRefused).code(), v1::INVALID_ARGUMENT) << bad;
+  }
+  EXPECT_TRUE(CheckEndpointPort("tcp://[::1]:7420", AnyPort::kRefused).ok());
+  EXPECT_TRUE(CheckEndpointPort("ipc:///run/cloudkit.sock", AnyPort::kRefused).ok());
 }
 
 TEST(ConfigTest, ABindingCanBeAUrl) {
