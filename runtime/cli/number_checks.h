@@ -30,17 +30,18 @@ inline CLI::Validator WholeNumber(uint64_t min, uint64_t max) {
       "", "WholeNumber");
 }
 
-// A finite number of seconds (fractions allowed) from 0 to `max_seconds`.
-inline CLI::Validator Seconds(double max_seconds) {
+// A finite number of seconds (fractions allowed) from `min_seconds` to `max_seconds`.
+inline CLI::Validator Seconds(double max_seconds, double min_seconds = 0) {
   return CLI::Validator(
-      [max_seconds](std::string& text) -> std::string {
+      [max_seconds, min_seconds](std::string& text) -> std::string {
         char* end = nullptr;
         const double value = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0 ||
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < min_seconds ||
             value > max_seconds) {
-          char limit[32];
-          std::snprintf(limit, sizeof limit, "%.10g", max_seconds);
-          return "'" + text + "' is not a number of seconds from 0 to " + limit;
+          char low[32], high[32];
+          std::snprintf(low, sizeof low, "%.10g", min_seconds);
+          std::snprintf(high, sizeof high, "%.10g", max_seconds);
+          return "'" + text + "' is not a number of seconds from " + low + " to " + high;
         }
         return "";
       },

@@ -397,6 +397,9 @@ TEST_F(CliTest, QueueVerbs) {
   ProcessResult again = Cli({"queue", "create", "jobs"});
   EXPECT_EQ(again.exit_code, 13);
   ExpectOneErrorLine(again, "already exists: queue 'jobs'");
+  // The protocol reads 0 ms as "the default" (30 s): a visibility of 0 is refused, not taken for 30 s.
+  EXPECT_EQ(Cli({"queue", "create", "q0", "--visibility", "0"}).exit_code, 2);
+  EXPECT_EQ(Cli({"queue", "receive", "jobs", "--visibility", "0.0001"}).exit_code, 2);
   EXPECT_EQ(Ok({"queue", "list"}),
             "jobs\tstandard\tdead letters to jobs-dlq after 3 receives\njobs-dlq\tstandard\norders\tfifo\n");
   EXPECT_EQ(Json({"queue", "list", "--prefix", "jobs"})["queues"].size(), 2u);
