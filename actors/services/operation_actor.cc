@@ -72,11 +72,13 @@ void OperationActor::Receive(Inbound&& in) {
   Call& call = *it->second;
   switch (in.kind) {
     case v1::DATA:
+      if (call.input_ended_) return;
       if (call.data_allowed_ == 0) {
         Fail(call, Status::OverLimit("DATA frame beyond the credit granted to call " + call.method()));
         call.cancelled_ = true;
       } else {
         call.data_allowed_--;
+        call.input_ended_ = in.end_of_stream;
         call.frames_.push_back(std::move(in));
       }
       break;

@@ -72,6 +72,10 @@ class OperationActor : public Actor {
       std::optional<Inbound> await_resume();
     };
     NextFrame Next() { return NextFrame{this}; }
+    // The client has sent the whole request (an upload's end of stream, or a
+    // body that came whole in the REQUEST): DATA frames that still come are
+    // ignored, never a reason to fail a call whose outcome is under way.
+    void EndInput() { input_ended_ = true; }
     // Whether a DATA or CREDIT frame has arrived and not been taken: then
     // Next() answers without waiting (an operation that parks elsewhere
     // takes its frames when it wakes).
@@ -89,6 +93,7 @@ class OperationActor : public Actor {
     bool answered_ = false;
     bool registered_ = false;  // in calls_: the operation outlived its first turn
     uint32_t data_allowed_ = 0;  // DATA frames granted and not yet received
+    bool input_ended_ = false;   // EndInput, or a DATA frame with end_of_stream arrived
     // The key this call runs under until its first frame (or its end) settles it.
     const std::string* idempotency_key_ = nullptr;
     coro::coroutine_handle<> waiter_;

@@ -160,6 +160,29 @@ TEST_F(ProtocolTest, UploadNeverNeedsMoreDataFramesThanCredited) {
   EXPECT_EQ(response.object().size(), (kFrames + 1) * (256u << 10));
 }
 
+// After an upload's end_of_stream the request is whole: DATA frames that still
+// come (beyond the credit or not) must not fail a call whose object is being
+// published, which would tell the client "failed" for an object that exists.
+TEST_F(ProtocolTest, DataAfterTheEndOfAnUploadIsIgnored) {
+  ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
+  v1::PutObjectRequest put = PutRequest("docs", "ended", std::string(1000, 'a'));
+  put.set_more_data(true);
+  Request(1, "cloudkit.v1.ObjectStorage/PutObject", put.SerializeAsString());
+  ASSERT_EQ(ReceiveEnvelope().kind(), v1::CREDIT);
+  Frame(1, v1::DATA, std::string(24, 'b'), 0, /*end_of_stream=*/true);
+  for (int i = 0; i < 20; ++i) Frame(1, v1::DATA, "late", 0, i % 2 == 0);  // beyond any credit
+  v1::ResponseEnvelope reply;
+  std::string body;
+  do {
+    ASSERT_TRUE(Receive(&reply, &body));
+  } while (reply.kind() == v1::CREDIT);
+  ASSERT_EQ(reply.kind(), v1::RESPONSE);
+  ASSERT_EQ(reply.status().code(), v1::OK) << reply.status().message();
+  auto head = client_->storage().HeadObject(HeadRequest("docs", "ended"));
+  ASSERT_CK_OK(head);
+  EXPECT_EQ(head->object().size(), 1024u);
+}
+
 TEST_F(ProtocolTest, DownloadSendsNoMoreThanTheCreditsGranted) {
   ASSERT_CK_OK(client_->storage().CreateBucket(CreateBucketRequest("docs")));
   const std::string object = MakeBody(3 << 20);

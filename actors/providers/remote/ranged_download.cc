@@ -45,6 +45,13 @@ std::optional<ContentRange> ParseContentRange(std::string_view text) {
   return range;
 }
 
+bool HasHeader(const ports::HttpHeaders& headers, std::string_view name) {
+  for (const auto& [header, value] : headers) {
+    if (header == name) return true;
+  }
+  return false;
+}
+
 std::string Bytes(uint64_t first, uint64_t length) {
   if (length == 0) return "bytes from " + std::to_string(first);
   return "bytes " + std::to_string(first) + "-" + std::to_string(first + length - 1);
@@ -98,6 +105,14 @@ Result<BodySlice> SliceOfAnswer(int http_status, const ports::HttpHeaders& heade
   const std::string_view length_header = HeaderValue(headers, "content-length");
   const std::optional<uint64_t> body_length = ParseUnsigned(length_header);
   BodySlice slice;
+  if (http_status == 206 && asked.ranged && body_length && !HasHeader(headers, "content-range")) {
+    // A browser shows a cross-origin answer's Content-Range only when the
+    // bucket's CORS rules expose it: the range is taken as asked, the
+    // object's size is unknown (0).
+    slice.range_start = asked.start;
+    slice.length = asked.length > 0 ? std::min(*body_length, asked.length) : *body_length;
+    return slice;
+  }
   if (http_status == 206) {
     std::optional<ContentRange> range = ParseContentRange(HeaderValue(headers, "content-range"));
     if (!range) {

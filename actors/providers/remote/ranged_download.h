@@ -40,7 +40,9 @@ struct BodySlice {
 };
 
 // The slice of a successful GET's answer (`http_status`, its headers) that
-// holds `asked`. INVALID_ARGUMENT when the range starts beyond the object,
+// holds `asked`. A partial answer without Content-Range (a browser hides it
+// unless CORS exposes it) is taken as the range asked for, of an object of
+// unknown size (0). INVALID_ARGUMENT when the range starts beyond the object,
 // INTERNAL when the server answered other bytes than those asked for
 // (naming `what`, e.g. "object 'a' in bucket 'b'").
 Result<BodySlice> SliceOfAnswer(int http_status, const ports::HttpHeaders& headers, const RequestedRange& asked,

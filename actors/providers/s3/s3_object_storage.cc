@@ -199,7 +199,6 @@ remote::HttpService::MapError CreateBucketErrors(std::string what) {
   };
 }
 
-// A download: the body of one GET, read as the client takes it.
 // An upload: one PUT when the body fits in a part, else a multipart upload
 // with up to `parallel_parts` parts in flight.
 class S3Upload : public ObjectUpload {
