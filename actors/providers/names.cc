@@ -93,8 +93,8 @@ bool IsValidUtf8(std::string_view s) {
 std::string Escaped(std::string_view text, std::string_view also) {
   std::string out;
   out.reserve(text.size());
-  uint32_t cp;
   for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
     const size_t length = Utf8SequenceAt(text, i, &cp);
     const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);  // C0, DEL and C1 (U+0080-U+009F)
     if (length == 0 || control) {

@@ -116,6 +116,7 @@ Task<void> ObjectStorageActor::PutObject(Call& call, Inbound& in) {
     co_return Fail(call, Status::InvalidArgument("inline data of " + std::to_string(req.data().size()) +
                                                  " bytes exceeds the 1 MiB chunk limit; stream it"));
   }
+  if (!req.more_data()) call.EndInput();  // the body came whole
   // The upload holds its object until it is published or abandoned, so that
   // calls the client sent after it see its outcome.
   auto ticket = OrderFor(in, WritesObject(req));

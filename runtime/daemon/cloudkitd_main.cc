@@ -295,8 +295,10 @@ int main(int argc, char** argv) {
   app.add_option("--listen", command_line.listen, "endpoint to serve, tcp:// or ipc:// (repeatable; default " +
                                          std::string(cloudkit::kDefaultListenEndpoint) + ")");
   app.add_option("--data-dir", command_line.data_dir, "where the local provider keeps data (default " +
-                                             cloudkit::DefaultDataDir() + ")");
-  app.add_option("--config", command_line.config_file, "YAML configuration file (docs/daemon.md)");
+                                             cloudkit::DefaultDataDir() + ")")
+      ->check([](const std::string& dir) { return dir.empty() ? std::string("an empty data dir") : std::string(); });
+  app.add_option("--config", command_line.config_file, "YAML configuration file (docs/daemon.md)")
+      ->check([](const std::string& file) { return file.empty() ? std::string("an empty file name") : std::string(); });
   app.add_option("--bind", command_line.binds, "a binding as NAME=URL, e.g. scratch=mem:// or docs=file:///srv/docs (repeatable)");
   app.add_option("--log-level", command_line.log_level, "trace, debug, info, warn, error or off (default info)");
   app.add_flag("--insecure-listen", command_line.insecure_listen,

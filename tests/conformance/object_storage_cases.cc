@@ -263,6 +263,23 @@ TEST_P(ObjectStorageConformance, RangesSelectBytes) {
   CK_EXPECT_CODE(range(11, 1), v1::INVALID_ARGUMENT);
 }
 
+TEST_P(ObjectStorageConformance, RangesOfAnEmptyObjectAreEmpty) {
+  CK_SKIP_UNLESS_TARGET_CAN("ranges of an empty object");
+  CK_ASSERT_OK(Put("docs", "empty", ""));
+  v1::GetObjectRequest req;
+  req.set_bucket("docs");
+  req.set_key("empty");
+  req.set_has_range(true);
+  v1::GetObjectResponse head;
+  auto got = Get(req, &head, 2);
+  CK_ASSERT_OK(got);
+  EXPECT_EQ(*got, "");
+  EXPECT_EQ(head.content_length(), 0u);
+  EXPECT_EQ(head.object().size(), 0u);
+  req.set_range_start(1);
+  CK_EXPECT_CODE(Get(req, &head, 2), v1::INVALID_ARGUMENT);
+}
+
 TEST_P(ObjectStorageConformance, ConditionalGets) {
   auto put = Put("docs", "c", "v1");
   CK_ASSERT_OK(put);

@@ -183,6 +183,16 @@ TEST_F(DaemonEndpointsTest, TheSocketIsPrivateWhateverTheUmaskOrAsConfigured) {
   EXPECT_NE(bad.err.find("ipc.mode"), std::string::npos) << bad.err;
 }
 
+// An empty --data-dir or --config (an unset shell variable) is a usage error,
+// not the default data dir in disguise.
+TEST_F(DaemonEndpointsTest, EmptyPathsOnTheCommandLineAreRefused) {
+  for (const char* flag : {"--data-dir", "--config"}) {
+    ProcessResult refused = RunRefused({"--listen", UnusedEndpoint(), flag, ""});
+    EXPECT_EQ(refused.exit_code, 2) << flag << ": " << refused.err;
+    EXPECT_NE(refused.err.find(flag), std::string::npos) << refused.err;
+  }
+}
+
 // Started with systemd's soft limit of open files (here 256 of a hard 8192),
 // the daemon takes all it may, and serves more clients than the soft limit
 // would allow.

@@ -56,6 +56,9 @@ TEST(RangedDownloadTest, RangeHeaders) {
   EXPECT_EQ(RangeHeader(Range(0, 0)), "bytes=0-");
   EXPECT_EQ(RangeHeader(Range(5, 1)), "bytes=5-5");
   EXPECT_EQ(RangeHeader(Range(2, 10)), "bytes=2-11");
+  // A length past what a uint64 holds is "to the end", never a wrapped end before the start.
+  EXPECT_EQ(RangeHeader(Range(2, UINT64_MAX)), "bytes=2-");
+  EXPECT_EQ(RangeHeader(Range(UINT64_MAX, 1)), "bytes=18446744073709551615-18446744073709551615");
 }
 
 TEST(RangedDownloadTest, AWholeObjectIsDeliveredWhole) {
@@ -82,6 +85,13 @@ TEST(RangedDownloadTest, AnHonouredRangeIsDeliveredAsAnswered) {
             "");
   EXPECT_EQ(slice.range_start, 10u);
   EXPECT_EQ(slice.length, 0u);
+  // And of an empty blob: "bytes 0--1/0".
+  EXPECT_EQ(Delivered(206, {{"content-range", "bytes 0--1/0"}, {"content-length", "0"}}, "", Range(0, 0), &slice), "");
+  EXPECT_EQ(slice.length, 0u);
+  EXPECT_EQ(slice.object_size, 0u);
+  // A size the service does not know ("*"): shown as 0, unknown.
+  EXPECT_EQ(Delivered(206, {{"content-range", "bytes 2-4/*"}}, "234", Range(2, 3), &slice), "234");
+  EXPECT_EQ(slice.object_size, 0u);
 }
 
 // In a browser, a bucket whose CORS rules do not expose Content-Range.
@@ -128,6 +138,9 @@ TEST(RangedDownloadTest, OtherBytesThanThoseAskedForAreRefused) {
       {{{"content-range", "bytes 2-4/3"}}, Range(2, 0)},
       {{{"content-range", "items 2-4/10"}}, Range(2, 0)},
       {{{"content-range", "bytes 2-4/1x"}}, Range(2, 0)},
+      {{{"content-range", "bytes 0-18446744073709551615/*"}}, Range(0, 0)},  // an end that wraps
+      {{{"content-range", "bytes 1--1/0"}}, Range(1, 0)},
+      {{{"content-range", "bytes 0--1/5"}}, Range(0, 0)},
   };
   for (const Case& c : cases) {
     Result<BodySlice> slice = SliceOfAnswer(206, c.headers, c.asked, kWhat);
@@ -138,6 +151,26 @@ TEST(RangedDownloadTest, OtherBytesThanThoseAskedForAreRefused) {
   Result<BodySlice> no_length = SliceOfAnswer(200, {}, {}, kWhat);
   ASSERT_FALSE(no_length.ok());
   EXPECT_EQ(no_length.status().code(), v1::INTERNAL);
+}
+
+TEST(RangedDownloadTest, ARangeRefusedByTheServiceIsEmptyOnlyAtTheEnd) {
+  const Status refusal = Status::InvalidArgument("the service's own words");
+  Result<BodySlice> at_end = SliceOfRefusedRange(10, 10, refusal, kWhat);
+  ASSERT_TRUE(at_end.ok());
+  EXPECT_EQ(at_end->range_start, 10u);
+  EXPECT_EQ(at_end->length, 0u);
+  EXPECT_EQ(SliceOfRefusedRange(11, 10, refusal, kWhat).status().message(),
+            "invalid argument: range start 11 is beyond the 10 bytes of " + kWhat);
+  EXPECT_EQ(SliceOfRefusedRange(2, 10, refusal, kWhat).status().message(), refusal.message());
+}
+
+// A browser decodes a body sent with a Content-Encoding, and the fetch port
+// drops the Content-Length that counts the encoded bytes.
+TEST(RangedDownloadTest, AnEncodedBodyWithoutItsLengthIsRefusedNotCut) {
+  Result<BodySlice> slice = SliceOfAnswer(200, {{"content-encoding", "gzip"}}, {}, kWhat);
+  ASSERT_FALSE(slice.ok());
+  EXPECT_EQ(slice.status().code(), v1::INTERNAL);
+  EXPECT_NE(slice.status().message().find("'gzip'"), std::string::npos) << slice.status().message();
 }
 
 TEST(RangedDownloadTest, ABodyEndingBeforeItsSliceIsAnError) {

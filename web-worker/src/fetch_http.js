@@ -64,10 +64,13 @@ export function createFetchHttp(fetchImpl = globalThis.fetch.bind(globalThis)) {
       }
       const handle = nextHandle++;
       responses.set(handle, { reader: response.body?.getReader(), pending: null, timer });
-      return {
-        status: response.status, handle,
-        headers: [...response.headers].map(([name, value]) => ({ name: name.toLowerCase(), value })),
-      };
+      // A fetch decodes a body sent with a Content-Encoding: its Content-Length
+      // counts the encoded bytes, not those the core reads, so it is left out.
+      const encoded = (response.headers.get("content-encoding") ?? "identity") !== "identity";
+      const headers = [...response.headers]
+        .map(([name, value]) => ({ name: name.toLowerCase(), value }))
+        .filter((h) => !(encoded && h.name === "content-length"));
+      return { status: response.status, handle, headers };
     },
     async read(call) {
       const state = responses.get(call.handle);

@@ -265,12 +265,11 @@ Task<Result<std::unique_ptr<ObjectDownload>>> AzureBlobStorage::BeginGet(const v
       // Azure refuses a range that starts at the end; the API gives it empty.
       Result<Head> current = co_await HeadOf(req.bucket(), req.key(), deadline);
       if (!current.ok()) co_return current.status();
-      if (current->info.size() != req.range_start()) {
-        co_return Status::InvalidArgument("range start " + std::to_string(req.range_start()) + " is beyond the " +
-                                          std::to_string(current->info.size()) + " bytes of " + what);
-      }
+      Result<remote::BodySlice> empty =
+          remote::SliceOfRefusedRange(req.range_start(), current->info.size(), got.status(), what);
+      if (!empty.ok()) co_return empty.status();
       got = ports::HttpResponse{200, {}, nullptr};
-      slice = remote::BodySlice{req.range_start(), 0, 0, current->info.size()};
+      slice = *empty;
       *head->mutable_object() = current->info;
     } else {
       co_return got.status();

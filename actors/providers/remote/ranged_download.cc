@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -19,11 +20,13 @@ std::optional<uint64_t> ParseUnsigned(std::string_view text) {
   return value;
 }
 
-// "bytes FIRST-LAST/SIZE" (RFC 9110 14.4); SIZE may be "*" (unknown).
+// "bytes FIRST-LAST/SIZE" (RFC 9110 14.4) as the bytes it holds: `count`
+// from `first`. SIZE may be "*" (unknown).
 struct ContentRange {
   uint64_t first = 0;
-  uint64_t last = 0;
+  uint64_t count = 0;
   std::optional<uint64_t> size;
+  uint64_t last() const { return first + count - 1; }  // for messages; count > 0
 };
 
 std::optional<ContentRange> ParseContentRange(std::string_view text) {
@@ -34,14 +37,25 @@ std::optional<ContentRange> ParseContentRange(std::string_view text) {
   const size_t slash = text.find('/');
   if (dash == std::string_view::npos || slash == std::string_view::npos || slash < dash) return std::nullopt;
   std::optional<uint64_t> first = ParseUnsigned(text.substr(0, dash));
-  std::optional<uint64_t> last = ParseUnsigned(text.substr(dash + 1, slash - dash - 1));
-  // "S-(S-1)/S", an empty range at the end, is what Azurite answers for a range starting there.
-  if (!first || !last || *last + 1 < *first) return std::nullopt;
-  ContentRange range{*first, *last, std::nullopt};
-  if (std::string_view size = text.substr(slash + 1); size != "*") {
-    range.size = ParseUnsigned(size);
-    if (!range.size || *range.size <= *last) return std::nullopt;
+  const std::string_view last_text = text.substr(dash + 1, slash - dash - 1);
+  const std::string_view size_text = text.substr(slash + 1);
+  std::optional<uint64_t> size;
+  if (size_text != "*") {
+    size = ParseUnsigned(size_text);
+    if (!size) return std::nullopt;
   }
+  if (!first) return std::nullopt;
+  // Azurite answers a range starting at the end with "S-(S-1)/S", of an empty
+  // blob with "0--1/0": no bytes, at the end.
+  if (last_text == "-1") {
+    if (*first != 0 || size != std::optional<uint64_t>(0)) return std::nullopt;
+    return ContentRange{0, 0, size};
+  }
+  std::optional<uint64_t> last = ParseUnsigned(last_text);
+  if (!last || *last == UINT64_MAX || *last + 1 < *first) return std::nullopt;
+  ContentRange range{*first, *last + 1 - *first, size};
+  if (range.size && *range.size < *first + range.count) return std::nullopt;
+  if (range.count == 0 && range.size != std::optional<uint64_t>(*first)) return std::nullopt;
   return range;
 }
 
@@ -52,9 +66,22 @@ bool HasHeader(const ports::HttpHeaders& headers, std::string_view name) {
   return false;
 }
 
+// The last byte of `length` (> 0) from `start`, unless that is beyond what a
+// uint64 holds (then the range is "to the end").
+std::optional<uint64_t> LastByte(uint64_t start, uint64_t length) {
+  if (length == 0 || length - 1 > UINT64_MAX - start) return std::nullopt;
+  return start + length - 1;
+}
+
 std::string Bytes(uint64_t first, uint64_t length) {
-  if (length == 0) return "bytes from " + std::to_string(first);
-  return "bytes " + std::to_string(first) + "-" + std::to_string(first + length - 1);
+  std::optional<uint64_t> last = LastByte(first, length);
+  if (!last) return "bytes from " + std::to_string(first);
+  return "bytes " + std::to_string(first) + "-" + std::to_string(*last);
+}
+
+std::string Answered(const ContentRange& range) {
+  if (range.count == 0) return "no bytes at " + std::to_string(range.first);
+  return "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last());
 }
 
 class SlicedDownload : public ObjectDownload {
@@ -96,8 +123,19 @@ RequestedRange RangeOf(const v1::GetObjectRequest& req) {
 
 std::string RangeHeader(const RequestedRange& range) {
   std::string header = "bytes=" + std::to_string(range.start) + "-";
-  if (range.length > 0) header += std::to_string(range.start + range.length - 1);
+  if (std::optional<uint64_t> last = LastByte(range.start, range.length)) header += std::to_string(*last);
   return header;
+}
+
+Status RangeBeyond(uint64_t start, uint64_t size, const std::string& what) {
+  return Status::InvalidArgument("range start " + std::to_string(start) + " is beyond the " + std::to_string(size) +
+                                 " bytes of " + what);
+}
+
+Result<BodySlice> SliceOfRefusedRange(uint64_t start, uint64_t size, const Status& refusal, const std::string& what) {
+  if (start > size) return RangeBeyond(start, size, what);
+  if (start < size) return refusal;
+  return BodySlice{start, 0, 0, size};
 }
 
 Result<BodySlice> SliceOfAnswer(int http_status, const ports::HttpHeaders& headers, const RequestedRange& asked,
@@ -119,10 +157,10 @@ Result<BodySlice> SliceOfAnswer(int http_status, const ports::HttpHeaders& heade
       return Status::Internal("the service answered a partial " + what + " with content-range " +
                               names::Quote(OneLine(HeaderValue(headers, "content-range"), 80)));
     }
-    const uint64_t answered = range->last + 1 - range->first;
-    // What the object holds of the range asked for (all of it, when its size is not given).
+    const uint64_t answered = range->count;
+    // What the object holds of the range asked for (all that was answered, when its size is not given).
     uint64_t expected = answered;
-    if (range->size) {
+    if (range->size && asked.start <= *range->size) {
       expected = *range->size - asked.start;
       if (asked.length > 0) expected = std::min(expected, asked.length);
     } else if (asked.length > 0) {
@@ -130,17 +168,22 @@ Result<BodySlice> SliceOfAnswer(int http_status, const ports::HttpHeaders& heade
     }
     if (!asked.ranged || range->first != asked.start || answered < expected ||
         (body_length && *body_length != answered)) {
-      return Status::Internal("the service answered bytes " + std::to_string(range->first) + "-" +
-                              std::to_string(range->last) + " of " + what + " when asked for " +
+      return Status::Internal("the service answered " + Answered(*range) + " of " + what + " when asked for " +
                               (asked.ranged ? Bytes(asked.start, asked.length) : std::string("all of it")));
     }
     slice.range_start = range->first;
     slice.length = expected;
-    slice.object_size = range->size.value_or(range->last + 1);
+    slice.object_size = range->size.value_or(0);  // 0: unknown
     return slice;
   }
   // The whole object: a plain GET, or a ranged one whose Range the server ignored.
   if (!body_length) {
+    const std::string_view encoding = HeaderValue(headers, "content-encoding");
+    if (!encoding.empty() && encoding != "identity") {
+      // A browser decodes such a body and hides its decoded length.
+      return Status::Internal("the service answered " + what + " encoded (" + names::Quote(OneLine(encoding, 40)) +
+                              ") without the length of its decoded bytes: read it through cloudkitd");
+    }
     return Status::Internal("the service answered " + what + " without a content-length");
   }
   slice.object_size = *body_length;
@@ -148,10 +191,7 @@ Result<BodySlice> SliceOfAnswer(int http_status, const ports::HttpHeaders& heade
     slice.length = *body_length;
     return slice;
   }
-  if (asked.start > *body_length) {
-    return Status::InvalidArgument("range start " + std::to_string(asked.start) + " is beyond the " +
-                                   std::to_string(*body_length) + " bytes of " + what);
-  }
+  if (asked.start > *body_length) return RangeBeyond(asked.start, *body_length, what);
   slice.range_start = asked.start;
   slice.skip = asked.start;
   slice.length = *body_length - asked.start;

@@ -31,13 +31,21 @@ std::string RangeHeader(const RequestedRange& range);
 
 // What to take of an answer's body: skip `skip` bytes, then deliver
 // `length`; `range_start` is where the delivered bytes sit in the object,
-// `object_size` the object's whole size.
+// `object_size` the object's whole size (0 when the answer does not say).
 struct BodySlice {
   uint64_t range_start = 0;
   uint64_t skip = 0;
   uint64_t length = 0;
   uint64_t object_size = 0;
 };
+
+// INVALID_ARGUMENT: `start` is beyond the `size` bytes of `what`.
+Status RangeBeyond(uint64_t start, uint64_t size, const std::string& what);
+
+// After a service refused a range (416), given the object's size from a
+// HEAD: an empty slice when the range starts at the end (the API answers it
+// empty), RangeBeyond past it, else the service's `refusal` itself.
+Result<BodySlice> SliceOfRefusedRange(uint64_t start, uint64_t size, const Status& refusal, const std::string& what);
 
 // The slice of a successful GET's answer (`http_status`, its headers) that
 // holds `asked`. A partial answer without Content-Range (a browser hides it

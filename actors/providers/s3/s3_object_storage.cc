@@ -523,14 +523,12 @@ Task<Result<std::unique_ptr<ObjectDownload>>> S3ObjectStorage::BeginGet(const v1
       // S3 refuses a range that starts at the end; the API gives it empty.
       Result<v1::ObjectInfo> info = co_await Head(req.bucket(), req.key(), deadline);
       if (!info.ok()) co_return info.status();
-      if (info->size() != req.range_start()) {
-        co_return Status::InvalidArgument("range start " + std::to_string(req.range_start()) + " is beyond the " +
-                                          std::to_string(info->size()) + " bytes of " + what);
-      }
+      Result<remote::BodySlice> empty = remote::SliceOfRefusedRange(req.range_start(), info->size(), got.status(), what);
+      if (!empty.ok()) co_return empty.status();
       *head->mutable_object() = *info;
-      head->set_range_start(req.range_start());
+      head->set_range_start(empty->range_start);
       head->set_content_length(0);
-      co_return remote::NewSlicedDownload(nullptr, {req.range_start(), 0, 0, info->size()}, what);
+      co_return remote::NewSlicedDownload(nullptr, *empty, what);
     }
     co_return got.status();
   }
