@@ -48,6 +48,11 @@ inline CLI::Validator Seconds(double max_seconds, double min_seconds = 0) {
       "", "Seconds");
 }
 
+// The least a timeout may be where the protocol reads 0 ms as "the default"
+// (visibility timeouts, ack deadlines): 1 ms, so that 0 (or 0.0001) is
+// refused, not silently taken as 30 s.
+inline constexpr double kMinDefaultedSeconds = 0.001;
+
 // What a uint32 of milliseconds holds, in seconds: the protocol's limit for
 // timeouts and delays (the daemon refuses less with its own, named, limits).
 inline constexpr double kMaxSecondsInMs32 = 4'294'967.0;

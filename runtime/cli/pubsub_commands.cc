@@ -275,7 +275,7 @@ void AddPubSubCommands(CLI::App& pubsub, CliContext& context, Action* action) {
   subscribe->add_option("--filter", args->filter, "Only messages with attribute KEY=VALUE (repeatable: all must match)")
       ->take_all();
   subscribe->add_option("--ack-deadline", args->ack_deadline_s, "Seconds a delivered message waits for its ack (default 30)")
-      ->check(Seconds(600));
+      ->check(Seconds(600, kMinDefaultedSeconds));
   subscribe->add_option("--dead-letter", args->dead_letter, "Subscription that takes messages delivered too often");
   subscribe->add_option("--max-deliveries", args->max_deliveries, "Deliveries before a message moves to --dead-letter")
       ->check(CLI::Range(1, 1000));

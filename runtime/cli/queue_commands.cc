@@ -31,10 +31,6 @@ struct QueueArgs {
   std::string dedup_id;
 };
 
-// The protocol reads a visibility of 0 ms as "the default": the least a
-// user can ask for is 1 ms, so that 0 (or 0.0001) is refused, not taken as 30 s.
-constexpr double kMinVisibilitySeconds = 0.001;
-
 uint32_t Milliseconds(double seconds) { return static_cast<uint32_t>(std::llround(seconds * 1000)); }
 
 nlohmann::ordered_json QueueJson(const v1::QueueInfo& queue) {
@@ -246,7 +242,7 @@ void AddQueueCommands(CLI::App& queue, CliContext& context, Action* action) {
   create->add_option("--max-receives", args->max_receives, "Receives before a message moves to --dead-letter")
       ->check(CLI::Range(1, 1000));
   create->add_option("--visibility", args->visibility_s, "Default visibility timeout in seconds (default 30)")
-      ->check(Seconds(kMaxSecondsInMs32, kMinVisibilitySeconds));
+      ->check(Seconds(kMaxSecondsInMs32, kMinDefaultedSeconds));
 
   add("delete", "Delete a queue and its messages", &Delete);
   CLI::App* list = add("list", "List queues (all pages)", &List, /*names_queue=*/false);
@@ -263,7 +259,7 @@ void AddQueueCommands(CLI::App& queue, CliContext& context, Action* action) {
   receive->add_option("--wait", args->wait_s, "Wait up to this many seconds for one (at most 20)")
       ->check(Seconds(20));
   receive->add_option("--visibility", args->visibility_s, "Invisible this many seconds (default: the queue's)")
-      ->check(Seconds(kMaxSecondsInMs32, kMinVisibilitySeconds));
+      ->check(Seconds(kMaxSecondsInMs32, kMinDefaultedSeconds));
 
   CLI::App* ack = add("ack", "Delete a received message", &Ack);
   ack->add_option("receipt", args->receipt, "The receipt handle receive printed")->required();

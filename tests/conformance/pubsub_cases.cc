@@ -264,6 +264,10 @@ TEST_P(PubSubConformance, ANackedMessageIsDeliverableAtOnce) {
   auto out = Pull("workers");
   ASSERT_EQ(out.size(), 2u);
   EXPECT_TRUE(Pull("workers").empty());
+  // Streams waiting meanwhile learn when the messages pulled may come back.
+  auto pulled = pubsub().TakeArrivals();
+  ASSERT_EQ(pulled.size(), 1u);
+  EXPECT_EQ(pulled[0].at_ms, out[0].ack_deadline_ms());
   auto nacked = Nack("workers", {out[0].ack_id(), out[1].ack_id()});
   CK_ASSERT_OK(nacked);
   EXPECT_EQ(nacked->nacked(), 2u);

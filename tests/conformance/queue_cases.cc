@@ -7,6 +7,7 @@
 #include <set>
 
 #include "conformance/conformance.h"
+#include "services/call_frames.h"
 #include "services/queue_provider.h"
 #include "services/service_descriptor.h"
 
@@ -235,6 +236,53 @@ TEST_P(QueueConformance, ChangeVisibilityHidesLongerOrReleasesAtOnce) {
   EXPECT_EQ(again->response.messages(0).receive_count(), 2u);
   change.set_visibility_timeout_ms(43'200'001);
   CK_EXPECT_CODE(Sync(queues().ChangeVisibility(change)), v1::INVALID_ARGUMENT);
+}
+
+// "Answers a new receipt handle; the old one becomes stale": on FIFO queues
+// too, where a message keeps its place in send order whatever its visibility.
+TEST_P(QueueConformance, ChangeVisibilityMakesTheOldReceiptStaleOnEveryKindOfQueue) {
+  for (bool fifo : {false, true}) {
+    const std::string queue = fifo ? "orders" : "jobs";
+    CK_ASSERT_OK(Create(queue, fifo ? Fifo() : v1::QueueOptions()));
+    CK_ASSERT_OK(Send(queue, "work"));
+    auto received = Receive(queue, 1, 1000);
+    CK_ASSERT_OK(received);
+    ASSERT_EQ(received->response.messages_size(), 1);
+    const std::string old_receipt = received->response.messages(0).receipt_handle();
+    v1::ChangeVisibilityRequest change;
+    change.set_queue(queue);
+    change.set_receipt_handle(old_receipt);
+    change.set_visibility_timeout_ms(60'000);
+    auto changed = Sync(queues().ChangeVisibility(change));
+    CK_ASSERT_OK(changed);
+    EXPECT_NE(changed->receipt_handle(), old_receipt) << queue;
+    CK_EXPECT_CODE(Sync(queues().ChangeVisibility(change)), v1::FAILED_PRECONDITION);
+    v1::AckRequest ack;
+    ack.set_queue(queue);
+    ack.set_receipt_handle(old_receipt);
+    CK_EXPECT_CODE(Sync(queues().Ack(ack)), v1::FAILED_PRECONDITION);
+    ack.set_receipt_handle(changed->receipt_handle());
+    CK_EXPECT_OK(Sync(queues().Ack(ack)));
+    EXPECT_EQ(Counts(queue), "0/0/0") << queue;
+  }
+}
+
+// A receive of many large messages answers as many as one reply holds; the
+// others stay receivable, not taken and then lost with a failed reply.
+TEST_P(QueueConformance, AReceiveAnswersNoMoreMessagesThanAReplyHolds) {
+  CK_ASSERT_OK(Create("big"));
+  const std::string body(1 << 20, 'm');
+  for (int i = 0; i < 12; ++i) CK_ASSERT_OK(Send("big", body));
+  auto first = Receive("big", 12);
+  CK_ASSERT_OK(first);
+  const int taken = first->response.messages_size();
+  EXPECT_GE(taken, 1);
+  EXPECT_LT(taken, 12);
+  EXPECT_LE(first->response.ByteSizeLong(), frames::kMaxReplyBytes);
+  auto rest = Receive("big", 12);
+  CK_ASSERT_OK(rest);
+  EXPECT_EQ(taken + rest->response.messages_size(), 12);
+  for (const auto& message : rest->response.messages()) EXPECT_EQ(message.receive_count(), 1u);
 }
 
 TEST_P(QueueConformance, DelayedMessagesWaitTheirDelay) {

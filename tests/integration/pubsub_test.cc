@@ -226,7 +226,7 @@ TEST_F(PubSubWireTest, ASubscriberThatGoesAwayGetsItsUnackedMessagesBackOnANewSt
   ASSERT_CK_OK(CreateSubscription(*client_, "quick", "jobs", /*ack_deadline_ms=*/1000));
   for (const char* body : {"a", "b", "c"}) ASSERT_CK_OK(client_->pubsub().Publish(PublishRequest("jobs", body)));
   OpenStream(/*credits=*/10, /*timeout_ms=*/30'000, "quick");
-  ASSERT_EQ(Read(milliseconds(1500)).messages, 3u);
+  ASSERT_EQ(Read(milliseconds(700)).messages, 3u);  // within the deadline: none came back yet
   socket_.close();  // gone without a word: no CANCEL, no ack
   auto stream = client_->pubsub().Subscribe("quick");
   ASSERT_CK_OK(stream);
@@ -241,6 +241,18 @@ TEST_F(PubSubWireTest, ASubscriberThatGoesAwayGetsItsUnackedMessagesBackOnANewSt
     ASSERT_CK_OK(client_->pubsub().Ack("quick", {(*next)->ack_id()}));
   }
   EXPECT_EQ(bodies, (std::set<std::string>{"a", "b", "c"}));
+}
+
+// An unacked delivery comes back at its ack deadline, to the stream that had
+// it, even when that deadline is shorter than the streams' 5 s heartbeat.
+TEST_F(PubSubWireTest, AnUnackedDeliveryComesBackAtItsDeadlineNotAtTheNextHeartbeat) {
+  ASSERT_CK_OK(CreateSubscription(*client_, "quick", "jobs", /*ack_deadline_ms=*/1000));
+  ASSERT_CK_OK(client_->pubsub().Publish(PublishRequest("jobs", "a")));
+  OpenStream(/*credits=*/10, /*timeout_ms=*/30'000, "quick");
+  Arrived first = Read(milliseconds(500));
+  ASSERT_EQ(first.messages, 1u);
+  Arrived again = Read(milliseconds(3000));
+  EXPECT_GE(again.messages, 1u) << "not redelivered within 3 s of a 1 s ack deadline";
 }
 
 using PubSubDurabilityTest = DaemonTest;

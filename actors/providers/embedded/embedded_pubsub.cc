@@ -604,6 +604,8 @@ Task<Result<PubSubProvider::Pulled>> EmbeddedPubSub::Pull(const std::string& sub
         co_await WriteAndRelease(std::move(batch), std::move(held->holding), std::move(target_holding)));
   }
   if (claimed->dead_lettered != 0) NoteArrival(options.dead_letter_subscription(), clock_->NowMs());
+  // The streams waiting meanwhile wake when these may come back, unacked.
+  if (!claimed->messages.empty()) NoteArrival(subscription, claimed->next_visible_ms);
   Pulled pulled;
   for (v1::ReceivedMessage& message : claimed->messages) {
     v1::Delivery& delivery = pulled.deliveries.emplace_back();

@@ -366,6 +366,8 @@ Task<Result<QueueProvider::Received>> EmbeddedQueue::Receive(const v1::ReceiveRe
         co_await WriteAndRelease(std::move(batch), queue, std::move(held->holding), std::move(target_holding)));
   }
   if (claimed->dead_lettered != 0) NoteArrival(options.dead_letter_queue(), clock_->NowMs());
+  // The receives waiting meanwhile wake when these may come back, unacked.
+  if (!claimed->messages.empty()) NoteArrival(queue, claimed->next_visible_ms);
   Received received;
   for (v1::ReceivedMessage& message : claimed->messages) *received.response.add_messages() = std::move(message);
   received.next_visible_ms = claimed->next_visible_ms;

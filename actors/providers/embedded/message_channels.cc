@@ -1,5 +1,6 @@
 #include "providers/embedded/message_channels.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <stdexcept>
@@ -10,6 +11,7 @@
 #include "providers/embedded/message_keys.h"
 #include "providers/embedded/store_keys.h"
 #include "providers/names.h"
+#include "services/call_frames.h"
 
 namespace cloudkit::embedded {
 namespace {
@@ -20,6 +22,10 @@ using store::v1::MessageState;
 constexpr int kIdBits = 40;                    // per generation; the generation takes the bits above
 constexpr uint64_t kMaxGeneration = (uint64_t{1} << (64 - kIdBits)) - 1;
 constexpr size_t kMaxExaminedPerClaim = 1000;  // bounds one claim's batch (dead-lettered messages)
+// What the messages of one claim may hold, so that their reply fits in one
+// (frames::kMaxReplyBytes, with room for the envelope): a claim stops before
+// the message that would not fit, and that message stays receivable.
+constexpr size_t kMaxClaimBytes = frames::kMaxReplyBytes - (64 << 10);
 constexpr size_t kCountPage = 1000;
 constexpr size_t kCollectStep = 256;
 constexpr size_t kReceiptBytes = 28;
@@ -174,6 +180,18 @@ Status MessageChannels::Corrupt(const Channel& channel, std::string_view what) c
   return Status::Internal("corrupt " + std::string(what) + " in " + channel.label);
 }
 
+namespace {
+
+// A message's key from its receipt. A standard channel ranks messages by the
+// time they become visible, which the receipt holds; a FIFO channel keeps
+// them at rank 0, in send order, and its receipts hold that time only as a
+// stamp, so that a receipt from before a visibility change is stale there too.
+std::string KeyOfReceipt(const Channel& channel, const Receipt& receipt) {
+  return MessageKey(receipt.channel, channel.fifo ? 0 : receipt.rank, receipt.seq);
+}
+
+}  // namespace
+
 Task<Result<MessageChannels::Claimed>> MessageChannels::Claim(const Channel& channel, const DeadLetter* dead_letter,
                                                                uint32_t max, int64_t visibility_ms,
                                                                ports::WriteBatch* batch) {
@@ -183,9 +201,10 @@ Task<Result<MessageChannels::Claimed>> MessageChannels::Claim(const Channel& cha
   // A standard channel's receivable messages are those ranked up to now; a
   // FIFO channel's are those at its head, up to the first one still invisible.
   const std::string end = channel.fifo ? ChannelEnd(channel.id) : RankStart(channel.id, now + 1);
-  bool blocked = false, exhausted = false;
+  bool blocked = false, exhausted = false, full = false;
   size_t examined = 0;
-  while (claimed.messages.size() < max && !blocked && !exhausted && examined < kMaxExaminedPerClaim) {
+  size_t claimed_bytes = 0;
+  while (claimed.messages.size() < max && !blocked && !exhausted && !full && examined < kMaxExaminedPerClaim) {
     const size_t want = max - claimed.messages.size();
     Result<ports::OrderedStore::Entries> entries = co_await store_->Scan(from, end, want);
     if (!entries.ok()) co_return entries.status();
@@ -217,10 +236,17 @@ Task<Result<MessageChannels::Claimed>> MessageChannels::Claim(const Channel& cha
       }
       MessagePayload payload;
       if (!payload.ParseFromString(*raw_payload)) co_return Corrupt(channel, "message payload");
+      // A message's own size bounds its reply's share (the receipt and a few numbers besides).
+      const size_t message_bytes = payload.ByteSizeLong() + 128;
+      if (!claimed.messages.empty() && claimed_bytes + message_bytes > kMaxClaimBytes) {
+        full = true;
+        break;
+      }
+      claimed_bytes += message_bytes;
       state.set_receive_count(state.receive_count() + 1);
       state.set_visible_at_ms(now + visibility_ms);
-      const Receipt receipt{channel.id, channel.fifo ? 0 : state.visible_at_ms(), parts->seq, state.receive_count()};
-      const std::string new_key = MessageKey(channel.id, receipt.rank, receipt.seq);
+      const Receipt receipt{channel.id, state.visible_at_ms(), parts->seq, state.receive_count()};
+      const std::string new_key = KeyOfReceipt(channel, receipt);
       if (new_key != key) batch->Delete(key);
       batch->Put(new_key, state.SerializeAsString());
       v1::ReceivedMessage& message = claimed.messages.emplace_back();
@@ -234,7 +260,11 @@ Task<Result<MessageChannels::Claimed>> MessageChannels::Claim(const Channel& cha
       if (claimed.messages.size() == max) break;
     }
   }
-  if (claimed.messages.empty() && !blocked) {
+  if (!claimed.messages.empty()) {
+    // Those claimed come back then unless acked: a stream that keeps waiting wakes for them.
+    const int64_t back_at = now + visibility_ms;
+    claimed.next_visible_ms = claimed.next_visible_ms == 0 ? back_at : std::min(claimed.next_visible_ms, back_at);
+  } else if (!blocked) {
     if (!exhausted) {
       claimed.next_visible_ms = now;  // stopped early (many dead-lettered): more may be receivable now
     } else if (!channel.fifo) {
@@ -252,11 +282,12 @@ Task<Result<MessageChannels::Claimed>> MessageChannels::Claim(const Channel& cha
 
 Task<Result<MessageState>> MessageChannels::LoadCurrent(const Channel& channel, const Receipt& receipt) {
   if (receipt.channel != channel.id) co_return Stale(channel);
-  Result<std::string> raw = co_await store_->Get(MessageKey(receipt.channel, receipt.rank, receipt.seq));
+  Result<std::string> raw = co_await store_->Get(KeyOfReceipt(channel, receipt));
   if (!raw.ok()) co_return raw.status().code() == v1::NOT_FOUND ? Stale(channel) : raw.status();
   MessageState state;
   if (!state.ParseFromString(*raw)) co_return Corrupt(channel, "message state");
   if (state.receive_count() != receipt.receive_count) co_return Stale(channel);
+  if (channel.fifo && state.visible_at_ms() != receipt.rank) co_return Stale(channel);
   co_return state;
 }
 
@@ -264,7 +295,7 @@ Task<Status> MessageChannels::StageAck(const Channel& channel, const Receipt& re
                                        std::vector<uint64_t>* shared_payloads) {
   Result<MessageState> state = co_await LoadCurrent(channel, receipt);
   if (!state.ok()) co_return state.status();
-  batch->Delete(MessageKey(receipt.channel, receipt.rank, receipt.seq));
+  batch->Delete(KeyOfReceipt(channel, receipt));
   if (state->shared_payload()) {
     shared_payloads->push_back(state->payload_id());
   } else {
@@ -301,10 +332,10 @@ Task<Result<Receipt>> MessageChannels::StageVisibility(const Channel& channel, c
   Result<MessageState> state = co_await LoadCurrent(channel, receipt);
   if (!state.ok()) co_return state.status();
   Receipt moved = receipt;
-  moved.rank = channel.fifo ? 0 : visible_at_ms;
+  moved.rank = visible_at_ms;
   state->set_visible_at_ms(visible_at_ms);
-  const std::string old_key = MessageKey(receipt.channel, receipt.rank, receipt.seq);
-  const std::string new_key = MessageKey(moved.channel, moved.rank, moved.seq);
+  const std::string old_key = KeyOfReceipt(channel, receipt);
+  const std::string new_key = KeyOfReceipt(channel, moved);
   if (new_key != old_key) batch->Delete(old_key);
   batch->Put(new_key, state->SerializeAsString());
   co_return moved;

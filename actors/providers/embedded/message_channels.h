@@ -45,7 +45,7 @@ struct DeadLetter {
 // What a receipt handle names: one receive of one message.
 struct Receipt {
   uint64_t channel = 0;
-  int64_t rank = 0;
+  int64_t rank = 0;  // when the message becomes visible: its rank on a standard channel
   uint64_t seq = 0;
   uint32_t receive_count = 0;
 };
@@ -87,8 +87,9 @@ class MessageChannels {
   struct Claimed {
     std::vector<v1::ReceivedMessage> messages;
     size_t dead_lettered = 0;
-    // Set when nothing was claimed: when the next message may become
-    // receivable (0 = no message waits).
+    // When the next message may become receivable (0 = no message waits):
+    // when nothing was claimed, the earliest waiting; else at the latest when
+    // those claimed come back.
     int64_t next_visible_ms = 0;
   };
   // Claims up to `max` receivable messages, in delivery order, invisible for
