@@ -83,17 +83,18 @@ bool Matches(const v1::SubscriptionOptions& options, const google::protobuf::Map
   return true;
 }
 
+uint32_t AckDeadlineOf(const SubscriptionRecord& record) {
+  return record.options().ack_deadline_ms() != 0 ? record.options().ack_deadline_ms() : kDefaultAckDeadlineMs;
+}
+
 v1::SubscriptionInfo InfoOf(const std::string& subscription, const SubscriptionRecord& record) {
   v1::SubscriptionInfo info;
   info.set_name(subscription);
   info.set_topic(record.topic());
   *info.mutable_options() = record.options();
+  info.mutable_options()->set_ack_deadline_ms(AckDeadlineOf(record));  // in effect, not the 0 that asked for the default
   info.set_created_ms(record.created_ms());
   return info;
-}
-
-uint32_t AckDeadlineOf(const SubscriptionRecord& record) {
-  return record.options().ack_deadline_ms() != 0 ? record.options().ack_deadline_ms() : kDefaultAckDeadlineMs;
 }
 
 Status CheckAckIds(const google::protobuf::RepeatedPtrField<std::string>& ack_ids) {

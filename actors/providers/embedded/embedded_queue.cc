@@ -75,6 +75,8 @@ v1::QueueInfo InfoOf(const std::string& queue, const QueueRecord& record) {
   v1::QueueInfo info;
   info.set_name(queue);
   *info.mutable_options() = record.options();
+  // The timeout in effect, not the 0 that asked for the default.
+  if (info.options().visibility_timeout_ms() == 0) info.mutable_options()->set_visibility_timeout_ms(kDefaultVisibilityMs);
   info.set_created_ms(record.created_ms());
   return info;
 }
