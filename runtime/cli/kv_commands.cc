@@ -25,8 +25,9 @@ struct KeyValueArgs {
 constexpr size_t kMaxValueFromStdin = 4 << 20;
 
 int Put(CliContext& context, const KeyValueArgs& args) {
-  std::optional<std::string> value = ArgOrStdin(args.value, kMaxValueFromStdin);
-  if (!value) return context.FailLocal("the value on stdin is over 4 MiB, more than a request may carry");
+  std::string unread;
+  std::optional<std::string> value = ArgOrStdin(args.value, kMaxValueFromStdin, "value", &unread);
+  if (!value) return context.FailLocal(unread);
   return WithClient(context, [&](Client& client) {
     v1::PutRequest request;
     request.set_table(args.table);

@@ -1,7 +1,10 @@
 #include "cli/message_args.h"
 
-#include <iostream>
-#include <iterator>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "cli/formatting.h"
 
 namespace cloudkit::cli {
 namespace {
@@ -10,16 +13,32 @@ constexpr size_t kMaxMessageBytes = 1 << 20;
 
 }  // namespace
 
-std::optional<std::string> ArgOrStdin(const std::string& arg, size_t max_bytes) {
+std::optional<std::string> ArgOrStdin(const std::string& arg, size_t max_bytes, const std::string& what,
+                                      std::string* error) {
   if (arg != "-") return arg;
-  std::string body;
-  std::istreambuf_iterator<char> in(std::cin), end;
-  while (in != end && body.size() <= max_bytes) body.push_back(*in++);
-  if (body.size() > max_bytes) return std::nullopt;
+  std::string body(max_bytes + 1, '\0');  // one byte more tells "too large" from "just fits"
+  size_t got = 0;
+  while (got < body.size()) {
+    const size_t n = std::fread(body.data() + got, 1, body.size() - got, stdin);
+    if (n == 0) break;
+    got += n;
+  }
+  if (std::ferror(stdin)) {
+    *error = "cannot read the " + what + " from stdin: " + std::strerror(errno);
+    return std::nullopt;
+  }
+  if (got > max_bytes) {
+    *error = "the " + what + " on stdin is over " + HumanBytes(static_cast<double>(max_bytes)) +
+             ", more than it may hold";
+    return std::nullopt;
+  }
+  body.resize(got);
   return body;
 }
 
-std::optional<std::string> MessageFrom(const std::string& arg) { return ArgOrStdin(arg, kMaxMessageBytes); }
+std::optional<std::string> MessageFrom(const std::string& arg, std::string* error) {
+  return ArgOrStdin(arg, kMaxMessageBytes, "message", error);
+}
 
 std::string PairsInto(const std::vector<std::string>& pairs, google::protobuf::Map<std::string, std::string>* out) {
   for (const std::string& pair : pairs) {

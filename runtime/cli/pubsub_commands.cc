@@ -187,8 +187,9 @@ int ListSubscriptions(CliContext& context, const PubSubArgs& args) {
 int Publish(CliContext& context, const PubSubArgs& args) {
   v1::PublishRequest request;
   request.set_topic(args.topic);
-  std::optional<std::string> body = MessageFrom(args.message);
-  if (!body) return context.FailLocal("the message on stdin is larger than 1 MiB");
+  std::string unread;
+  std::optional<std::string> body = MessageFrom(args.message, &unread);
+  if (!body) return context.FailLocal(unread);
   request.set_body(std::move(*body));
   if (std::string bad = PairsInto(args.attributes, request.mutable_attributes()); !bad.empty()) {
     return context.FailUsage("--attr expects KEY=VALUE, not '" + bad + "'");

@@ -128,8 +128,9 @@ int List(CliContext& context, const QueueArgs& args) {
 int Send(CliContext& context, const QueueArgs& args) {
   v1::SendRequest request;
   request.set_queue(args.queue);
-  std::optional<std::string> body = MessageFrom(args.message);
-  if (!body) return context.FailLocal("the message on stdin is larger than 1 MiB");
+  std::string unread;
+  std::optional<std::string> body = MessageFrom(args.message, &unread);
+  if (!body) return context.FailLocal(unread);
   request.set_body(std::move(*body));
   if (std::string bad = PairsInto(args.attributes, request.mutable_attributes()); !bad.empty()) {
     return context.FailUsage("--attr expects KEY=VALUE, not '" + bad + "'");

@@ -3,17 +3,19 @@
 // command line (where `ps` and shell history would keep it).
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/number_checks.h"
 #include "cli/formatting.h"
+#include "cli/message_args.h"
 
 namespace cloudkit::cli {
 namespace {
 
-// More than a secret may hold (64 KiB): the daemon names the secret in its refusal.
-constexpr size_t kMaxStdinBytes = (64 << 10) + 1;
+// What a secret may hold: more on stdin is refused before sending.
+constexpr size_t kMaxSecretBytes = 64 << 10;
 
 struct SecretsArgs {
   std::string name;
@@ -22,30 +24,14 @@ struct SecretsArgs {
   std::string prefix;
 };
 
-// The value, or stdin's bytes (up to kMaxStdinBytes) for "-".
-bool ValueOf(const std::string& arg, std::string* value) {
-  if (arg != "-") {
-    *value = arg;
-    return true;
-  }
-  value->resize(kMaxStdinBytes);
-  size_t got = 0;
-  while (got < value->size()) {
-    size_t n = std::fread(value->data() + got, 1, value->size() - got, stdin);
-    if (n == 0) break;
-    got += n;
-  }
-  value->resize(got);
-  return !std::ferror(stdin);
-}
-
 int Put(CliContext& context, const SecretsArgs& args) {
-  std::string value;
-  if (!ValueOf(args.value, &value)) return context.FailLocal("cannot read the value from stdin");
+  std::string unread;
+  std::optional<std::string> value = ArgOrStdin(args.value, kMaxSecretBytes, "secret", &unread);
+  if (!value) return context.FailLocal(unread);
   return WithClient(context, [&](Client& client) {
     v1::PutSecretRequest request;
     request.set_name(args.name);
-    request.set_value(std::move(value));
+    request.set_value(std::move(*value));
     auto put = client.secrets().Put(request);
     if (!put.ok()) return context.Fail(put.status());
     if (context.json()) {

@@ -73,6 +73,14 @@ TEST_F(SecretsTest, PutGetVersionsListAndDeleteThroughTheCli) {
   ProcessOptions from_stdin;
   from_stdin.stdin_data = kSecondValue;
   EXPECT_EQ(Ok({"secrets", "put", "db/password", "-"}, from_stdin), "db/password version 2\n");
+  // More than a secret holds, on stdin: refused before sending (exit 1), nothing stored.
+  ProcessOptions too_large;
+  too_large.stdin_data = std::string((64 << 10) + 1, 's');
+  ProcessResult refused = Cli({"secrets", "put", "big/one", "-"}, too_large);
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("over 64.0 KiB"), std::string::npos) << refused.err;
+  too_large.stdin_data.pop_back();
+  EXPECT_EQ(Ok({"secrets", "put", "big/one", "-"}, too_large), "big/one version 1\n");
   EXPECT_EQ(Ok({"secrets", "get", "db/password"}), kSecondValue + "\n");
   EXPECT_EQ(Ok({"secrets", "get", "db/password", "--version", "1"}), kValue + "\n");
 
