@@ -76,6 +76,12 @@ class ProtocolTest : public DaemonTest {
     EXPECT_TRUE(Receive(&envelope, &body)) << "no reply";
     return envelope;
   }
+  // An upload's answer: the next frame that is no CREDIT.
+  void ReceiveAnswer(v1::ResponseEnvelope* reply, std::string* body) {
+    do {
+      ASSERT_TRUE(Receive(reply, body));
+    } while (reply->kind() == v1::CREDIT);
+  }
 
   zmq::context_t context_;
   zmq::socket_t socket_;
@@ -150,9 +156,7 @@ TEST_F(ProtocolTest, UploadNeverNeedsMoreDataFramesThanCredited) {
   }
   v1::ResponseEnvelope reply;
   std::string body;
-  do {
-    ASSERT_TRUE(Receive(&reply, &body));
-  } while (reply.kind() == v1::CREDIT);
+  ASSERT_NO_FATAL_FAILURE(ReceiveAnswer(&reply, &body));
   ASSERT_EQ(reply.kind(), v1::RESPONSE);
   ASSERT_EQ(reply.status().code(), v1::OK) << reply.status().message();
   v1::PutObjectResponse response;
@@ -173,9 +177,7 @@ TEST_F(ProtocolTest, DataAfterTheEndOfAnUploadIsIgnored) {
   for (int i = 0; i < 20; ++i) Frame(1, v1::DATA, "late", 0, i % 2 == 0);  // beyond any credit
   v1::ResponseEnvelope reply;
   std::string body;
-  do {
-    ASSERT_TRUE(Receive(&reply, &body));
-  } while (reply.kind() == v1::CREDIT);
+  ASSERT_NO_FATAL_FAILURE(ReceiveAnswer(&reply, &body));
   ASSERT_EQ(reply.kind(), v1::RESPONSE);
   ASSERT_EQ(reply.status().code(), v1::OK) << reply.status().message();
   auto head = client_->storage().HeadObject(HeadRequest("docs", "ended"));

@@ -57,6 +57,7 @@ TEST(HttpErrorsTest, StatusesFollowTheHttpStatusAndNameTheResource) {
   EXPECT_EQ(remote::RetryAfterMs({{"retry-after", "3"}}), 3000u);
   EXPECT_EQ(remote::RetryAfterMs({{"retry-after", "soon"}}), 0u);
   EXPECT_EQ(remote::OneLine("a\nb", 10), "a b");
+  EXPECT_EQ(remote::OneLine("a\xc2\x9b" "2Jb\xff", 10), "a\\xc2\\x9b2Jb\\xff");  // no terminal escape gets through
 }
 
 std::string S3ErrorBody(const std::string& code) {

@@ -2,11 +2,15 @@
 
 #include <charconv>
 
+#include "providers/names.h"
+
 namespace cloudkit::remote {
 
 std::string OneLine(std::string_view text, size_t max) {
-  std::string out;
-  for (char c : text.substr(0, max)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  std::string spaced;
+  for (char c : text.substr(0, max)) spaced += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  // What is left that a terminal would act on (C1 controls, bytes that are not UTF-8) is escaped.
+  std::string out = names::Escaped(spaced);
   if (text.size() > max) out += "...";
   return out;
 }

@@ -34,8 +34,8 @@ uint32_t RetryAfterMs(const ports::HttpHeaders& headers);
 // The value of header `name` (lower case), or empty.
 std::string_view HeaderValue(const ports::HttpHeaders& headers, std::string_view name);
 
-// `text` made fit for a one-line message: control characters replaced, at
-// most `max` bytes.
+// `text` made fit for a one-line message: at most `max` bytes, C0 controls
+// and DEL replaced by spaces, the rest escaped as names::Escaped does.
 std::string OneLine(std::string_view text, size_t max = 200);
 
 }  // namespace cloudkit::remote
