@@ -46,10 +46,6 @@ Status CheckToken(std::string_view what, std::string_view name, size_t max, std:
   return Status::Ok();
 }
 
-}  // namespace
-
-namespace {
-
 // The length of the valid UTF-8 sequence at s[i] (0 if there is none), and its code point.
 size_t Utf8SequenceAt(std::string_view s, size_t i, uint32_t* code_point) {
   const unsigned char c = s[i];

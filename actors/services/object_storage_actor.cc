@@ -141,9 +141,8 @@ Task<void> ObjectStorageActor::PutObject(Call& call, Inbound& in) {
       GrantData(call, 1);
     }
   }
-  // Failed meanwhile (a DATA frame the call takes none of): dropping the upload discards it.
+  // Cancelled meanwhile: dropping the upload discards it.
   if (call.cancelled()) co_return;
-  call.EndInput();
   Result<v1::PutObjectResponse> finished = co_await (*upload)->Finish();
   Reply(call, finished);
 }

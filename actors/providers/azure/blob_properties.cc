@@ -72,12 +72,7 @@ v1::ObjectInfo InfoFromHeaders(const std::string& bucket, const std::string& key
   v1::ObjectInfo info;
   info.set_bucket(bucket);
   info.set_key(key);
-  std::string_view range = remote::HeaderValue(headers, "content-range");  // "bytes 2-4/10"
-  if (size_t slash = range.rfind('/'); slash != std::string_view::npos) {
-    info.set_size(ToUnsigned(range.substr(slash + 1)));
-  } else {
-    info.set_size(ToUnsigned(remote::HeaderValue(headers, "content-length")));
-  }
+  info.set_size(ToUnsigned(remote::HeaderValue(headers, "content-length")));
   // A ranged GET names the whole blob's MD5 in x-ms-blob-content-md5.
   std::string_view md5 = remote::HeaderValue(headers, "x-ms-blob-content-md5");
   if (md5.empty()) md5 = remote::HeaderValue(headers, "content-md5");

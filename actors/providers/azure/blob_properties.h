@@ -36,8 +36,9 @@ bool EtagMatches(std::string_view condition, std::string_view etag);
 // INVALID_ARGUMENT naming the entry Azure would refuse.
 Status CheckMetadata(const google::protobuf::Map<std::string, std::string>& metadata);
 
-// A blob as its HEAD or GET answer describes it (the whole blob's size and
-// MD5 also for a ranged GET).
+// A blob as its HEAD or GET answer describes it (the whole blob's MD5 also
+// for a ranged GET; its size is the answer's length: a GET sets the whole
+// size from remote::SliceOfAnswer).
 v1::ObjectInfo InfoFromHeaders(const std::string& bucket, const std::string& key, const ports::HttpHeaders& headers);
 
 }  // namespace cloudkit::azure

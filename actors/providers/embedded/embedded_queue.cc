@@ -71,12 +71,16 @@ Status CheckEntry(const v1::SendBatchEntry& entry) {
   return Status::Ok();
 }
 
+// The queue's default visibility timeout in effect.
+uint32_t VisibilityOf(const v1::QueueOptions& options) {
+  return options.visibility_timeout_ms() != 0 ? options.visibility_timeout_ms() : kDefaultVisibilityMs;
+}
+
 v1::QueueInfo InfoOf(const std::string& queue, const QueueRecord& record) {
   v1::QueueInfo info;
   info.set_name(queue);
   *info.mutable_options() = record.options();
-  // The timeout in effect, not the 0 that asked for the default.
-  if (info.options().visibility_timeout_ms() == 0) info.mutable_options()->set_visibility_timeout_ms(kDefaultVisibilityMs);
+  info.mutable_options()->set_visibility_timeout_ms(VisibilityOf(record.options()));  // not the 0 that asked for it
   info.set_created_ms(record.created_ms());
   return info;
 }
@@ -355,9 +359,7 @@ Task<Result<QueueProvider::Received>> EmbeddedQueue::Receive(const v1::ReceiveRe
     if (!target.ok()) co_return Status::Internal(Describe(queue) + " lost its dead-letter queue: " + target.status().message());
     dead_letter = DeadLetter{ChannelOf(options.dead_letter_queue(), *target), options.max_receives()};
   }
-  const uint32_t visibility = req.visibility_timeout_ms() != 0     ? req.visibility_timeout_ms()
-                              : options.visibility_timeout_ms() != 0 ? options.visibility_timeout_ms()
-                                                                     : kDefaultVisibilityMs;
+  const uint32_t visibility = req.visibility_timeout_ms() != 0 ? req.visibility_timeout_ms() : VisibilityOf(options);
   ports::WriteBatch batch;
   Result<MessageChannels::Claimed> claimed =
       co_await channels_.Claim(ChannelOf(queue, held->record), dead_letter ? &*dead_letter : nullptr,

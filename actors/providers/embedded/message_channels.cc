@@ -237,7 +237,7 @@ Task<Result<MessageChannels::Claimed>> MessageChannels::Claim(const Channel& cha
       MessagePayload payload;
       if (!payload.ParseFromString(*raw_payload)) co_return Corrupt(channel, "message payload");
       // A message's own size bounds its reply's share (the receipt and a few numbers besides).
-      const size_t message_bytes = payload.ByteSizeLong() + 128;
+      const size_t message_bytes = raw_payload->size() + 128;
       if (!claimed.messages.empty() && claimed_bytes + message_bytes > kMaxClaimBytes) {
         full = true;
         break;

@@ -80,12 +80,7 @@ v1::ObjectInfo InfoFromHeaders(const std::string& bucket, const std::string& key
   v1::ObjectInfo info;
   info.set_bucket(bucket);
   info.set_key(key);
-  std::string_view range = HeaderValue(headers, "content-range");  // "bytes 2-4/10"
-  if (size_t slash = range.rfind('/'); slash != std::string_view::npos) {
-    info.set_size(ToUnsigned(range.substr(slash + 1)));
-  } else {
-    info.set_size(ToUnsigned(HeaderValue(headers, "content-length")));
-  }
+  info.set_size(ToUnsigned(HeaderValue(headers, "content-length")));  // a GET sets the whole size from its slice
   info.set_etag(std::string(HeaderValue(headers, "etag")));
   info.set_last_modified_ms(remote::ParseHttpDate(HeaderValue(headers, "last-modified")).value_or(0));
   info.set_content_type(std::string(HeaderValue(headers, "content-type")));
